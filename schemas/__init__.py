@@ -1,0 +1,1 @@
+"""Marshmallow schemas by role (XSchema, XCreateSchema, XPatchSchema, XQueryArgsSchema)."""

@@ -1,0 +1,39 @@
+"""Staff bodies."""
+
+from marshmallow import fields
+
+from schemas.base import Schema, Text
+from service.enums import Role
+
+
+class ClinicianSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    email = fields.String()
+    name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    active = fields.Boolean()
+    on_call = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class ClinicianCreateSchema(Schema):
+    email = fields.Email(required=True, validate=lambda s: len(s) <= 254)
+    name = Text(200, min_length=1, required=True)
+    role = fields.Enum(Role, by_value=True, required=True)
+    password = Text(
+        1024, required=True, load_only=True, metadata={"description": "At least 15 characters; not a common password."}
+    )
+    on_call = fields.Boolean(load_default=False)
+
+
+class ClinicianPatchSchema(Schema):
+    name = Text(200, min_length=1)
+    role = fields.Enum(Role, by_value=True)
+    password = Text(1024, load_only=True)
+    active = fields.Boolean()
+    on_call = fields.Boolean()
+
+
+class ClinicianQueryArgsSchema(Schema):
+    active = fields.Boolean()
+    role = fields.Enum(Role, by_value=True)

@@ -1,0 +1,114 @@
+"""Patient, device and infusion bodies."""
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from schemas.base import Int, Number, Schema, Text
+from service.enums import Channel, PatientStatus, Phase, Platform, Route, Sex
+
+
+class _PatientFields(Schema):
+    display_name = Text(120, min_length=1, metadata={"example": "Sam R."})
+    date_of_birth = fields.Date(metadata={"example": "1984-05-17", "description": "Patients are 18+."})
+    sex = fields.Enum(Sex, by_value=True, allow_none=True)
+    time_zone = Text(64, metadata={"example": "America/Denver", "description": "An IANA time zone"})
+    email = fields.Email(allow_none=True, validate=lambda s: len(s) <= 254)
+    phone = Text(32, allow_none=True, metadata={"example": "+1 303 555 0100"})
+    mrn = Text(64, allow_none=True, metadata={"description": "Medical record number (optional)"})
+    phq9_baseline = Int(0, 27, allow_none=True)
+    mood_baseline = Int(0, 10, allow_none=True)
+    quiet_hours_start = fields.Time(format="%H:%M", metadata={"example": "21:00"})
+    quiet_hours_end = fields.Time(format="%H:%M", metadata={"example": "08:00"})
+    preferred_channel = fields.Enum(Channel, by_value=True)
+    status = fields.Enum(PatientStatus, by_value=True)
+
+
+class PatientSchema(_PatientFields):
+    id = fields.UUID(dump_only=True)
+    clinic_id = fields.UUID(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class PatientCreateSchema(_PatientFields):
+    class Meta:
+        exclude = ()
+
+    display_name = Text(120, min_length=1, required=True, metadata={"example": "Sam R."})
+    date_of_birth = fields.Date(required=True, metadata={"example": "1984-05-17"})
+
+
+class PatientPatchSchema(_PatientFields):
+    pass
+
+
+class MePatchSchema(Schema):
+    time_zone = Text(64, metadata={"example": "America/Denver"})
+    quiet_hours_start = fields.Time(format="%H:%M")
+    quiet_hours_end = fields.Time(format="%H:%M")
+    preferred_channel = fields.Enum(Channel, by_value=True)
+    email = fields.Email(allow_none=True, validate=lambda s: len(s) <= 254)
+    phone = Text(32, allow_none=True)
+    push_token = Text(4096, allow_none=True, metadata={"description": "This phone's push token"})
+
+
+class PatientQueryArgsSchema(Schema):
+    status = fields.Enum(PatientStatus, by_value=True)
+
+
+class DeviceSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    platform = fields.Enum(Platform, by_value=True)
+    created_at = fields.AwareDateTime()
+    last_seen_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    has_push_token = fields.Function(lambda d: bool(d.push_token))
+
+
+class PatientDetailSchema(PatientSchema):
+    devices = fields.List(fields.Nested(DeviceSchema), dump_only=True)
+
+
+class _InfusionFields(Schema):
+    started_at = fields.AwareDateTime(metadata={"example": "2026-11-20T14:00:00-07:00"})
+    ended_at = fields.AwareDateTime(allow_none=True, metadata={"example": "2026-11-20T14:50:00-07:00"})
+    route = fields.Enum(Route, by_value=True)
+    dose_mg = Number(0.1, 1000, allow_none=True, metadata={"example": 35.0})
+    dose_mg_per_kg = Number(0.01, 10, allow_none=True, metadata={"example": 0.5})
+    phase = fields.Enum(Phase, by_value=True)
+    pre_systolic = Int(50, 300, allow_none=True)
+    pre_diastolic = Int(30, 200, allow_none=True)
+    pre_heart_rate = Int(20, 250, allow_none=True)
+    post_systolic = Int(50, 300, allow_none=True)
+    post_diastolic = Int(30, 200, allow_none=True)
+    post_heart_rate = Int(20, 250, allow_none=True)
+    notes = Text(2000, allow_none=True)
+
+
+class InfusionSchema(_InfusionFields):
+    id = fields.UUID(dump_only=True)
+    patient_id = fields.UUID(dump_only=True)
+    recorded_by_id = fields.UUID(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class InfusionCreateSchema(_InfusionFields):
+    started_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-20T14:00:00-07:00"})
+    route = fields.Enum(Route, by_value=True, required=True)
+    phase = fields.Enum(Phase, by_value=True, required=True)
+
+    @validates_schema
+    def _ends_after_start(self, data, **kwargs):
+        if data.get("ended_at") and data.get("started_at") and data["ended_at"] <= data["started_at"]:
+            raise ValidationError("ended_at must be after started_at.", field_name="ended_at")
+
+
+class InfusionPatchSchema(_InfusionFields):
+    pass
+
+
+class PatientInfusionSchema(InfusionSchema):
+    """What a patient sees of their own infusions: no clinic-internal notes."""
+
+    class Meta:
+        exclude = ("notes", "recorded_by_id")

@@ -1,0 +1,105 @@
+"""Aftercare: side-effect and adverse-event monitoring for ketamine-infusion clinics."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service import extensions
+from service.config import load_config
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the WSGI app. The job scheduler is never started here."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    register_json(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security_headers(app)
+    register_cli(app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    return app
+
+
+def register_json(app: Flask) -> None:
+    """Keep JSON answers compact."""
+    app.json.compact = True
+
+
+def register_extensions(app: Flask) -> None:
+    db = extensions.db
+    db.init_app(app)
+    extensions.migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    app.config.setdefault("API_SPEC_OPTIONS", {})
+    app.config["API_SPEC_OPTIONS"].update(
+        {
+            "info": {"description": "Aftercare API: patients report post-infusion symptoms; clinicians triage."},
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        }
+    )
+    extensions.api.init_app(app)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from service.api import MODULES, PLAIN_MODULES
+
+    for module in MODULES:
+        extensions.api.register_blueprint(module.blp)
+    for module in PLAIN_MODULES:
+        app.register_blueprint(module.blp)
+    app.add_url_rule(
+        "/api/v1/static/swagger-ui/<path:filename>",
+        endpoint="swagger_ui_static",
+        view_func=lambda filename: _send_swagger(app, filename),
+    )
+
+
+def _send_swagger(app: Flask, filename: str):
+    from flask import send_from_directory
+
+    return send_from_directory(swagger_ui_path, filename, max_age=3600)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_cli(app: Flask) -> None:
+    from service.cli import register
+
+    register(app)
+
+
+logging.getLogger("service").addHandler(logging.NullHandler())

@@ -1,0 +1,7 @@
+"""HTTP blueprints, registered from one MODULES tuple."""
+
+from service.api import auth, clinicians, health, me, patients
+
+# API blueprints (documented in OpenAPI) and plain ones (operations endpoints).
+MODULES = (auth, patients, me, clinicians)
+PLAIN_MODULES = (health,)

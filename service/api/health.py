@@ -1,0 +1,60 @@
+"""Operational endpoints outside the versioned API: liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Blueprint, Response, current_app, redirect
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service import MIGRATIONS_DIR
+from service.extensions import db
+
+blp = Blueprint("health", __name__)
+
+
+def expected_heads() -> set[str]:
+    """The revision(s) the code expects the database to be at."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_DIR)
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+@blp.get("/healthz")
+def healthz():
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@blp.get("/readyz")
+def readyz():
+    """The database answers and its schema is at the code's migration head."""
+    checks = {}
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        checks["database"] = "ok"
+    except SQLAlchemyError:
+        current_app.logger.warning("readiness: database unreachable")
+        return {"status": "unavailable", "checks": {"database": "unreachable"}}, 503
+    expected = expected_heads()
+    checks["migrations"] = "ok" if current == expected else "pending"
+    ready = all(v == "ok" for v in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return body, 200 if ready else 503
+
+
+@blp.get("/docs")
+def docs():
+    """The interactive API docs live under the versioned prefix."""
+    return redirect("/api/v1/docs", code=302)
+
+
+@blp.get("/metrics")
+def metrics():
+    """Prometheus metrics of this process."""
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

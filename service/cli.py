@@ -1,0 +1,73 @@
+"""Operations CLI: `flask --app wsgi clinic create …`, `flask --app wsgi demo seed`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from service.clock import now_utc
+from service.errors import DomainError
+from service.extensions import db
+
+clinic_cli = AppGroup("clinic", help="Manage clinics.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@clinic_cli.command("create")
+@click.option("--name", required=True, help="The clinic's name.")
+@click.option("--timezone", "time_zone", required=True, help="IANA time zone, e.g. America/Denver.")
+@click.option("--admin-email", required=True, help="Email of the first admin.")
+@click.option("--admin-password", required=True, help="Password of the first admin (15+ characters).")
+@click.option("--admin-name", default="Clinic admin", show_default=True)
+def create_clinic_command(name, time_zone, admin_email, admin_password, admin_name):
+    """Create a clinic with its first admin; prints the clinic's id."""
+    from service.domain.clinics import create_clinic
+
+    try:
+        clinic, _ = create_clinic(
+            db.session,
+            name=name,
+            time_zone=time_zone,
+            admin_email=admin_email,
+            admin_password=admin_password,
+            admin_name=admin_name,
+            now=now_utc(),
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        where = f" ({exc.field})" if exc.field else ""
+        raise click.ClickException(f"{exc.message}{where}") from None
+    click.echo(str(clinic.id))
+
+
+@demo_cli.command("seed")
+@click.option("--patients", "patient_count", default=12, show_default=True, help="How many patients.")
+@click.option("--seed", "random_seed", default=7, show_default=True, help="Random seed (same data each time).")
+def seed_command(patient_count, random_seed):
+    """Fill a demo clinic with staff, patients, phones and infusions; prints how to sign in."""
+    from service.demo import seed
+
+    summary = seed(
+        db.session, patient_count=patient_count, random_seed=random_seed, now=now_utc(), progress=click.progressbar
+    )
+    click.echo("")
+    click.echo(
+        f"Demo clinic '{summary['clinic_name']}' is ready ({summary['patients']} patients, "
+        f"{summary['infusions']} infusions)."
+    )
+    click.echo("Sign in at http://127.0.0.1:5000/docs (POST /api/v1/auth/login), as any of:")
+    for email, role in summary["staff"]:
+        click.echo(f"  {role:<10} {email}")
+    click.echo(f"  password:  {summary['password']}")
+    click.echo(
+        f"Pair a phone: POST /api/v1/auth/enroll with code {summary['enrollment_code']} "
+        f"(for {summary['enrollment_patient']})."
+    )
+
+
+def register(app: Flask) -> None:
+    """Attach the CLI groups to the app."""
+    app.cli.add_command(clinic_cli)
+    app.cli.add_command(demo_cli)

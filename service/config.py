@@ -1,0 +1,75 @@
+"""Configuration read from the environment, with safe defaults for local use."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+DEV_SECRET_KEY = "aftercare-development-only-secret-key-do-not-use"
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start with the configuration it was given."""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply overrides."""
+    overrides = dict(overrides or {})
+    env = os.environ
+    testing = bool(overrides.get("TESTING")) or _truthy(env.get("AFTERCARE_TESTING"))
+    debug = _truthy(env.get("FLASK_DEBUG"))
+    database_url = overrides.pop("DATABASE_URL", None) or env.get("DATABASE_URL")
+    if not database_url:
+        database_url = "sqlite:///" + os.path.join(instance_path, "aftercare.sqlite3")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    secret_key = overrides.pop("SECRET_KEY", None) or env.get("SECRET_KEY")
+    if not secret_key:
+        if debug or testing:
+            secret_key = DEV_SECRET_KEY
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set. Aftercare signs sign-in tokens with it and will not "
+                "start in production without one. Set SECRET_KEY to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or set FLASK_DEBUG=1 for local development."
+            )
+
+    config = {
+        "TESTING": testing,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Bodies above this are refused with 413 before they are parsed.
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Aftercare",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/static/swagger-ui/",
+        # Tokens
+        "ACCESS_TOKEN_TTL": timedelta(minutes=int(env.get("ACCESS_TOKEN_MINUTES", "15"))),
+        "CLINICIAN_REFRESH_TTL": timedelta(hours=int(env.get("CLINICIAN_REFRESH_HOURS", "12"))),
+        "DEVICE_REFRESH_TTL": timedelta(days=int(env.get("DEVICE_REFRESH_DAYS", "90"))),
+        "ENROLLMENT_CODE_TTL": timedelta(hours=72),
+        # Throttling of failed sign-ins (per account and per address, in a sliding window)
+        "LOGIN_WINDOW": timedelta(minutes=15),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        # Only trust X-Forwarded-For when a proxy in front sets it.
+        "TRUSTED_PROXIES": int(env.get("AFTERCARE_TRUSTED_PROXIES", "0")),
+    }
+    if config["ACCESS_TOKEN_TTL"] > timedelta(minutes=15):
+        raise ConfigError("ACCESS_TOKEN_MINUTES may not exceed 15.")
+    config.update(overrides)
+    return config

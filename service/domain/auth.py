@@ -1,0 +1,425 @@
+"""Sign-in for staff and phones: login, refresh rotation, logout, enrollment, throttling."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from service.domain.clinicians import normalize_email
+from service.domain.sessions import revoke_sessions
+from service.enums import PatientStatus, Platform, PrincipalKind, Role
+from service.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from service.models import (
+    AuthFailure,
+    AuthSession,
+    Clinician,
+    Device,
+    EnrollmentCode,
+    Patient,
+    RefreshToken,
+)
+from service.security.passwords import hash_password, needs_rehash, verify_password
+from service.security.tokens import (
+    InvalidToken,
+    digest,
+    issue_access_token,
+    new_enrollment_code,
+    new_refresh_token,
+    normalize_code,
+    read_access_token,
+)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The knobs of sign-in, taken from the app config by the caller."""
+
+    secret: str
+    access_ttl: timedelta
+    clinician_refresh_ttl: timedelta
+    device_refresh_ttl: timedelta
+    enrollment_code_ttl: timedelta
+    window: timedelta
+    max_failures_per_account: int
+    max_failures_per_address: int
+
+    @classmethod
+    def from_config(cls, config) -> AuthSettings:
+        return cls(
+            secret=config["SECRET_KEY"],
+            access_ttl=config["ACCESS_TOKEN_TTL"],
+            clinician_refresh_ttl=config["CLINICIAN_REFRESH_TTL"],
+            device_refresh_ttl=config["DEVICE_REFRESH_TTL"],
+            enrollment_code_ttl=config["ENROLLMENT_CODE_TTL"],
+            window=config["LOGIN_WINDOW"],
+            max_failures_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        )
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+    patient_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a clinician of a clinic, or a patient's paired phone."""
+
+    kind: PrincipalKind
+    session_id: uuid.UUID
+    clinic_id: uuid.UUID
+    clinician: Clinician | None = None
+    patient_id: uuid.UUID | None = None
+    device_id: uuid.UUID | None = None
+
+    @property
+    def role(self) -> Role | None:
+        return self.clinician.role if self.clinician else None
+
+    @property
+    def actor_id(self) -> uuid.UUID:
+        return self.clinician.id if self.clinician else self.device_id
+
+
+class AuthFailed(Unauthorized):
+    """Credentials were wrong; the failure was recorded and must be committed."""
+
+
+# --- throttling ---------------------------------------------------------------------------------
+
+
+def _account_key(email: str) -> str:
+    return digest("account:" + normalize_email(email))
+
+
+def _check_throttle(
+    session: Session, *, column, key: str, limit: int, settings: AuthSettings, now: datetime, what: str
+) -> None:
+    since = now - settings.window
+    count, oldest = session.execute(
+        select(func.count(), func.min(AuthFailure.at)).where(column == key, AuthFailure.at > since)
+    ).one()
+    if count >= limit:
+        retry_after = max(1, int((oldest + settings.window - now).total_seconds()) + 1)
+        raise TooManyRequests(
+            f"Too many failed attempts {what}; try again in {retry_after // 60 + 1} minutes.",
+            retry_after=retry_after,
+        )
+
+
+def _record_failure(session: Session, *, account: str | None, address: str, now: datetime) -> None:
+    session.add(AuthFailure(account=account, address=address[:64], at=now))
+    session.flush()
+
+
+def prune_failures(session: Session, *, settings: AuthSettings, now: datetime) -> int:
+    """Delete failure records older than the throttling window."""
+    result = session.execute(delete(AuthFailure).where(AuthFailure.at <= now - settings.window))
+    return result.rowcount or 0
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def _open_session(
+    session: Session,
+    *,
+    kind: PrincipalKind,
+    clinic_id: uuid.UUID,
+    now: datetime,
+    clinician_id: uuid.UUID | None = None,
+    device_id: uuid.UUID | None = None,
+) -> AuthSession:
+    auth_session = AuthSession(
+        kind=kind, clinic_id=clinic_id, clinician_id=clinician_id, device_id=device_id, created_at=now
+    )
+    session.add(auth_session)
+    session.flush()
+    return auth_session
+
+
+def _issue_pair(
+    session: Session,
+    *,
+    auth_session: AuthSession,
+    subject: uuid.UUID,
+    settings: AuthSettings,
+    now: datetime,
+    patient_id: uuid.UUID | None = None,
+) -> TokenPair:
+    refresh = new_refresh_token()
+    ttl = settings.device_refresh_ttl if auth_session.kind == PrincipalKind.DEVICE else settings.clinician_refresh_ttl
+    session.add(
+        RefreshToken(session_id=auth_session.id, token_hash=digest(refresh), created_at=now, expires_at=now + ttl)
+    )
+    session.flush()
+    access = issue_access_token(
+        secret=settings.secret,
+        session_id=auth_session.id,
+        subject=subject,
+        kind=auth_session.kind.value,
+        now=now,
+        ttl=settings.access_ttl,
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=int(settings.access_ttl.total_seconds()),
+        patient_id=patient_id,
+    )
+
+
+def login(
+    session: Session, *, email: str, password: str, address: str, settings: AuthSettings, now: datetime
+) -> TokenPair:
+    """Sign a clinician in with email and password."""
+    account = _account_key(email)
+    _check_throttle(
+        session,
+        column=AuthFailure.address,
+        key=address,
+        now=now,
+        settings=settings,
+        limit=settings.max_failures_per_address,
+        what="from this address",
+    )
+    _check_throttle(
+        session,
+        column=AuthFailure.account,
+        key=account,
+        now=now,
+        settings=settings,
+        limit=settings.max_failures_per_account,
+        what="for this account",
+    )
+    clinician = session.scalar(select(Clinician).where(Clinician.email == normalize_email(email)))
+    ok = verify_password(clinician.password_hash if clinician else None, password)
+    if not ok or clinician is None or not clinician.active:
+        _record_failure(session, account=account, address=address, now=now)
+        raise AuthFailed("Email or password is incorrect.")
+    if needs_rehash(clinician.password_hash):
+        clinician.password_hash = hash_password(password)
+    auth_session = _open_session(
+        session, kind=PrincipalKind.CLINICIAN, clinic_id=clinician.clinic_id, clinician_id=clinician.id, now=now
+    )
+    return _issue_pair(session, auth_session=auth_session, subject=clinician.id, settings=settings, now=now)
+
+
+def refresh(session: Session, *, refresh_token: str, settings: AuthSettings, now: datetime) -> TokenPair:
+    """Trade a refresh token for a new pair; a reused token revokes its whole family."""
+    token = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)))
+    if token is None:
+        raise Unauthorized("Refresh token is not valid.")
+    auth_session = session.get(AuthSession, token.session_id)
+    claimed = session.execute(
+        update(RefreshToken).where(RefreshToken.id == token.id, RefreshToken.used_at.is_(None)).values(used_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not claimed:
+        revoke_sessions(session, session_id=auth_session.id, reason="refresh_reuse", now=now)
+        raise AuthFailed("Refresh token was already used; this sign-in has been ended for safety.")
+    if auth_session.revoked_at is not None or token.expires_at <= now:
+        raise Unauthorized("This sign-in has ended; sign in again.")
+    principal = _load_principal(session, auth_session=auth_session)
+    if principal is None:
+        revoke_sessions(session, session_id=auth_session.id, reason="principal_inactive", now=now)
+        raise AuthFailed("This sign-in has ended; sign in again.")
+    subject = principal.clinician.id if principal.clinician else principal.patient_id
+    if principal.device_id is not None:
+        session.execute(update(Device).where(Device.id == principal.device_id).values(last_seen_at=now))
+    return _issue_pair(
+        session, auth_session=auth_session, subject=subject, settings=settings, now=now, patient_id=principal.patient_id
+    )
+
+
+def logout(session: Session, *, principal: Principal, refresh_token: str | None, now: datetime) -> None:
+    """End the caller's session at once; also end the session of a given refresh token of theirs."""
+    revoke_sessions(session, session_id=principal.session_id, reason="logout", now=now)
+    if refresh_token:
+        token = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)))
+        if token is not None:
+            other = session.get(AuthSession, token.session_id)
+            same_owner = other is not None and (
+                (other.clinician_id is not None and other.clinician_id == principal.actor_id)
+                or (other.device_id is not None and other.device_id == principal.device_id)
+            )
+            if same_owner:
+                revoke_sessions(session, session_id=other.id, reason="logout", now=now)
+
+
+def _load_principal(session: Session, *, auth_session: AuthSession) -> Principal | None:
+    """The live principal behind a session, or None if it was disabled or revoked."""
+    if auth_session.kind == PrincipalKind.CLINICIAN:
+        clinician = session.get(Clinician, auth_session.clinician_id)
+        if clinician is None or not clinician.active:
+            return None
+        return Principal(
+            kind=PrincipalKind.CLINICIAN,
+            session_id=auth_session.id,
+            clinic_id=auth_session.clinic_id,
+            clinician=clinician,
+        )
+    device = session.get(Device, auth_session.device_id)
+    if device is None or device.revoked_at is not None:
+        return None
+    return Principal(
+        kind=PrincipalKind.DEVICE,
+        session_id=auth_session.id,
+        clinic_id=auth_session.clinic_id,
+        patient_id=device.patient_id,
+        device_id=device.id,
+    )
+
+
+def authenticate(session: Session, *, token: str, settings: AuthSettings, now: datetime) -> Principal:
+    """Turn a bearer access token into a live principal, or raise 401."""
+    try:
+        claims = read_access_token(token, secret=settings.secret, now=now)
+    except InvalidToken:
+        raise Unauthorized("The access token is invalid or expired.") from None
+    row = session.execute(
+        select(AuthSession, Clinician, Device)
+        .outerjoin(Clinician, Clinician.id == AuthSession.clinician_id)
+        .outerjoin(Device, Device.id == AuthSession.device_id)
+        .where(AuthSession.id == claims.session_id)
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("The access token is invalid or expired.")
+    auth_session, clinician, device = row
+    if auth_session.revoked_at is not None:
+        raise Unauthorized("This sign-in has ended; sign in again.")
+    if auth_session.kind == PrincipalKind.CLINICIAN:
+        if clinician is None or not clinician.active or clinician.id != claims.subject:
+            raise Unauthorized("This account is no longer active.")
+        return Principal(
+            kind=PrincipalKind.CLINICIAN,
+            session_id=auth_session.id,
+            clinic_id=auth_session.clinic_id,
+            clinician=clinician,
+        )
+    if device is None or device.revoked_at is not None or device.patient_id != claims.subject:
+        raise Unauthorized("This phone is no longer paired; enroll it again.")
+    return Principal(
+        kind=PrincipalKind.DEVICE,
+        session_id=auth_session.id,
+        clinic_id=auth_session.clinic_id,
+        patient_id=device.patient_id,
+        device_id=device.id,
+    )
+
+
+# --- enrollment ---------------------------------------------------------------------------------
+
+
+def issue_enrollment_code(
+    session: Session, *, patient: Patient, actor: Clinician | None, ttl: timedelta, now: datetime
+) -> tuple[str, datetime]:
+    """Issue a one-time pairing code for a patient; earlier unused codes stop working."""
+    if patient.status == PatientStatus.DISCHARGED:
+        raise ValidationFailed("A discharged patient cannot pair a phone.", field="status")
+    session.execute(
+        update(EnrollmentCode)
+        .where(
+            EnrollmentCode.patient_id == patient.id, EnrollmentCode.used_at.is_(None), EnrollmentCode.expires_at > now
+        )
+        .values(expires_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    code = new_enrollment_code()
+    expires_at = now + ttl
+    session.add(
+        EnrollmentCode(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            created_by_id=actor.id if actor else None,
+            code_hash=digest(normalize_code(code)),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    return code, expires_at
+
+
+def enroll(
+    session: Session,
+    *,
+    code: str,
+    device_name: str,
+    platform: Platform,
+    push_token: str | None,
+    address: str,
+    settings: AuthSettings,
+    now: datetime,
+) -> TokenPair:
+    """Pair a phone with a one-time code and sign it in."""
+    _check_throttle(
+        session,
+        column=AuthFailure.address,
+        key=address,
+        now=now,
+        settings=settings,
+        limit=settings.max_failures_per_address,
+        what="from this address",
+    )
+    enrollment = session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == digest(normalize_code(code))))
+    patient = session.get(Patient, enrollment.patient_id) if enrollment else None
+    if (
+        enrollment is None
+        or enrollment.used_at is not None
+        or enrollment.expires_at <= now
+        or patient is None
+        or patient.status == PatientStatus.DISCHARGED
+    ):
+        _record_failure(session, account=None, address=address, now=now)
+        raise AuthFailed("This enrollment code is not valid. Ask your clinic for a new one.")
+    claimed = session.execute(
+        update(EnrollmentCode)
+        .where(EnrollmentCode.id == enrollment.id, EnrollmentCode.used_at.is_(None))
+        .values(used_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not claimed:  # another phone used it a moment ago; nothing of ours is written
+        raise Unauthorized("This enrollment code is not valid. Ask your clinic for a new one.")
+    device = Device(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        name=device_name.strip(),
+        platform=Platform(platform),
+        push_token=push_token,
+        created_at=now,
+        last_seen_at=now,
+    )
+    session.add(device)
+    session.flush()
+    session.execute(
+        update(EnrollmentCode).where(EnrollmentCode.id == enrollment.id).values(device_id=device.id),
+        execution_options={"synchronize_session": False},
+    )
+    auth_session = _open_session(
+        session, kind=PrincipalKind.DEVICE, clinic_id=patient.clinic_id, device_id=device.id, now=now
+    )
+    return _issue_pair(
+        session, auth_session=auth_session, subject=patient.id, settings=settings, now=now, patient_id=patient.id
+    )
+
+
+def revoke_device(session: Session, *, patient: Patient, device_id: uuid.UUID, now: datetime) -> Device:
+    """Unpair a phone: its tokens stop working on their next use."""
+    device = session.scalar(select(Device).where(Device.id == device_id, Device.patient_id == patient.id))
+    if device is None:
+        raise NotFound("No such device.")
+    if device.revoked_at is None:
+        device.revoked_at = now
+    revoke_sessions(session, device_id=device.id, reason="device_revoked", now=now)
+    session.flush()
+    return device

@@ -1,0 +1,58 @@
+"""Clinics and their settings."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from service.domain.clinicians import create_clinician
+from service.domain.common import check_time_zone
+from service.enums import Role
+from service.errors import ValidationFailed
+from service.models import Clinic, Clinician
+
+DEFAULT_SETTINGS: dict = {
+    "crisis_resources": [
+        {"label": "If you are in immediate danger, call 911.", "phone": "911"},
+        {"label": "Call or text 988, the Suicide & Crisis Lifeline.", "phone": "988", "sms": "988"},
+    ],
+    "response_targets_minutes": {"critical": 15, "high": 240, "medium": 1440, "low": 4320},
+    "checkin_offsets_hours": [2, 24, 72, 168, 336],
+    "quiet_hours": {"start": "21:00", "end": "08:00"},
+}
+
+
+def settings_of(clinic: Clinic) -> dict:
+    """The clinic's settings with defaults filled in for anything not set."""
+    merged = copy.deepcopy(DEFAULT_SETTINGS)
+    for key, value in (clinic.settings or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def create_clinic(
+    session: Session,
+    *,
+    name: str,
+    time_zone: str,
+    admin_email: str,
+    admin_password: str,
+    admin_name: str = "Clinic admin",
+    now: datetime,
+) -> tuple[Clinic, Clinician]:
+    """Create a clinic with its first admin."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("A clinic needs a name.", field="name")
+    clinic = Clinic(name=name, time_zone=check_time_zone(time_zone), settings={}, created_at=now, updated_at=now)
+    session.add(clinic)
+    session.flush()
+    admin = create_clinician(
+        session, clinic=clinic, email=admin_email, name=admin_name, role=Role.ADMIN, password=admin_password, now=now
+    )
+    return clinic, admin

@@ -1,0 +1,91 @@
+"""Infusions as recorded by the clinic."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from service.errors import NotFound, ValidationFailed
+from service.models import Clinician, Infusion, Patient
+
+# Clock skew tolerated between the clinic's devices and the server.
+_SKEW = timedelta(minutes=5)
+
+EDITABLE = frozenset(
+    {
+        "started_at",
+        "ended_at",
+        "route",
+        "dose_mg",
+        "dose_mg_per_kg",
+        "phase",
+        "pre_systolic",
+        "pre_diastolic",
+        "pre_heart_rate",
+        "post_systolic",
+        "post_diastolic",
+        "post_heart_rate",
+        "notes",
+    }
+)
+
+
+def _check(infusion: Infusion, *, now: datetime) -> None:
+    if infusion.started_at > now + _SKEW:
+        raise ValidationFailed("An infusion cannot start in the future.", field="started_at")
+    if infusion.ended_at is not None:
+        if infusion.ended_at <= infusion.started_at:
+            raise ValidationFailed("ended_at must be after started_at.", field="ended_at")
+        if infusion.ended_at > now + _SKEW:
+            raise ValidationFailed("An infusion cannot end in the future.", field="ended_at")
+    for when in ("pre", "post"):
+        systolic, diastolic = getattr(infusion, f"{when}_systolic"), getattr(infusion, f"{when}_diastolic")
+        if (systolic is None) != (diastolic is None):
+            raise ValidationFailed("Give systolic and diastolic together.", field=f"{when}_diastolic")
+        if systolic is not None and diastolic >= systolic:
+            raise ValidationFailed("Diastolic must be below systolic.", field=f"{when}_diastolic")
+
+
+def record_infusion(
+    session: Session, *, patient: Patient, actor: Clinician | None, values: dict, now: datetime
+) -> Infusion:
+    """Record an infusion given to a patient."""
+    infusion = Infusion(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        recorded_by_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
+        **{k: v for k, v in values.items() if k in EDITABLE},
+    )
+    _check(infusion, now=now)
+    session.add(infusion)
+    session.flush()
+    return infusion
+
+
+def update_infusion(session: Session, *, infusion: Infusion, changes: dict, now: datetime) -> Infusion:
+    """Correct an infusion's record."""
+    for key, value in changes.items():
+        if key in EDITABLE:
+            setattr(infusion, key, value)
+    _check(infusion, now=now)
+    infusion.updated_at = now
+    session.flush()
+    return infusion
+
+
+def get_infusion(session: Session, *, clinic_id: uuid.UUID, infusion_id: uuid.UUID) -> Infusion:
+    """Fetch an infusion of the caller's clinic; 404 for any other."""
+    infusion = session.scalar(select(Infusion).where(Infusion.id == infusion_id, Infusion.clinic_id == clinic_id))
+    if infusion is None:
+        raise NotFound("No such infusion.")
+    return infusion
+
+
+def infusions_query(*, patient_id: uuid.UUID) -> Select:
+    """A patient's infusions, newest first."""
+    return select(Infusion).where(Infusion.patient_id == patient_id).order_by(Infusion.started_at.desc(), Infusion.id)

@@ -1,0 +1,124 @@
+"""Extensions, created unbound and attached in the app factory."""
+
+from __future__ import annotations
+
+import json
+
+from flask_migrate import Migrate
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from flask_smorest import abort
+from flask_sqlalchemy import SQLAlchemy
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from schemas.base import ErrorSchema
+from service.errors import DomainError
+from service.models.base import Base
+
+
+class Api(BaseApi):
+    """flask-smorest's Api with one error shape for every error, domain ones included.
+
+    The catch-all ``default`` error response is off: each operation documents
+    the error statuses it really gives.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        super()._register_error_handlers()
+        self._app.register_error_handler(DomainError, self.handle_domain_error)
+
+    def handle_http_exception(self, error: HTTPException):
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            if isinstance(error, InternalServerError):
+                payload["message"] = "Something went wrong on our side. It has been logged."
+            else:
+                payload["message"] = error.description or error.name
+        if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(error.valid_methods)}
+        return payload, code, headers
+
+    def handle_domain_error(self, error: DomainError):
+        payload = {
+            "code": error.status,
+            "status": HTTP_STATUS_CODES.get(error.status, "Error"),
+            "message": error.message,
+        }
+        errors = error.errors()
+        if errors:
+            payload["errors"] = errors
+        return payload, error.status, error.headers
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _refuse_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+def _json_depth_ok(raw: str, limit: int) -> bool:
+    """Tell whether brackets nest no deeper than the limit (cheap scan, strings skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for ch in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+class StrictParser(FlaskParser):
+    """Parses JSON bodies refusing NaN/Infinity and absurd nesting with a 400."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        raw = req.get_data(cache=True)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, message="The body is not valid UTF-8.", errors={"json": ["Invalid JSON body."]})
+        if not _json_depth_ok(text, MAX_JSON_DEPTH):
+            abort(
+                400,
+                message=f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
+                errors={"json": ["JSON nested too deeply."]},
+            )
+        try:
+            return json.loads(text, parse_constant=_refuse_constant)
+        except (json.JSONDecodeError, RecursionError):
+            abort(400, message="The body is not valid JSON.", errors={"json": ["Invalid JSON body."]})
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        abort(400, message="The body is not valid JSON.", errors={"json": ["Invalid JSON body."]})
+
+
+class Blueprint(BaseBlueprint):
+    """The project's Blueprint; import this one, not flask-smorest's."""
+
+    ARGUMENTS_PARSER = StrictParser()
+    PAGINATION_ARGUMENTS_PARSER = StrictParser()
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+api = Api()

@@ -1,0 +1,19 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from service.models.auth import AuthFailure, AuthSession, EnrollmentCode, RefreshToken
+from service.models.base import Base
+from service.models.clinic import Clinic, Clinician
+from service.models.patient import Device, Infusion, Patient
+
+__all__ = [
+    "AuthFailure",
+    "AuthSession",
+    "Base",
+    "Clinic",
+    "Clinician",
+    "Device",
+    "EnrollmentCode",
+    "Infusion",
+    "Patient",
+    "RefreshToken",
+]

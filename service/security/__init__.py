@@ -1,0 +1,1 @@
+"""Passwords, tokens and the signed-in principal."""

@@ -1,0 +1,89 @@
+"""Access tokens (short-lived JWTs bound to a server-side session) and opaque secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+ISSUER = "aftercare"
+# Crockford's base32 without look-alike letters: easy to read out and type on a phone.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    session_id: uuid.UUID
+    subject: uuid.UUID
+    kind: str
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, or not signed by us."""
+
+
+def issue_access_token(
+    *, secret: str, session_id: uuid.UUID, subject: uuid.UUID, kind: str, now: datetime, ttl: timedelta
+) -> str:
+    """Sign an access token for a session."""
+    payload = {
+        "iss": ISSUER,
+        "sub": str(subject),
+        "sid": str(session_id),
+        "knd": kind,
+        "typ": "access",
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims:
+    """Verify signature, algorithm, issuer and expiry; return the claims."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "sid", "typ"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if payload.get("typ") != "access":
+        raise InvalidToken("not an access token")
+    if not isinstance(payload["exp"], int) or payload["exp"] <= int(now.timestamp()):
+        raise InvalidToken("token expired")
+    try:
+        return AccessClaims(uuid.UUID(payload["sid"]), uuid.UUID(payload["sub"]), str(payload.get("knd")))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidToken("malformed claims") from exc
+
+
+def new_refresh_token() -> str:
+    """Return a fresh opaque refresh token."""
+    return secrets.token_urlsafe(32)
+
+
+def new_enrollment_code() -> str:
+    """Return a one-time enrollment code, grouped for reading aloud (XXXX-XXXX-XXXX)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalize_code(code: str) -> str:
+    """Uppercase, drop separators, and read look-alike letters as Crockford does."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a high-entropy secret, for storage and lookup."""
+    return hashlib.sha256(secret.encode()).hexdigest()
