@@ -208,10 +208,30 @@ def login(
         raise AuthFailed("Email or password is incorrect.")
     if needs_rehash(clinician.password_hash):
         clinician.password_hash = hash_password(password)
+    return sign_in_clinician(session, clinician=clinician, settings=settings, now=now)
+
+
+def sign_in_clinician(session: Session, *, clinician: Clinician, settings: AuthSettings, now: datetime) -> TokenPair:
+    """Open a session for a clinician whose credentials were checked."""
     auth_session = _open_session(
         session, kind=PrincipalKind.CLINICIAN, clinic_id=clinician.clinic_id, clinician_id=clinician.id, now=now
     )
     return _issue_pair(session, auth_session=auth_session, subject=clinician.id, settings=settings, now=now)
+
+
+def sign_in_device(session: Session, *, device: Device, settings: AuthSettings, now: datetime) -> TokenPair:
+    """Open a session for a freshly paired phone."""
+    auth_session = _open_session(
+        session, kind=PrincipalKind.DEVICE, clinic_id=device.clinic_id, device_id=device.id, now=now
+    )
+    return _issue_pair(
+        session,
+        auth_session=auth_session,
+        subject=device.patient_id,
+        settings=settings,
+        now=now,
+        patient_id=device.patient_id,
+    )
 
 
 def refresh(session: Session, *, refresh_token: str, settings: AuthSettings, now: datetime) -> TokenPair:
@@ -405,12 +425,7 @@ def enroll(
         update(EnrollmentCode).where(EnrollmentCode.id == enrollment.id).values(device_id=device.id),
         execution_options={"synchronize_session": False},
     )
-    auth_session = _open_session(
-        session, kind=PrincipalKind.DEVICE, clinic_id=patient.clinic_id, device_id=device.id, now=now
-    )
-    return _issue_pair(
-        session, auth_session=auth_session, subject=patient.id, settings=settings, now=now, patient_id=patient.id
-    )
+    return sign_in_device(session, device=device, settings=settings, now=now)
 
 
 def revoke_device(session: Session, *, patient: Patient, device_id: uuid.UUID, now: datetime) -> Device:
