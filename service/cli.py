@@ -45,10 +45,13 @@ def create_clinic_command(name, time_zone, admin_email, admin_password, admin_na
 @demo_cli.command("seed")
 @click.option("--patients", "patient_count", default=12, show_default=True, help="How many patients.")
 @click.option("--seed", "random_seed", default=7, show_default=True, help="Random seed (same data each time).")
-def seed_command(patient_count, random_seed):
+@click.option("--if-missing", is_flag=True, help="Do nothing but print how to sign in when the demo clinic exists.")
+def seed_command(patient_count, random_seed, if_missing):
     """Fill a demo clinic with staff, patients, phones and infusions; prints how to sign in."""
-    from service.demo import seed
+    from service.demo import demo_clinic_exists, seed
 
+    if if_missing and demo_clinic_exists(db.session):
+        patient_count = 0
     summary = seed(
         db.session, patient_count=patient_count, random_seed=random_seed, now=now_utc(), progress=click.progressbar
     )

@@ -6,7 +6,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.auth import issue_enrollment_code
@@ -15,7 +15,7 @@ from service.domain.clinics import create_clinic
 from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
 from service.enums import Channel, Phase, Platform, Route, Sex
-from service.models import Clinic, Device
+from service.models import Clinic, Device, Infusion, Patient
 
 DEMO_CLINIC = "Aftercare Demo Clinic"
 DEMO_PASSWORD = "demo-password-for-aftercare-only"
@@ -68,6 +68,11 @@ def _infusion_times(rng: random.Random, *, start: date, count: int, spacing_days
         day = day + timedelta(days=spacing_days[min(index, len(spacing_days) - 1)])
 
 
+def demo_clinic_exists(session: Session) -> bool:
+    """Tell whether the demo clinic was already seeded."""
+    return session.scalar(select(Clinic.id).where(Clinic.name == DEMO_CLINIC)) is not None
+
+
 def seed(session: Session, *, patient_count: int, random_seed: int, now: datetime, progress) -> dict:
     """Create (or top up) the demo clinic; safe to run twice."""
     rng = random.Random(random_seed)
@@ -101,9 +106,9 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
         staff = []
     nurse = staff[0] if staff else None
 
-    infusion_count = 0
     made = []
-    with progress(range(patient_count), label="Seeding patients") as bar:
+    existing = session.scalar(select(func.count()).select_from(Patient).where(Patient.clinic_id == clinic.id))
+    with progress(range(existing, existing + patient_count), label="Seeding patients") as bar:
         for index in bar:
             zone_name = rng.choice(ZONES)
             zone = ZoneInfo(zone_name)
@@ -164,7 +169,6 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                         "post_heart_rate": rng.randint(65, 105),
                     },
                 )
-                infusion_count += 1
             if index % 3 != 2:  # most patients have paired a phone
                 session.add(
                     Device(
@@ -181,15 +185,24 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
             session.commit()
 
     code = None
-    if made:
-        code, _ = issue_enrollment_code(session, patient=made[-1], actor=nurse, ttl=ENROLLMENT_CODE_TTL, now=now)
+    target = (
+        made[-1]
+        if made
+        else session.scalar(
+            select(Patient)
+            .where(Patient.clinic_id == clinic.id, Patient.status == "active")
+            .order_by(Patient.created_at)
+        )
+    )
+    if target is not None:
+        code, _ = issue_enrollment_code(session, patient=target, actor=nurse, ttl=ENROLLMENT_CODE_TTL, now=now)
         session.commit()
     return {
         "clinic_name": clinic.name,
-        "patients": len(made),
-        "infusions": infusion_count,
+        "patients": session.scalar(select(func.count()).select_from(Patient).where(Patient.clinic_id == clinic.id)),
+        "infusions": session.scalar(select(func.count()).select_from(Infusion).where(Infusion.clinic_id == clinic.id)),
         "staff": [(email, role) for email, _, role, _ in DEMO_STAFF],
         "password": DEMO_PASSWORD,
         "enrollment_code": code,
-        "enrollment_patient": made[-1].display_name if made else None,
+        "enrollment_patient": target.display_name if target else None,
     }

@@ -13,17 +13,17 @@ from service.enums import Role
 from service.extensions import db
 from service.models import Base
 from tests import factories
-from tests.dbutil import FreshDatabase, test_database_url
+from tests.dbutil import FreshDatabase, configured_database_url
 
 
 def pytest_report_header(config):
-    url = test_database_url()
+    url = configured_database_url()
     return f"aftercare database: {'PostgreSQL ' + url if url else 'SQLite (temporary file)'}"
 
 
 @pytest.fixture(scope="session")
 def database():
-    fresh = FreshDatabase(test_database_url())
+    fresh = FreshDatabase(configured_database_url())
     fresh.create()
     yield fresh
     fresh.drop()
@@ -34,7 +34,10 @@ def app(database):
     app = create_app({"TESTING": True, "DATABASE_URL": database.url, "SECRET_KEY": "test-secret-key-" + "x" * 32})
     with app.app_context():
         upgrade()  # the real migrations, never create_all
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def test_database_url() -> str:
+def configured_database_url() -> str:
     """The server the suite runs against: TEST_DATABASE_URL, else a temporary SQLite file."""
     return os.environ.get("TEST_DATABASE_URL", "").strip()
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install Aftercare into .venv, migrate a local SQLite database, seed demo data and serve on :5000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+mkdir -p instance
+# A secret for this machine's demo, made once and kept out of git.
+[ -s instance/secret_key ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))' > instance/secret_key
+export SECRET_KEY="$(cat instance/secret_key)"
+export FLASK_APP=wsgi
+.venv/bin/flask db upgrade
+.venv/bin/flask demo seed --if-missing
+echo "Serving on http://127.0.0.1:5000  (API docs: http://127.0.0.1:5000/docs)"
+exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

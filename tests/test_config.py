@@ -1,0 +1,79 @@
+"""Configuration from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import create_app
+from service.config import ConfigError, load_config
+
+
+def test_refuses_to_start_without_secret_in_production(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.delenv("AFTERCARE_TESTING", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        load_config(str(tmp_path))
+
+
+def test_debug_allows_development_secret(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    config = load_config(str(tmp_path))
+    assert config["SECRET_KEY"]
+
+
+def test_database_url_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db.internal:5432/aftercare")
+    config = load_config(str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal:5432/aftercare"
+
+
+def test_default_database_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = load_config(str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/aftercare.sqlite3"
+
+
+def test_access_tokens_cannot_live_longer_than_15_minutes(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ACCESS_TOKEN_MINUTES", "60")
+    with pytest.raises(ConfigError):
+        load_config(str(tmp_path))
+
+
+def test_openapi_document_and_docs_are_served(client):
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200
+    document = spec.get_json()
+    assert "/api/v1/auth/login" in document["paths"]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    docs = client.get("/docs", follow_redirects=True)
+    assert docs.status_code == 200 and b"swagger-ui" in docs.data
+    asset = client.get("/api/v1/static/swagger-ui/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    asset.close()
+
+
+def test_no_catch_all_default_error_response(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert "default" not in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_unhandled_error_is_json_500(tmp_path):
+    app = create_app({"TESTING": False, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "k" * 40})
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    body = response.get_json()
+    assert body["code"] == 500 and body["status"] == "Internal Server Error" and "boom" not in body["message"]
