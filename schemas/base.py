@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 
 class Schema(ma.Schema):
@@ -30,9 +30,19 @@ def Int(lo: int, hi: int, **kwargs) -> StrictInteger:  # noqa: N802 - reads like
     return StrictInteger(validate=validate.Range(min=lo, max=hi), **kwargs)
 
 
+def storable_text(value: str) -> None:
+    """Refuse what no database should store: NUL characters and unpaired surrogates."""
+    if "\x00" in value:
+        raise ValidationError("Text may not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Text must be valid Unicode (no unpaired surrogates).") from None
+
+
 def Text(max_length: int, *, min_length: int = 0, **kwargs) -> fields.String:  # noqa: N802
-    """A string with a length limit."""
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+    """A string with a length limit that the database can store as given."""
+    return fields.String(validate=[validate.Length(min=min_length, max=max_length), storable_text], **kwargs)
 
 
 def Number(lo: float, hi: float, **kwargs) -> fields.Float:  # noqa: N802

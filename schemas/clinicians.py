@@ -1,8 +1,8 @@
 """Staff bodies."""
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from schemas.base import Schema, Text
+from schemas.base import Schema, Text, storable_text
 from service.enums import Role
 
 
@@ -17,7 +17,7 @@ class ClinicianSchema(Schema):
 
 
 class ClinicianCreateSchema(Schema):
-    email = fields.Email(required=True, validate=lambda s: len(s) <= 254)
+    email = fields.Email(required=True, validate=[validate.Length(max=254), storable_text])
     name = Text(200, min_length=1, required=True)
     role = fields.Enum(Role, by_value=True, required=True)
     password = Text(

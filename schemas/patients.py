@@ -1,8 +1,8 @@
 """Patient, device and infusion bodies."""
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Number, Schema, Text
+from schemas.base import Int, Number, Schema, Text, storable_text
 from service.enums import Channel, PatientStatus, Phase, Platform, Route, Sex
 
 
@@ -11,7 +11,7 @@ class _PatientFields(Schema):
     date_of_birth = fields.Date(metadata={"example": "1984-05-17", "description": "Patients are 18+."})
     sex = fields.Enum(Sex, by_value=True, allow_none=True)
     time_zone = Text(64, metadata={"example": "America/Denver", "description": "An IANA time zone"})
-    email = fields.Email(allow_none=True, validate=lambda s: len(s) <= 254)
+    email = fields.Email(allow_none=True, validate=[validate.Length(max=254), storable_text])
     phone = Text(32, allow_none=True, metadata={"example": "+1 303 555 0100"})
     mrn = Text(64, allow_none=True, metadata={"description": "Medical record number (optional)"})
     phq9_baseline = Int(0, 27, allow_none=True)
@@ -46,7 +46,7 @@ class MePatchSchema(Schema):
     quiet_hours_start = fields.Time(format="%H:%M")
     quiet_hours_end = fields.Time(format="%H:%M")
     preferred_channel = fields.Enum(Channel, by_value=True)
-    email = fields.Email(allow_none=True, validate=lambda s: len(s) <= 254)
+    email = fields.Email(allow_none=True, validate=[validate.Length(max=254), storable_text])
     phone = Text(32, allow_none=True)
     push_token = Text(4096, allow_none=True, metadata={"description": "This phone's push token"})
 

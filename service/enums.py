@@ -53,3 +53,11 @@ class Phase(StrEnum):
 class PrincipalKind(StrEnum):
     CLINICIAN = "clinician"
     DEVICE = "device"
+
+
+class CheckinStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    ANSWERED = "answered"
+    MISSED = "missed"
+    CANCELLED = "cancelled"

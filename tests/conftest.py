@@ -104,3 +104,11 @@ def world(app):
         other_admin=_caller(app, factories.make_clinician(other, Role.ADMIN)),
         other_clinic_patient=_caller(app, factories.make_device(far_patient)),
     )
+
+
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+# CI runs the same examples every time; locally hypothesis explores.
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if __import__("os").environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

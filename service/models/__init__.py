@@ -2,13 +2,16 @@
 
 from service.models.auth import AuthFailure, AuthSession, EnrollmentCode, RefreshToken
 from service.models.base import Base
+from service.models.checkin import Checkin
 from service.models.clinic import Clinic, Clinician
 from service.models.patient import Device, Infusion, Patient
+from service.models.report import Report, ReportSymptom
 
 __all__ = [
     "AuthFailure",
     "AuthSession",
     "Base",
+    "Checkin",
     "Clinic",
     "Clinician",
     "Device",
@@ -16,4 +19,6 @@ __all__ = [
     "Infusion",
     "Patient",
     "RefreshToken",
+    "Report",
+    "ReportSymptom",
 ]

@@ -80,6 +80,7 @@ class Infusion(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "infusions"
     __table_args__ = (
+        UniqueConstraint("id", "patient_id", name="uq_infusions_id_patient"),
         ForeignKeyConstraint(
             ["patient_id", "clinic_id"], ["patients.id", "patients.clinic_id"], name="fk_infusions_patient_clinic"
         ),

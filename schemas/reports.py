@@ -1,0 +1,219 @@
+"""Symptom report bodies: what the phone sends, what it is told, what clinicians read."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from schemas.base import Int, Schema, Text
+from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
+
+MAX_NOTE = 2000
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true/false (no "yes", 1 or "on")."""
+
+    truthy = frozenset({True})
+    falsy = frozenset({False})
+
+
+class SymptomEntrySchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.OneOf(CODES, error="Unknown symptom code {input!r}; valid codes: " + ", ".join(CODES)),
+        metadata={"example": "nausea", "enum": list(CODES)},
+    )
+    severity = Int(
+        0,
+        MAX_SEVERITY,
+        required=True,
+        metadata={"description": "PRO-CTCAE: 0 none, 1 mild, 2 moderate, 3 severe, 4 very severe", "example": 2},
+    )
+    started_at = fields.AwareDateTime(metadata={"example": "2026-11-20T15:30:00-07:00"})
+    note = Text(MAX_NOTE, allow_none=True, metadata={"description": "Required for code 'other'"})
+
+    @validates_schema
+    def _other_needs_description(self, data, **kwargs):
+        if data.get("code") == "other" and not (data.get("note") or "").strip():
+            raise ValidationError("Describe the symptom in 'note' when the code is 'other'.", field_name="note")
+
+
+class VitalsSchema(Schema):
+    systolic = Int(50, 300, metadata={"example": 128})
+    diastolic = Int(30, 200, metadata={"example": 84})
+    heart_rate = Int(20, 250, metadata={"example": 76})
+
+    @validates_schema
+    def _coherent(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one of systolic/diastolic or heart_rate.", field_name="_schema")
+        if ("systolic" in data) != ("diastolic" in data):
+            missing = "diastolic" if "systolic" in data else "systolic"
+            raise ValidationError("Give systolic and diastolic together.", field_name=missing)
+        if "systolic" in data and data["diastolic"] >= data["systolic"]:
+            raise ValidationError("Diastolic must be below systolic.", field_name="diastolic")
+
+
+class ReportCreateSchema(Schema):
+    client_report_id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "Made on the phone; sending the same report again is safe (idempotent).",
+            "example": "5b0f3f4e-3c1e-4d0e-9a57-2f1b1d5d8c11",
+        },
+    )
+    observed_at = fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "When the patient noticed this, with offset; not more than 5 min ahead or 30 days old.",
+            "example": "2026-11-20T16:10:00-07:00",
+        },
+    )
+    symptoms = fields.List(
+        fields.Nested(SymptomEntrySchema),
+        validate=validate.Length(max=len(CODES)),
+        metadata={"description": "An empty list means 'no symptoms'."},
+    )
+    mood = Int(0, 10, allow_none=True, metadata={"description": "0 worst - 10 best", "example": 6})
+    suicidal_thoughts = StrictBoolean(allow_none=True)
+    phq9 = fields.List(
+        Int(0, 3),
+        allow_none=True,
+        validate=validate.Length(equal=9, error="PHQ-9 has exactly 9 items."),
+        metadata={"example": [1, 1, 0, 2, 1, 0, 0, 1, 0]},
+    )
+    vitals = fields.Nested(VitalsSchema, allow_none=True)
+    note = Text(MAX_NOTE, allow_none=True)
+    infusion_id = fields.UUID(
+        allow_none=True, metadata={"description": "Default: the latest infusion that ended before observed_at"}
+    )
+    checkin_id = fields.UUID(allow_none=True)
+    amends = fields.UUID(allow_none=True, metadata={"description": "Id of an earlier report this one corrects"})
+
+    @validates_schema
+    def _meaningful(self, data, **kwargs):
+        content = ("symptoms", "mood", "suicidal_thoughts", "phq9", "vitals", "note")
+        if not any(data.get(key) is not None for key in content):
+            raise ValidationError(
+                "A report needs symptoms (an empty list means none), mood, suicidal_thoughts, phq9, vitals or a note.",
+                field_name="symptoms",
+            )
+        codes = [entry["code"] for entry in data.get("symptoms") or [] if "code" in entry]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValidationError(
+                f"Each symptom once per report; repeated: {', '.join(duplicates)}.", field_name="symptoms"
+            )
+
+
+class ReportBatchSchema(Schema):
+    reports = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Up to 100 reports, each handled on its own."},
+    )
+
+
+class ReportBatchDocSchema(Schema):
+    """Documents the batch body; items are parsed one by one so a bad item never blocks the others."""
+
+    reports = fields.List(fields.Nested(ReportCreateSchema), required=True, validate=validate.Length(min=1, max=100))
+
+
+class CrisisResourceSchema(Schema):
+    label = fields.String()
+    phone = fields.String()
+    sms = fields.String()
+
+
+class TriageSchema(Schema):
+    flagged = fields.Boolean(required=True)
+    priority = fields.String(allow_none=True, metadata={"enum": ["critical", "high", "medium", "low", None]})
+    message = fields.String(required=True, metadata={"example": "Thank you. Your care team can see this report."})
+    crisis_resources = fields.List(fields.Nested(CrisisResourceSchema))
+
+
+class ReportReceiptSchema(Schema):
+    id = fields.UUID(required=True)
+    client_report_id = fields.UUID(required=True)
+    received_at = fields.AwareDateTime(required=True)
+    infusion_id = fields.UUID(allow_none=True)
+    triage = fields.Nested(TriageSchema, required=True)
+
+
+class BatchItemResultSchema(Schema):
+    client_report_id = fields.String(allow_none=True)
+    status = fields.Integer(required=True, metadata={"enum": [200, 201, 409, 422]})
+    id = fields.UUID()
+    triage = fields.Nested(TriageSchema)
+    errors = fields.Dict()
+
+
+class BatchResultSchema(Schema):
+    results = fields.List(fields.Nested(BatchItemResultSchema), required=True)
+
+
+class SymptomReadSchema(Schema):
+    code = fields.String()
+    severity = fields.Integer()
+    started_at = fields.AwareDateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class VitalsReadSchema(Schema):
+    systolic = fields.Integer(allow_none=True)
+    diastolic = fields.Integer(allow_none=True)
+    heart_rate = fields.Integer(allow_none=True)
+
+
+class ReportSchema(Schema):
+    id = fields.UUID()
+    client_report_id = fields.UUID()
+    patient_id = fields.UUID()
+    observed_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+    infusion_id = fields.UUID(allow_none=True)
+    checkin_id = fields.UUID(allow_none=True)
+    amends = fields.UUID(attribute="amends_id", allow_none=True)
+    amended_by = fields.List(fields.UUID(), metadata={"description": "Later reports that correct this one"})
+    symptoms = fields.List(fields.Nested(SymptomReadSchema))
+    mood = fields.Integer(allow_none=True)
+    suicidal_thoughts = fields.Boolean(allow_none=True)
+    phq9 = fields.List(fields.Integer(), allow_none=True)
+    phq9_total = fields.Integer(allow_none=True)
+    vitals = fields.Nested(VitalsReadSchema, allow_none=True)
+    note = fields.String(allow_none=True)
+    triage = fields.Nested(TriageSchema)
+    reviewed_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When a clinician reviewed it"})
+
+
+class ReportQueryArgsSchema(Schema):
+    observed_from = fields.AwareDateTime(data_key="from")
+    observed_to = fields.AwareDateTime(data_key="to")
+    symptom = fields.String(validate=validate.OneOf(CODES))
+
+
+class SymptomVocabularySchema(Schema):
+    code = fields.String()
+    label = fields.String()
+    category = fields.String()
+    ctcae_term = fields.String()
+    expected_window_hours = fields.Integer()
+    needs_description = fields.Boolean()
+
+
+class SeverityLevelSchema(Schema):
+    value = fields.Integer()
+    label = fields.String()
+
+
+class VocabularySchema(Schema):
+    symptoms = fields.List(fields.Nested(SymptomVocabularySchema))
+    severity_scale = fields.List(fields.Nested(SeverityLevelSchema))
+
+
+VOCABULARY = {
+    "symptoms": list(SYMPTOMS),
+    "severity_scale": [{"value": value, "label": label} for value, label in SEVERITY_SCALE],
+}

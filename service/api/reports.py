@@ -1,0 +1,199 @@
+"""Symptom reports: the vocabulary, the phone's submissions and batches, and reads."""
+
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from schemas.reports import (
+    VOCABULARY,
+    BatchResultSchema,
+    ReportBatchDocSchema,
+    ReportBatchSchema,
+    ReportCreateSchema,
+    ReportQueryArgsSchema,
+    ReportReceiptSchema,
+    ReportSchema,
+    VocabularySchema,
+)
+from service.api.common import Blueprint, SelectPage, current_principal
+from service.clock import now_utc
+from service.domain import patients, reports
+from service.domain.clinics import settings_of
+from service.errors import DomainError
+from service.extensions import db
+from service.models import Clinic
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Symptom reports")
+
+BATCH_MAX_BYTES = 1024 * 1024
+_create_schema = ReportCreateSchema()
+
+
+def body_limit(max_bytes: int):
+    """Allow a larger body than the app-wide 64 KiB for one view (batches of offline reports)."""
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            request.max_content_length = max_bytes
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _crisis_resources(clinic_id: uuid.UUID) -> list[dict]:
+    return settings_of(db.session.get(Clinic, clinic_id))["crisis_resources"]
+
+
+def _receipt(submission: reports.Submission) -> dict:
+    report = submission.report
+    resources = _crisis_resources(report.clinic_id) if report.crisis else []
+    return {
+        "id": report.id,
+        "client_report_id": report.client_report_id,
+        "received_at": report.received_at,
+        "infusion_id": report.infusion_id,
+        "triage": reports.triage_of(report, crisis_resources=resources),
+    }
+
+
+def _submit(payload: dict) -> reports.Submission:
+    """Store one report in its own transaction; a racing identical copy resolves to a replay."""
+    principal = current_principal()
+    patient = patients.get_patient(db.session, clinic_id=principal.clinic_id, patient_id=principal.patient_id)
+    try:
+        submission = reports.submit_report(
+            db.session, patient=patient, device_id=principal.device_id, payload=payload, now=now_utc()
+        )
+        db.session.commit()
+        return submission
+    except IntegrityError:
+        db.session.rollback()
+        existing = reports.find_replay(
+            db.session,
+            patient_id=principal.patient_id,
+            client_report_id=payload["client_report_id"],
+            digest=reports.body_hash(payload),
+        )
+        if existing is None:
+            raise
+        return reports.Submission(existing, created=False)
+    except DomainError:
+        db.session.rollback()
+        raise
+
+
+@blp.route("/symptoms")
+class Symptoms(MethodView):
+    @blp.anyone_signed_in()
+    @blp.response(200, VocabularySchema)
+    def get(self):
+        """List the symptom vocabulary and the severity scale the app shows."""
+        return VOCABULARY
+
+
+@blp.route("/me/reports")
+class MyReports(MethodView):
+    @blp.patient()
+    @blp.arguments(ReportCreateSchema)
+    @blp.response(201, ReportReceiptSchema, description="Stored; the triage outcome is in the answer.")
+    @blp.alt_response(
+        200,
+        schema=ReportReceiptSchema,
+        success=True,
+        description="This client_report_id was already stored with the same body (a safe replay).",
+    )
+    @blp.errors(409)
+    def post(self, body):
+        """Send a symptom report (idempotent on client_report_id)."""
+        submission = _submit(body)
+        return _receipt(submission), 201 if submission.created else 200
+
+    @blp.patient()
+    @blp.response(200, ReportSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """List the patient's own reports, newest first."""
+        principal = current_principal()
+        page = SelectPage(reports.reports_query(patient_id=principal.patient_id), pagination_parameters)
+        return reports.report_views(db.session, page.items, crisis_resources=_crisis_resources(principal.clinic_id))
+
+
+@blp.route("/me/reports/<uuid:report_id>")
+class MyReportById(MethodView):
+    @blp.patient()
+    @blp.response(200, ReportSchema)
+    @blp.errors(404)
+    def get(self, report_id):
+        """Show one of the patient's own reports (with reviewed_at once a clinician has seen it)."""
+        principal = current_principal()
+        report = reports.get_report(db.session, report_id=report_id, patient_id=principal.patient_id)
+        return reports.report_views(db.session, [report], crisis_resources=_crisis_resources(report.clinic_id))[0]
+
+
+@blp.route("/me/reports/batch")
+class MyReportBatch(MethodView):
+    @blp.patient()
+    @body_limit(BATCH_MAX_BYTES)
+    @blp.arguments(ReportBatchSchema)
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": ReportBatchDocSchema}}})
+    @blp.response(200, BatchResultSchema)
+    def post(self, body):
+        """Send up to 100 reports saved while offline; each is handled on its own."""
+        results = []
+        for item in body["reports"]:
+            client_id = item.get("client_report_id") if isinstance(item, dict) else None
+            result = {"client_report_id": client_id if isinstance(client_id, str) else None}
+            try:
+                submission = _submit(_create_schema.load(item))
+            except ValidationError as error:
+                result.update(status=422, errors=error.messages)
+            except DomainError as error:
+                result.update(
+                    status=error.status,
+                    errors=(error.errors() and error.errors()["json"]) or {"_schema": [error.message]},
+                )
+            else:
+                receipt = _receipt(submission)
+                result.update(
+                    status=201 if submission.created else 200,
+                    id=receipt["id"],
+                    triage=receipt["triage"],
+                    client_report_id=str(receipt["client_report_id"]),
+                )
+            results.append(result)
+        return {"results": results}
+
+
+@blp.route("/patients/<uuid:patient_id>/reports")
+class PatientReports(MethodView):
+    @blp.staff()
+    @blp.arguments(ReportQueryArgsSchema, location="query")
+    @blp.response(200, ReportSchema(many=True))
+    @blp.paginate()
+    @blp.errors(404)
+    def get(self, args, patient_id, pagination_parameters):
+        """List a patient's reports, newest first (filter by observed date range and symptom)."""
+        principal = current_principal()
+        patient = patients.get_patient(db.session, clinic_id=principal.clinic_id, patient_id=patient_id)
+        page = SelectPage(reports.reports_query(patient_id=patient.id, **args), pagination_parameters)
+        return reports.report_views(db.session, page.items, crisis_resources=_crisis_resources(patient.clinic_id))
+
+
+@blp.route("/reports/<uuid:report_id>")
+class ReportById(MethodView):
+    @blp.staff()
+    @blp.response(200, ReportSchema)
+    @blp.errors(404)
+    def get(self, report_id):
+        """Show one report of a patient of the clinic."""
+        report = reports.get_report(db.session, report_id=report_id, clinic_id=current_principal().clinic_id)
+        return reports.report_views(db.session, [report], crisis_resources=_crisis_resources(report.clinic_id))[0]
