@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Schema, Text
+from schemas.base import Name, Schema, Text
 from service.enums import Platform
 
 
@@ -21,7 +21,7 @@ class LogoutSchema(Schema):
 
 class EnrollSchema(Schema):
     code = Text(32, min_length=4, required=True, metadata={"example": "7KQ2-M9XA-4TRE"})
-    device_name = Text(100, min_length=1, required=True, metadata={"example": "Sam's iPhone"})
+    device_name = Name(100, required=True, metadata={"example": "Sam's iPhone"})
     platform = fields.Enum(Platform, by_value=True, required=True)
     push_token = Text(4096, allow_none=True)
 

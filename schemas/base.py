@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
@@ -25,6 +27,39 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class StrictFloat(fields.Float):
+    """A finite JSON number: no numeric strings, no booleans, no NaN or Infinity."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding whitespace removed before it is validated."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 timestamp with offset, within years 1900-2200 (so it always converts to UTC)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("Timestamp is out of range.") from None
+        if not 1900 <= in_utc.year <= 2200:
+            raise ValidationError("Timestamp is out of range (years 1900-2200).")
+        return moment
+
+
 def Int(lo: int, hi: int, **kwargs) -> StrictInteger:  # noqa: N802 - reads like a type
     """A strict integer within [lo, hi]."""
     return StrictInteger(validate=validate.Range(min=lo, max=hi), **kwargs)
@@ -45,9 +80,20 @@ def Text(max_length: int, *, min_length: int = 0, **kwargs) -> fields.String:  #
     return fields.String(validate=[validate.Length(min=min_length, max=max_length), storable_text], **kwargs)
 
 
-def Number(lo: float, hi: float, **kwargs) -> fields.Float:  # noqa: N802
-    """A finite number within [lo, hi] (NaN and Infinity refused)."""
-    return fields.Float(allow_nan=False, validate=validate.Range(min=lo, max=hi), **kwargs)
+def Name(max_length: int, **kwargs) -> TrimmedString:  # noqa: N802
+    """A name: trimmed, not blank, storable."""
+    return TrimmedString(
+        validate=[
+            validate.Length(min=1, max=max_length, error=f"Must not be blank (at most {max_length} characters)."),
+            storable_text,
+        ],
+        **kwargs,
+    )
+
+
+def Number(lo: float, hi: float, **kwargs) -> StrictFloat:  # noqa: N802
+    """A finite number within [lo, hi] (NaN, Infinity and numeric strings refused)."""
+    return StrictFloat(validate=validate.Range(min=lo, max=hi), **kwargs)
 
 
 class ErrorSchema(Schema):

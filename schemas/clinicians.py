@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Schema, Text, storable_text
+from schemas.base import Name, Schema, Text, storable_text
 from service.enums import Role
 
 
@@ -18,7 +18,7 @@ class ClinicianSchema(Schema):
 
 class ClinicianCreateSchema(Schema):
     email = fields.Email(required=True, validate=[validate.Length(max=254), storable_text])
-    name = Text(200, min_length=1, required=True)
+    name = Name(200, required=True)
     role = fields.Enum(Role, by_value=True, required=True)
     password = Text(
         1024, required=True, load_only=True, metadata={"description": "At least 15 characters; not a common password."}
@@ -27,7 +27,7 @@ class ClinicianCreateSchema(Schema):
 
 
 class ClinicianPatchSchema(Schema):
-    name = Text(200, min_length=1)
+    name = Name(200)
     role = fields.Enum(Role, by_value=True)
     password = Text(1024, load_only=True)
     active = fields.Boolean()

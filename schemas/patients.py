@@ -2,12 +2,12 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Number, Schema, Text, storable_text
+from schemas.base import Int, Moment, Name, Number, Schema, Text, storable_text
 from service.enums import Channel, PatientStatus, Phase, Platform, Route, Sex
 
 
 class _PatientFields(Schema):
-    display_name = Text(120, min_length=1, metadata={"example": "Sam R."})
+    display_name = Name(120, metadata={"example": "Sam R."})
     date_of_birth = fields.Date(metadata={"example": "1984-05-17", "description": "Patients are 18+."})
     sex = fields.Enum(Sex, by_value=True, allow_none=True)
     time_zone = Text(64, metadata={"example": "America/Denver", "description": "An IANA time zone"})
@@ -33,7 +33,7 @@ class PatientCreateSchema(_PatientFields):
     class Meta:
         exclude = ()
 
-    display_name = Text(120, min_length=1, required=True, metadata={"example": "Sam R."})
+    display_name = Name(120, required=True, metadata={"example": "Sam R."})
     date_of_birth = fields.Date(required=True, metadata={"example": "1984-05-17"})
 
 
@@ -70,8 +70,8 @@ class PatientDetailSchema(PatientSchema):
 
 
 class _InfusionFields(Schema):
-    started_at = fields.AwareDateTime(metadata={"example": "2026-11-20T14:00:00-07:00"})
-    ended_at = fields.AwareDateTime(allow_none=True, metadata={"example": "2026-11-20T14:50:00-07:00"})
+    started_at = Moment(metadata={"example": "2026-11-20T14:00:00-07:00"})
+    ended_at = Moment(allow_none=True, metadata={"example": "2026-11-20T14:50:00-07:00"})
     route = fields.Enum(Route, by_value=True)
     dose_mg = Number(0.1, 1000, allow_none=True, metadata={"example": 35.0})
     dose_mg_per_kg = Number(0.01, 10, allow_none=True, metadata={"example": 0.5})
@@ -93,7 +93,7 @@ class InfusionSchema(_InfusionFields):
 
 
 class InfusionCreateSchema(_InfusionFields):
-    started_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-20T14:00:00-07:00"})
+    started_at = Moment(required=True, metadata={"example": "2026-11-20T14:00:00-07:00"})
     route = fields.Enum(Route, by_value=True, required=True)
     phase = fields.Enum(Phase, by_value=True, required=True)
 

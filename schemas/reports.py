@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Schema, Text
+from schemas.base import Int, Moment, Schema, Text
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
 MAX_NOTE = 2000
@@ -29,7 +29,7 @@ class SymptomEntrySchema(Schema):
         required=True,
         metadata={"description": "PRO-CTCAE: 0 none, 1 mild, 2 moderate, 3 severe, 4 very severe", "example": 2},
     )
-    started_at = fields.AwareDateTime(metadata={"example": "2026-11-20T15:30:00-07:00"})
+    started_at = Moment(metadata={"example": "2026-11-20T15:30:00-07:00"})
     note = Text(MAX_NOTE, allow_none=True, metadata={"description": "Required for code 'other'"})
 
     @validates_schema
@@ -62,7 +62,7 @@ class ReportCreateSchema(Schema):
             "example": "5b0f3f4e-3c1e-4d0e-9a57-2f1b1d5d8c11",
         },
     )
-    observed_at = fields.AwareDateTime(
+    observed_at = Moment(
         required=True,
         metadata={
             "description": "When the patient noticed this, with offset; not more than 5 min ahead or 30 days old.",
@@ -189,8 +189,8 @@ class ReportSchema(Schema):
 
 
 class ReportQueryArgsSchema(Schema):
-    observed_from = fields.AwareDateTime(data_key="from")
-    observed_to = fields.AwareDateTime(data_key="to")
+    observed_from = Moment(data_key="from")
+    observed_to = Moment(data_key="to")
     symptom = fields.String(validate=validate.OneOf(CODES))
 
 

@@ -113,4 +113,6 @@ class SelectPage(Page):
     @property
     def items(self):
         params = self.page_params
+        if params.first_item >= params.item_count:  # past the end (however far): an empty page
+            return []
         return list(db.session.scalars(self.collection.offset(params.first_item).limit(params.page_size)))

@@ -11,9 +11,17 @@ from service.errors import ValidationFailed
 ADULT_AGE = 18
 
 
+# Names the tz database ships that are not places: the host's own zone file and legacy aliases.
+_NOT_PLACES = {"localtime", "posixrules", "Factory"}
+
+
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _NOT_PLACES and not name.startswith(("posix/", "right/"))
+    )
 
 
 def check_time_zone(name: str, *, field: str = "time_zone") -> str:

@@ -1,0 +1,357 @@
+"""Who may call what: one table, every API route, every kind of caller.
+
+``MATRIX`` lists each API route (method + URL rule exactly as in ``app.url_map``) with the
+status each caller must get. ``test_every_route_is_in_the_matrix`` fails when a route is
+added without joining the table, so every new endpoint states its access rule here.
+
+Callers come from the ``world`` fixture:
+
+- ``anonymous``: no Authorization header;
+- ``patient``: world.patient's paired phone (the patient whose ids fill the paths);
+- ``other_patient``: another patient's phone in the same clinic;
+- ``nurse``, ``physician``, ``admin``: staff of world.clinic;
+- ``other_admin``: the admin of another clinic.
+
+Ids in paths belong to world.patient / world.clinic, so for ``other_admin`` they are
+another tenant's ids: the answer is 404, never 403 and never data; the same holds for
+``other_patient`` on a ``/me`` path carrying world.patient's id. Patients' tokens reach only
+``/me`` paths, ``/auth/logout`` and the vocabulary; any staff endpoint answers a patient with
+403 (the role is refused before any id is looked up, so nothing is revealed either way).
+
+Each cell is its own test with a fresh world and a fresh device/infusion, so cells never
+depend on each other (``DELETE .../devices/...`` and ``/auth/logout`` revoke things).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from schemas.reports import ReportCreateSchema
+from service.clock import now_utc
+from service.domain import infusions, reports
+from service.extensions import db
+from service.models import Clinician, Device, EnrollmentCode, Infusion, Patient, Report
+from tests import factories
+
+CALLERS = ("anonymous", "patient", "other_patient", "nurse", "physician", "admin", "other_admin")
+
+# The one table. Columns follow CALLERS.
+# Auth endpoints that take no bearer (login, refresh, enroll) are called with an empty body:
+# every caller gets 422 for the missing fields (a bearer changes nothing there).
+# fmt: off
+MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
+    #                                                                  anon  pat  o.pat nurse phys admin o.admin
+    ("POST",   "/api/v1/auth/login"):                                  (422, 422, 422, 422, 422, 422, 422),
+    ("POST",   "/api/v1/auth/refresh"):                                (422, 422, 422, 422, 422, 422, 422),
+    ("POST",   "/api/v1/auth/enroll"):                                 (422, 422, 422, 422, 422, 422, 422),
+    ("POST",   "/api/v1/auth/logout"):                                 (401, 204, 204, 204, 204, 204, 204),
+    ("GET",    "/api/v1/me"):                                          (401, 200, 200, 403, 403, 403, 403),
+    ("PATCH",  "/api/v1/me"):                                          (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/me/infusions"):                                (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/me/reports"):                                  (401, 200, 200, 403, 403, 403, 403),
+    ("POST",   "/api/v1/me/reports"):                                  (401, 201, 201, 403, 403, 403, 403),
+    ("POST",   "/api/v1/me/reports/batch"):                            (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/me/reports/<uuid:report_id>"):                 (401, 200, 404, 403, 403, 403, 403),
+    ("GET",    "/api/v1/symptoms"):                                    (401, 200, 200, 200, 200, 200, 200),
+    ("GET",    "/api/v1/patients"):                                    (401, 403, 403, 200, 200, 200, 200),
+    ("POST",   "/api/v1/patients"):                                    (401, 403, 403, 201, 201, 201, 201),
+    ("GET",    "/api/v1/patients/<uuid:patient_id>"):                  (401, 403, 403, 200, 200, 200, 404),
+    ("PATCH",  "/api/v1/patients/<uuid:patient_id>"):                  (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/patients/<uuid:patient_id>/enrollment-codes"): (401, 403, 403, 201, 201, 201, 404),
+    ("DELETE", "/api/v1/patients/<uuid:patient_id>/devices/<uuid:device_id>"):
+                                                                       (401, 403, 403, 204, 204, 204, 404),
+    ("GET",    "/api/v1/patients/<uuid:patient_id>/infusions"):        (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/patients/<uuid:patient_id>/infusions"):        (401, 403, 403, 201, 201, 201, 404),
+    ("GET",    "/api/v1/infusions/<uuid:infusion_id>"):                (401, 403, 403, 200, 200, 200, 404),
+    ("PATCH",  "/api/v1/infusions/<uuid:infusion_id>"):                (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/patients/<uuid:patient_id>/reports"):          (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/reports/<uuid:report_id>"):                    (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/clinicians"):                                  (401, 403, 403, 200, 200, 200, 200),
+    ("POST",   "/api/v1/clinicians"):                                  (401, 403, 403, 403, 403, 201, 201),
+    ("PATCH",  "/api/v1/clinicians/<uuid:clinician_id>"):              (401, 403, 403, 403, 403, 200, 404),
+}
+# fmt: on
+
+# Routes outside the matrix: public, answered without a token. (method, rule) -> (url to call, status).
+PUBLIC: dict[tuple[str, str], tuple[str, int]] = {
+    ("GET", "/healthz"): ("/healthz", 200),
+    ("GET", "/readyz"): ("/readyz", 200),
+    ("GET", "/metrics"): ("/metrics", 200),
+    ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", 200),
+    ("GET", "/api/v1/docs"): ("/api/v1/docs", 200),
+    ("GET", "/docs"): ("/docs", 302),
+    ("GET", "/api/v1/static/swagger-ui/<path:filename>"): ("/api/v1/static/swagger-ui/swagger-ui.css", 200),
+    # Flask's own static route; the app ships no static folder, so any file is a plain 404 (not a 401).
+    ("GET", "/static/<path:filename>"): ("/static/anything.css", 404),
+}
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _report() -> dict:
+    return {
+        "client_report_id": str(uuid.uuid4()),
+        "observed_at": (now_utc() - timedelta(hours=1)).isoformat(),
+        "symptoms": [{"code": "headache", "severity": 1}],
+    }
+
+
+def _body(method: str, rule: str) -> dict | None:
+    """A minimal valid body for the operation (an empty one for the no-bearer auth endpoints)."""
+    started = now_utc() - timedelta(days=1)
+    bodies = {
+        ("POST", "/api/v1/auth/login"): {},
+        ("POST", "/api/v1/auth/refresh"): {},
+        ("POST", "/api/v1/auth/enroll"): {},
+        ("POST", "/api/v1/auth/logout"): {},
+        ("PATCH", "/api/v1/me"): {"phone": "+1 303 555 0142"},
+        ("POST", "/api/v1/me/reports"): _report(),
+        ("POST", "/api/v1/me/reports/batch"): {"reports": [_report()]},
+        ("POST", "/api/v1/patients"): {"display_name": "Newly Enrolled", "date_of_birth": "1990-06-01"},
+        ("PATCH", "/api/v1/patients/<uuid:patient_id>"): {"phone": "+1 303 555 0199"},
+        ("POST", "/api/v1/patients/<uuid:patient_id>/infusions"): {
+            "started_at": started.isoformat(),
+            "route": "iv",
+            "phase": "induction",
+        },
+        ("PATCH", "/api/v1/infusions/<uuid:infusion_id>"): {"notes": "Tolerated well."},
+        ("POST", "/api/v1/clinicians"): {
+            "email": f"new.{uuid.uuid4().hex[:8]}@clinic.test",
+            "name": "New Colleague",
+            "role": "nurse",
+            "password": "violet kettle drums at dawn 7",
+        },
+        ("PATCH", "/api/v1/clinicians/<uuid:clinician_id>"): {"on_call": True},
+    }
+    return bodies.get((method, rule))
+
+
+def _pretty(rule: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"<\1>", rule)
+
+
+CELLS = [
+    pytest.param(method, rule, caller, statuses[i], id=f"{method} {_pretty(rule)} as {caller}")
+    for (method, rule), statuses in MATRIX.items()
+    for i, caller in enumerate(CALLERS)
+]
+
+
+@dataclass
+class Scene:
+    """The world plus rows of world.patient that fill the paths."""
+
+    world: object
+    ids: dict
+    secrets: dict  # what other tenants and other patients must never see
+    internal: dict  # clinic-internal details no patient's phone may see, not even the patient's own
+
+
+@pytest.fixture()
+def scene(app, world):
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    patient.mrn = "MRN-NORTH-0042"
+    db.session.commit()
+    now = now_utc()
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=world.nurse.principal,
+        values={
+            "started_at": now - timedelta(days=2),
+            "ended_at": now - timedelta(days=2) + timedelta(minutes=50),
+            "route": "iv",
+            "phase": "induction",
+            "notes": "Pre-infusion anxiety, settled.",
+        },
+        now=now,
+    )
+    db.session.commit()
+    report_body = ReportCreateSchema().load(
+        {
+            "client_report_id": str(uuid.uuid4()),
+            "observed_at": (now - timedelta(hours=20)).isoformat(),
+            "symptoms": [{"code": "nausea", "severity": 2}],
+            "note": "Felt queasy on the drive home.",
+        }
+    )
+    report = reports.submit_report(
+        db.session, patient=patient, device_id=world.patient.principal.id, payload=report_body, now=now
+    ).report
+    db.session.commit()
+    spare_device = factories.make_device(patient, name="Spare phone")
+    ids = {
+        "patient_id": patient.id,
+        "infusion_id": infusion.id,
+        "device_id": spare_device.id,
+        "clinician_id": world.nurse.principal.id,
+        "report_id": report.id,
+    }
+    secrets = {
+        "patient name": patient.display_name,
+        "patient id": str(patient.id),
+        "infusion id": str(infusion.id),
+        "device id": str(spare_device.id),
+        "phone device id": str(world.patient.principal.id),
+        "report id": str(report.id),
+        "report note": report.note,
+    }
+    internal = {"MRN": patient.mrn, "infusion notes": infusion.notes, "recording nurse": str(world.nurse.principal.id)}
+    return Scene(world=world, ids=ids, secrets=secrets, internal=internal)
+
+
+def _url(rule: str, ids: dict) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+def _headers(world, caller: str) -> dict:
+    return {} if caller == "anonymous" else getattr(world, caller).headers
+
+
+def _fingerprint(scene: Scene) -> tuple:
+    """What a refused request must leave untouched, read fresh from the database."""
+    world, ids = scene.world, scene.ids
+    db.session.rollback()
+    patient_row = db.session.execute(
+        select(Patient.updated_at, Patient.phone, Patient.status).where(Patient.id == ids["patient_id"])
+    ).one()
+    infusion_row = db.session.execute(
+        select(Infusion.updated_at, Infusion.notes).where(Infusion.id == ids["infusion_id"])
+    ).one()
+    clinic_counts = tuple(
+        db.session.scalar(select(func.count()).select_from(model).where(model.clinic_id == world.clinic.id))
+        for model in (Patient, Infusion, Clinician, EnrollmentCode, Device, Report)
+    )
+    revoked = tuple(
+        db.session.scalars(select(Device.revoked_at).where(Device.patient_id == ids["patient_id"]).order_by(Device.id))
+    )
+    nurse_row = db.session.execute(
+        select(Clinician.updated_at, Clinician.on_call).where(Clinician.id == ids["clinician_id"])
+    ).one()
+    db.session.rollback()
+    return (tuple(patient_row), tuple(infusion_row), clinic_counts, revoked, tuple(nurse_row))
+
+
+@pytest.mark.parametrize(("method", "rule", "caller", "expected"), CELLS)
+def test_access(client, scene, method, rule, caller, expected):
+    body = _body(method, rule)
+    before = _fingerprint(scene)
+    kwargs = {"json": body} if body is not None else {}
+    response = client.open(_url(rule, scene.ids), method=method, headers=_headers(scene.world, caller), **kwargs)
+
+    assert response.status_code == expected, response.get_data(as_text=True)
+    if expected >= 400:
+        payload = response.get_json()
+        assert payload["code"] == expected
+        assert payload["status"]
+        assert payload["message"]
+        assert _fingerprint(scene) == before, "a refused request changed data"
+    if caller in ("other_admin", "other_patient"):
+        text = response.get_data(as_text=True)
+        for what, value in scene.secrets.items():
+            assert value not in text, f"{caller} saw world.patient's {what}"
+        if caller == "other_admin":
+            assert str(scene.world.clinic.id) not in text
+            assert scene.world.nurse.principal.email not in text
+    if caller in ("patient", "other_patient"):
+        text = response.get_data(as_text=True)
+        for what, value in scene.internal.items():
+            assert value not in text, f"a patient's phone saw the {what}"
+
+
+def _api_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods - IGNORED_METHODS}
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = _api_routes(app)
+    missing = sorted(routes - set(MATRIX) - set(PUBLIC))
+    assert not missing, f"routes with no entry in MATRIX (add one row per method): {missing}"
+
+
+def test_matrix_lists_only_real_routes(app):
+    routes = _api_routes(app)
+    stale = sorted((set(MATRIX) | set(PUBLIC)) - routes)
+    assert not stale, f"MATRIX/PUBLIC rows for routes that do not exist: {stale}"
+    assert not set(MATRIX) & set(PUBLIC)
+    assert all(len(statuses) == len(CALLERS) for statuses in MATRIX.values())
+
+
+@pytest.mark.parametrize(("method", "rule"), list(PUBLIC), ids=[f"{m} {_pretty(r)} without a token" for m, r in PUBLIC])
+def test_public_routes_answer_without_a_token(client, method, rule):
+    url, expected = PUBLIC[(method, rule)]
+    with client.open(url, method=method) as response:
+        assert response.status_code == expected
+        assert "WWW-Authenticate" not in response.headers
+        if expected >= 400:
+            assert response.get_json()["code"] == expected
+
+
+def test_openapi_document_is_json(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert json.loads(response.get_data(as_text=True))["openapi"].startswith("3.")
+
+
+def test_patient_list_shows_only_the_callers_clinic(client, world):
+    factories.make_patient(world.other_clinic, display_name="Stella South")
+
+    north = client.get("/api/v1/patients", headers=world.nurse.headers)
+    assert north.status_code == 200
+    assert {p["display_name"] for p in north.get_json()} == {"Pat North", "Olive North"}
+    assert {p["clinic_id"] for p in north.get_json()} == {str(world.clinic.id)}
+    assert json.loads(north.headers["X-Pagination"])["total"] == 2
+
+    south = client.get("/api/v1/patients", headers=world.other_admin.headers)
+    assert south.status_code == 200
+    assert {p["display_name"] for p in south.get_json()} == {"Sol South", "Stella South"}
+    assert {p["clinic_id"] for p in south.get_json()} == {str(world.other_clinic.id)}
+    assert json.loads(south.headers["X-Pagination"])["total"] == 2
+
+    # Filters and paging do not widen the view either.
+    paged = client.get("/api/v1/patients?status=active&page=1&page_size=100", headers=world.physician.headers)
+    assert paged.status_code == 200
+    assert "Sol South" not in paged.get_data(as_text=True)
+    assert "Stella South" not in paged.get_data(as_text=True)
+
+
+def test_clinician_list_shows_only_the_callers_clinic(client, world):
+    north = client.get("/api/v1/clinicians", headers=world.nurse.headers)
+    south = client.get("/api/v1/clinicians", headers=world.other_admin.headers)
+    assert north.status_code == south.status_code == 200
+    north_ids = {c["id"] for c in north.get_json()}
+    south_ids = {c["id"] for c in south.get_json()}
+    assert str(world.nurse.principal.id) in north_ids
+    assert str(world.other_admin.principal.id) in south_ids
+    assert not north_ids & south_ids
+
+
+def test_device_of_another_patient_cannot_be_revoked_through_this_patients_path(client, world):
+    """The device id must belong to the patient in the path, not just to the clinic."""
+    victim = world.other_patient.principal
+    url = f"/api/v1/patients/{world.patient.principal.patient_id}/devices/{victim.id}"
+    response = client.delete(url, headers=world.admin.headers)
+    assert response.status_code == 404
+    assert client.get("/api/v1/me", headers=world.other_patient.headers).status_code == 200
+
+
+def test_other_clinics_admin_cannot_revoke_this_clinics_device(client, world):
+    url = f"/api/v1/patients/{world.patient.principal.patient_id}/devices/{world.patient.principal.id}"
+    response = client.delete(url, headers=world.other_admin.headers)
+    assert response.status_code == 404
+    assert client.get("/api/v1/me", headers=world.patient.headers).status_code == 200
+
+
+def test_admin_cannot_patch_another_clinics_clinician(client, world):
+    far = world.other_admin.principal
+    response = client.patch(f"/api/v1/clinicians/{far.id}", json={"on_call": True}, headers=world.admin.headers)
+    assert response.status_code == 404
+    db.session.rollback()
+    assert db.session.scalar(select(Clinician.on_call).where(Clinician.id == far.id)) is False
