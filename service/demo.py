@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from service.domain.clinicians import create_clinician
 from service.domain.clinics import create_clinic
 from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
+from service.domain.reports import submit_report
 from service.enums import Channel, Phase, Platform, Route, Sex
 from service.models import Clinic, Device, Infusion, Patient
 
@@ -66,6 +68,97 @@ def _infusion_times(rng: random.Random, *, start: date, count: int, spacing_days
         )
         yield index, local_start
         day = day + timedelta(days=spacing_days[min(index, len(spacing_days) - 1)])
+
+
+# Share of patients with each immediate effect after an infusion (SPEC: euphoria ~30%, mild
+# hallucinations ~20%, raised heart rate ~25%, raised BP ~15%, dissociation or dizziness ~10%).
+IMMEDIATE_EFFECTS = (
+    ("euphoria", 0.30),
+    ("hallucinations", 0.20),
+    ("racing_heart", 0.25),
+    ("dissociation", 0.10),
+    ("dizziness", 0.10),
+    ("nausea", 0.25),
+    ("headache", 0.15),
+    ("drowsiness", 0.20),
+    ("blurred_vision", 0.08),
+)
+CHECK_IN_HOURS = (2, 24, 72, 168)
+
+
+def _profile(index: int) -> str:
+    """Most patients settle; every tenth has a mood dip; a few give the triage queue real work."""
+    if index % 10 == 3:
+        return "mood_dip"
+    if index % 10 == 6:
+        return "concerning"
+    if index % 10 == 9:
+        return "crisis"
+    return "settling"
+
+
+def _reports_for(rng: random.Random, *, infusions: list, profile: str, patient, now: datetime) -> list[dict]:
+    """Reports a patient might send after each infusion: mostly mild effects that fade within a day."""
+    payloads = []
+    for number, infusion in enumerate(infusions):
+        last = number == len(infusions) - 1
+        for hours in CHECK_IN_HOURS:
+            observed = infusion.ended_at + timedelta(hours=hours, minutes=rng.randint(-20, 60))
+            following = infusions[number + 1].started_at if not last else None
+            if observed > now or observed < now - timedelta(days=29) or (following and observed >= following):
+                continue
+            if rng.random() < 0.2:  # not every check-in is answered
+                continue
+            symptoms = []
+            if hours <= 2:
+                for code, rate in IMMEDIATE_EFFECTS:
+                    if rng.random() < rate:
+                        symptoms.append({"code": code, "severity": rng.choice([1, 1, 2, 2, 3])})
+            elif hours <= 24:
+                for code, rate in (("headache", 0.15), ("drowsiness", 0.15), ("vivid_dreams", 0.2), ("nausea", 0.1)):
+                    if rng.random() < rate:
+                        symptoms.append({"code": code, "severity": rng.choice([1, 1, 2])})
+            payload = {
+                "client_report_id": uuid.uuid4(),
+                "observed_at": observed,
+                "symptoms": symptoms,
+                "mood": max(0, min(10, (patient.mood_baseline or 5) + rng.randint(0, 3))),
+            }
+            if hours <= 2 and rng.random() < 0.5:
+                systolic = rng.randint(118, 150)
+                payload["vitals"] = {
+                    "systolic": systolic,
+                    "diastolic": rng.randint(70, 92),
+                    "heart_rate": rng.randint(68, 112),
+                }
+            if hours >= 168:
+                base = patient.phq9_baseline or 10
+                drop = min(base, 4 + number)  # most improve as induction goes on
+                payload["phq9"] = _phq9(rng, max(0, base - drop))
+            if profile == "mood_dip" and hours >= 72 and number >= 1:
+                payload["mood"] = max(0, (patient.mood_baseline or 5) - 4)
+                payload["symptoms"] = [*symptoms, {"code": "low_mood", "severity": 2}]
+                if "phq9" in payload:
+                    payload["phq9"] = _phq9(rng, min(26, (patient.phq9_baseline or 10) + 6))
+            if profile == "concerning" and last and hours == 2:
+                payload["vitals"] = {"systolic": 184, "diastolic": 96, "heart_rate": 118}
+                payload["symptoms"] = [{"code": "nausea", "severity": 3}, {"code": "vomiting", "severity": 2}]
+            if profile == "crisis" and last and hours == 24:
+                payload["suicidal_thoughts"] = True
+                payload["mood"] = 1
+                payload["symptoms"] = [{"code": "low_mood", "severity": 3}]
+            payloads.append(payload)
+    return payloads
+
+
+def _phq9(rng: random.Random, total: int) -> list[int]:
+    """Nine item scores (0-3) adding up to about the given total; item 9 stays 0 unless the total is high."""
+    items = [0] * 9
+    for _ in range(min(total, 24)):
+        slot = rng.randrange(8)
+        if items[slot] < 3:
+            items[slot] += 1
+    return items
 
 
 def demo_clinic_exists(session: Session) -> bool:
@@ -132,6 +225,7 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
             )
             # Induction: six infusions over ~2.5 weeks, starting 3-4 weeks ago; some move to maintenance.
             first_day = (now - timedelta(days=rng.randint(21, 28))).astimezone(zone).date()
+            given = []
             count = rng.randint(3, 6)
             for number, local_start in _infusion_times(
                 rng, start=first_day, count=count, spacing_days=[2, 3, 2, 4, 3, 7], zone=zone
@@ -149,7 +243,7 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                 weight = rng.randint(55, 105)
                 per_kg = round(rng.choice([0.5, 0.5, 0.6, 0.75]), 2)
                 pre_sys = rng.randint(108, 138)
-                record_infusion(
+                infusion = record_infusion(
                     session,
                     patient=patient,
                     actor=nurse,
@@ -169,18 +263,24 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                         "post_heart_rate": rng.randint(65, 105),
                     },
                 )
+                given.append(infusion)
+            device = None
             if index % 3 != 2:  # most patients have paired a phone
-                session.add(
-                    Device(
-                        clinic_id=clinic.id,
-                        patient_id=patient.id,
-                        name=f"{name.split(maxsplit=1)[0]}'s phone",
-                        platform=rng.choice([Platform.IOS, Platform.ANDROID]),
-                        push_token=None,
-                        created_at=now,
-                        last_seen_at=now,
-                    )
+                device = Device(
+                    clinic_id=clinic.id,
+                    patient_id=patient.id,
+                    name=f"{name.split(maxsplit=1)[0]}'s phone",
+                    platform=rng.choice([Platform.IOS, Platform.ANDROID]),
+                    push_token=None,
+                    created_at=now,
+                    last_seen_at=now,
                 )
+                session.add(device)
+                session.flush()
+                profile = _profile(index)
+                for payload in _reports_for(rng, infusions=given, profile=profile, patient=patient, now=now):
+                    received = min(now, payload["observed_at"] + timedelta(minutes=rng.randint(0, 90)))
+                    submit_report(session, patient=patient, device_id=device.id, payload=payload, now=received)
             made.append(patient)
             session.commit()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from service.enums import Role
 from service.extensions import db
-from service.models import Clinic, Clinician, Device, EnrollmentCode, Infusion, Patient
+from service.models import Clinic, Clinician, Device, EnrollmentCode, Infusion, Patient, Report
 
 
 def test_clinic_create_prints_id_and_admin_can_sign_in(app, client):
@@ -87,6 +88,11 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     assert all(i.ended_at > i.started_at for i in infusions)
     assert db.session.scalar(select(func.count()).select_from(Device)) >= 3
     assert db.session.scalar(select(func.count()).select_from(EnrollmentCode)) == 1
+    reports = db.session.scalars(select(Report)).all()
+    assert len(reports) >= 10
+    assert all(r.infusion_id is not None and r.observed_at >= r.received_at - timedelta(hours=2) for r in reports)
+    observed = sorted(r.observed_at for r in reports)
+    assert observed[-1] - observed[0] >= timedelta(days=14)  # weeks of history, not one day
     # The printed code pairs a phone.
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})

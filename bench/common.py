@@ -1,0 +1,138 @@
+"""Shared pieces of the benchmarks: a fresh PostgreSQL database, gunicorn servers, wrk runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def fresh_postgres(base_url: str, prefix: str = "aftercare_bench"):
+    """Create a throwaway database on the server of base_url; drop it afterwards."""
+    url = make_url(base_url)
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def gunicorn(app_path: str, *, env: dict, workers: int = 4, port: int | None = None):
+    """Serve a WSGI app with gunicorn (sync workers) on loopback, in its own process group."""
+    port = port or free_port()
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "2048",
+        app_path,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn for {app_path} did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    non2xx: int
+    errors: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def wrk(
+    url: str, *, script: Path, connections: int, seconds: int, threads: int = 2, env: dict | None = None
+) -> WrkResult:
+    """Run wrk with a Lua script whose done() prints a RESULT line; parse it."""
+    threads = max(1, min(threads, connections))
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True, timeout=seconds + 60
+    ).stdout
+    match = re.search(
+        r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) errors=(\d+) p50_us=(\d+) p99_us=(\d+)", output
+    )
+    if not match:
+        raise RuntimeError(f"wrk printed no RESULT line:\n{output}")
+    requests, duration, non2xx, errors, p50, p99 = (int(g) for g in match.groups())
+    return WrkResult(requests, duration / 1e6, non2xx, errors, p50 / 1000, p99 / 1000)
+
+
+def machine() -> str:
+    """One line about the machine the figures came from."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
