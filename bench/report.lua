@@ -21,8 +21,13 @@ end
 
 local symptoms = {"nausea", "dizziness", "headache", "drowsiness", "dissociation", "euphoria", "blurred_vision"}
 
+-- Seeds differ per run (NONCE from the driver) and per thread, so client_report_ids never repeat.
+local nonce = tonumber(os.getenv("NONCE") or "0") + os.time()
+local thread_number = 0
+
 function setup(thread)
-  thread:set("seed", math.random(1, 2^30))
+  thread_number = thread_number + 1
+  thread:set("seed", nonce * 97 + thread_number)
 end
 
 function init(args)

@@ -46,7 +46,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TESTING": testing,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping (it costs a round trip per request); stale connections are recycled instead.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": _truthy(env.get("DATABASE_POOL_PRE_PING")),
+            "pool_recycle": 1800,
+        },
         # Bodies above this are refused with 413 before they are parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # flask-smorest / OpenAPI

@@ -119,6 +119,7 @@ class Blueprint(BaseBlueprint):
     PAGINATION_ARGUMENTS_PARSER = StrictParser()
 
 
-db = SQLAlchemy(model_class=Base)
+# Rows stay readable after commit (the answer is built from them) without a reload round trip.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = Api()

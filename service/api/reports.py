@@ -8,7 +8,6 @@ from functools import wraps
 from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from schemas.reports import (
     VOCABULARY,
@@ -54,41 +53,28 @@ def _crisis_resources(clinic_id: uuid.UUID) -> list[dict]:
 
 
 def _receipt(submission: reports.Submission) -> dict:
-    report = submission.report
-    resources = _crisis_resources(report.clinic_id) if report.crisis else []
+    resources = _crisis_resources(submission.clinic_id) if submission.crisis else []
     return {
-        "id": report.id,
-        "client_report_id": report.client_report_id,
-        "received_at": report.received_at,
-        "infusion_id": report.infusion_id,
-        "triage": reports.triage_of(report, crisis_resources=resources),
+        "id": submission.id,
+        "client_report_id": submission.client_report_id,
+        "received_at": submission.received_at,
+        "infusion_id": submission.infusion_id,
+        "triage": reports.triage_of(submission, crisis_resources=resources),
     }
 
 
 def _submit(payload: dict) -> reports.Submission:
-    """Store one report in its own transaction; a racing identical copy resolves to a replay."""
+    """Store one report in its own transaction."""
     principal = current_principal()
-    patient = patients.get_patient(db.session, clinic_id=principal.clinic_id, patient_id=principal.patient_id)
     try:
         submission = reports.submit_report(
-            db.session, patient=patient, device_id=principal.device_id, payload=payload, now=now_utc()
+            db.session, patient=principal.patient, device_id=principal.device_id, payload=payload, now=now_utc()
         )
         db.session.commit()
-        return submission
-    except IntegrityError:
-        db.session.rollback()
-        existing = reports.find_replay(
-            db.session,
-            patient_id=principal.patient_id,
-            client_report_id=payload["client_report_id"],
-            digest=reports.body_hash(payload),
-        )
-        if existing is None:
-            raise
-        return reports.Submission(existing, created=False)
     except DomainError:
         db.session.rollback()
         raise
+    return submission
 
 
 @blp.route("/symptoms")

@@ -71,19 +71,45 @@ class TokenPair:
 
 
 @dataclass(frozen=True)
+class StaffRef:
+    """The signed-in clinician as a request needs them (a snapshot, not a tracked row)."""
+
+    id: uuid.UUID
+    clinic_id: uuid.UUID
+    role: Role
+    name: str
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    """The patient behind a signed-in phone, with what triage needs to know about them."""
+
+    id: uuid.UUID
+    clinic_id: uuid.UUID
+    time_zone: str
+    phq9_baseline: int | None
+    mood_baseline: int | None
+    status: PatientStatus
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: a clinician of a clinic, or a patient's paired phone."""
 
     kind: PrincipalKind
     session_id: uuid.UUID
     clinic_id: uuid.UUID
-    clinician: Clinician | None = None
-    patient_id: uuid.UUID | None = None
+    clinician: StaffRef | None = None
+    patient: PatientRef | None = None
     device_id: uuid.UUID | None = None
 
     @property
     def role(self) -> Role | None:
         return self.clinician.role if self.clinician else None
+
+    @property
+    def patient_id(self) -> uuid.UUID | None:
+        return self.patient.id if self.patient else None
 
     @property
     def actor_id(self) -> uuid.UUID:
@@ -249,7 +275,7 @@ def refresh(session: Session, *, refresh_token: str, settings: AuthSettings, now
         raise AuthFailed("Refresh token was already used; this sign-in has been ended for safety.")
     if auth_session.revoked_at is not None or token.expires_at <= now:
         raise Unauthorized("This sign-in has ended; sign in again.")
-    principal = _load_principal(session, auth_session=auth_session)
+    principal = _live_principal(session, session_id=auth_session.id)
     if principal is None:
         revoke_sessions(session, session_id=auth_session.id, reason="principal_inactive", now=now)
         raise AuthFailed("This sign-in has ended; sign in again.")
@@ -276,27 +302,66 @@ def logout(session: Session, *, principal: Principal, refresh_token: str | None,
                 revoke_sessions(session, session_id=other.id, reason="logout", now=now)
 
 
-def _load_principal(session: Session, *, auth_session: AuthSession) -> Principal | None:
-    """The live principal behind a session, or None if it was disabled or revoked."""
-    if auth_session.kind == PrincipalKind.CLINICIAN:
-        clinician = session.get(Clinician, auth_session.clinician_id)
-        if clinician is None or not clinician.active:
+_PRINCIPAL_QUERY = (
+    select(
+        AuthSession.kind,
+        AuthSession.clinic_id,
+        AuthSession.revoked_at,
+        Clinician.id,
+        Clinician.active,
+        Clinician.role,
+        Clinician.name,
+        Device.id,
+        Device.revoked_at,
+        Device.patient_id,
+        Patient.time_zone,
+        Patient.phq9_baseline,
+        Patient.mood_baseline,
+        Patient.status,
+    )
+    .outerjoin(Clinician, Clinician.id == AuthSession.clinician_id)
+    .outerjoin(Device, Device.id == AuthSession.device_id)
+    .outerjoin(Patient, Patient.id == Device.patient_id)
+)
+
+
+def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | None:
+    """The principal behind a live session in one round trip (no ORM rows), or None if it has ended."""
+    row = session.execute(_PRINCIPAL_QUERY.where(AuthSession.id == session_id)).one_or_none()
+    if row is None:
+        return None
+    (
+        kind,
+        clinic_id,
+        revoked_at,
+        clinician_id,
+        active,
+        role,
+        name,
+        device_id,
+        device_revoked_at,
+        patient_id,
+        time_zone,
+        phq9_baseline,
+        mood_baseline,
+        status,
+    ) = row
+    if revoked_at is not None:
+        return None
+    if kind == PrincipalKind.CLINICIAN:
+        if clinician_id is None or not active:
             return None
         return Principal(
             kind=PrincipalKind.CLINICIAN,
-            session_id=auth_session.id,
-            clinic_id=auth_session.clinic_id,
-            clinician=clinician,
+            session_id=session_id,
+            clinic_id=clinic_id,
+            clinician=StaffRef(clinician_id, clinic_id, Role(role), name),
         )
-    device = session.get(Device, auth_session.device_id)
-    if device is None or device.revoked_at is not None:
+    if device_id is None or device_revoked_at is not None:
         return None
+    patient = PatientRef(patient_id, clinic_id, time_zone, phq9_baseline, mood_baseline, PatientStatus(status))
     return Principal(
-        kind=PrincipalKind.DEVICE,
-        session_id=auth_session.id,
-        clinic_id=auth_session.clinic_id,
-        patient_id=device.patient_id,
-        device_id=device.id,
+        kind=PrincipalKind.DEVICE, session_id=session_id, clinic_id=clinic_id, patient=patient, device_id=device_id
     )
 
 
@@ -306,35 +371,11 @@ def authenticate(session: Session, *, token: str, settings: AuthSettings, now: d
         claims = read_access_token(token, secret=settings.secret, now=now)
     except InvalidToken:
         raise Unauthorized("The access token is invalid or expired.") from None
-    row = session.execute(
-        select(AuthSession, Clinician, Device)
-        .outerjoin(Clinician, Clinician.id == AuthSession.clinician_id)
-        .outerjoin(Device, Device.id == AuthSession.device_id)
-        .where(AuthSession.id == claims.session_id)
-    ).one_or_none()
-    if row is None:
-        raise Unauthorized("The access token is invalid or expired.")
-    auth_session, clinician, device = row
-    if auth_session.revoked_at is not None:
+    principal = _live_principal(session, session_id=claims.session_id)
+    subject = principal and (principal.clinician.id if principal.clinician else principal.patient_id)
+    if principal is None or subject != claims.subject:
         raise Unauthorized("This sign-in has ended; sign in again.")
-    if auth_session.kind == PrincipalKind.CLINICIAN:
-        if clinician is None or not clinician.active or clinician.id != claims.subject:
-            raise Unauthorized("This account is no longer active.")
-        return Principal(
-            kind=PrincipalKind.CLINICIAN,
-            session_id=auth_session.id,
-            clinic_id=auth_session.clinic_id,
-            clinician=clinician,
-        )
-    if device is None or device.revoked_at is not None or device.patient_id != claims.subject:
-        raise Unauthorized("This phone is no longer paired; enroll it again.")
-    return Principal(
-        kind=PrincipalKind.DEVICE,
-        session_id=auth_session.id,
-        clinic_id=auth_session.clinic_id,
-        patient_id=device.patient_id,
-        device_id=device.id,
-    )
+    return principal
 
 
 # --- enrollment ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.enums import CheckinStatus
@@ -22,10 +24,31 @@ RECEIVED_MESSAGE = "Thank you. Your report was received and your care team can s
 
 @dataclass(frozen=True)
 class Submission:
-    """A stored report and whether this call created it (False: a replay of the same body)."""
+    """What the phone is told about a stored report; created is False for a replay of the same body."""
 
-    report: Report
+    id: uuid.UUID
+    client_report_id: uuid.UUID
+    clinic_id: uuid.UUID
+    received_at: datetime
+    infusion_id: uuid.UUID | None
+    flagged: bool
+    priority: str | None
+    crisis: bool
     created: bool
+
+    @classmethod
+    def of(cls, report: Report, *, created: bool) -> Submission:
+        return cls(
+            report.id,
+            report.client_report_id,
+            report.clinic_id,
+            report.received_at,
+            report.infusion_id,
+            report.flagged,
+            report.triage_priority,
+            report.crisis,
+            created,
+        )
 
 
 def body_hash(payload: dict) -> str:
@@ -72,82 +95,102 @@ def _own(session: Session, model, *, row_id: uuid.UUID, patient_id: uuid.UUID, f
     return row
 
 
-def find_replay(session: Session, *, patient_id: uuid.UUID, client_report_id: uuid.UUID, digest: str) -> Report | None:
+def find_replay(
+    session: Session, *, patient_id: uuid.UUID, client_report_id: uuid.UUID, digest: str
+) -> Submission | None:
     """The stored report for this client id, if any; 409 when it says something else."""
     existing = session.scalar(
         select(Report).where(Report.patient_id == patient_id, Report.client_report_id == client_report_id)
     )
-    if existing is not None and existing.body_hash != digest:
+    if existing is None:
+        return None
+    if existing.body_hash != digest:
         raise Conflict(
             "A different report was already sent with this client_report_id; make a new id for a new report, "
             "or send a correction with 'amends'.",
             field="client_report_id",
         )
-    return existing
+    return Submission.of(existing, created=False)
+
+
+def _insert_once(session: Session, values: dict) -> bool:
+    """INSERT the report unless its (patient, client_report_id) exists; True when this call stored it."""
+    dialect = session.get_bind().dialect.name
+    insert_fn = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    stmt = (
+        insert_fn(Report)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
+        .returning(Report.id)
+    )
+    return session.execute(stmt).first() is not None
 
 
 def submit_report(
     session: Session, *, patient: Patient, device_id: uuid.UUID | None, payload: dict, now: datetime
 ) -> Submission:
-    """Store a validated report (or recognise a replay of one), linking infusion and check-in."""
-    digest = body_hash(payload)
-    existing = find_replay(session, patient_id=patient.id, client_report_id=payload["client_report_id"], digest=digest)
-    if existing is not None:
-        return Submission(existing, created=False)
-    _check_times(payload, now=now)
-    observed_at = payload["observed_at"]
+    """Store a validated report once (a replay of the same body answers as before), linking infusion and check-in.
 
-    infusion_id = payload.get("infusion_id")
-    if infusion_id is not None:
-        _own(session, Infusion, row_id=infusion_id, patient_id=patient.id, field="infusion_id", what="infusion")
-    else:
-        infusion_id = session.scalar(
-            select(Infusion.id)
-            .where(Infusion.patient_id == patient.id, Infusion.ended_at.is_not(None), Infusion.ended_at <= observed_at)
-            .order_by(Infusion.ended_at.desc())
-            .limit(1)
-        )
-    checkin_id = payload.get("checkin_id")
-    if checkin_id is not None:
-        _own(session, Checkin, row_id=checkin_id, patient_id=patient.id, field="checkin_id", what="check-in")
-    amends = payload.get("amends")
-    if amends is not None:
-        _own(session, Report, row_id=amends, patient_id=patient.id, field="amends", what="report")
+    The unique key (patient, client_report_id) decides: the INSERT either stores the report or
+    finds a copy already there, so racing identical requests store one row and none waits on a
+    read-then-write.
+    """
+    digest = body_hash(payload)
+    client_report_id = payload["client_report_id"]
+    try:
+        _check_times(payload, now=now)
+        infusion = _linked_infusion(session, patient_id=patient.id, payload=payload)
+        checkin_id = payload.get("checkin_id")
+        if checkin_id is not None:
+            _own(session, Checkin, row_id=checkin_id, patient_id=patient.id, field="checkin_id", what="check-in")
+        amends = payload.get("amends")
+        if amends is not None:
+            _own(session, Report, row_id=amends, patient_id=patient.id, field="amends", what="report")
+    except ValidationFailed:
+        # A phone retrying a report stored long ago is answered as before, not refused as stale.
+        replay = find_replay(session, patient_id=patient.id, client_report_id=client_report_id, digest=digest)
+        if replay is not None:
+            return replay
+        raise
 
     vitals = payload.get("vitals") or {}
     phq9 = payload.get("phq9")
-    report = Report(
-        id=uuid.uuid4(),
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        device_id=device_id,
-        client_report_id=payload["client_report_id"],
-        body_hash=digest,
-        observed_at=observed_at,
-        received_at=now,
-        infusion_id=infusion_id,
-        checkin_id=checkin_id,
-        amends_id=amends,
-        mood=payload.get("mood"),
-        suicidal_thoughts=payload.get("suicidal_thoughts"),
-        phq9=phq9,
-        phq9_total=sum(phq9) if phq9 else None,
-        systolic=vitals.get("systolic"),
-        diastolic=vitals.get("diastolic"),
-        heart_rate=vitals.get("heart_rate"),
-        note=payload.get("note"),
-        flagged=False,
-        crisis=False,
-    )
-    session.add(report)
-    session.flush()
+    values = {
+        "id": uuid.uuid4(),
+        "clinic_id": patient.clinic_id,
+        "patient_id": patient.id,
+        "device_id": device_id,
+        "client_report_id": client_report_id,
+        "body_hash": digest,
+        "observed_at": payload["observed_at"],
+        "received_at": now,
+        "infusion_id": infusion.id if infusion else None,
+        "checkin_id": checkin_id,
+        "amends_id": amends,
+        "mood": payload.get("mood"),
+        "suicidal_thoughts": payload.get("suicidal_thoughts"),
+        "phq9": phq9,
+        "phq9_total": sum(phq9) if phq9 else None,
+        "systolic": vitals.get("systolic"),
+        "diastolic": vitals.get("diastolic"),
+        "heart_rate": vitals.get("heart_rate"),
+        "note": payload.get("note"),
+        "flagged": False,
+        "triage_priority": None,
+        "crisis": False,
+    }
+    if not _insert_once(session, values):
+        replay = find_replay(session, patient_id=patient.id, client_report_id=client_report_id, digest=digest)
+        if replay is None:  # the other copy was rolled back between our INSERT and SELECT
+            raise Conflict("This report is being stored by another request; send it again.", field="client_report_id")
+        return replay
     symptoms = payload.get("symptoms") or []
     if symptoms:
         session.execute(
             insert(ReportSymptom),
             [
                 {
-                    "report_id": report.id,
+                    "report_id": values["id"],
                     "code": s["code"],
                     "severity": s["severity"],
                     "started_at": s.get("started_at"),
@@ -166,12 +209,40 @@ def submit_report(
             .values(status=CheckinStatus.ANSWERED, answered_at=now),
             execution_options={"synchronize_session": False},
         )
-    return Submission(report, created=True)
+    return Submission(
+        values["id"],
+        client_report_id,
+        patient.clinic_id,
+        now,
+        values["infusion_id"],
+        flagged=False,
+        priority=None,
+        crisis=False,
+        created=True,
+    )
 
 
-def triage_of(report: Report, *, crisis_resources: list[dict]) -> dict:
+def _linked_infusion(session: Session, *, patient_id: uuid.UUID, payload: dict) -> Infusion | None:
+    """The infusion named in the report (it must be the patient's), else the latest that ended before it."""
+    infusion_id = payload.get("infusion_id")
+    if infusion_id is not None:
+        return _own(session, Infusion, row_id=infusion_id, patient_id=patient_id, field="infusion_id", what="infusion")
+    return session.scalar(
+        select(Infusion)
+        .where(
+            Infusion.patient_id == patient_id,
+            Infusion.ended_at.is_not(None),
+            Infusion.ended_at <= payload["observed_at"],
+        )
+        .order_by(Infusion.ended_at.desc())
+        .limit(1)
+    )
+
+
+def triage_of(report: Report | Submission, *, crisis_resources: list[dict]) -> dict:
     """What the phone is told about a stored report."""
-    outcome = {"flagged": report.flagged, "priority": report.triage_priority, "message": RECEIVED_MESSAGE}
+    priority = report.priority if isinstance(report, Submission) else report.triage_priority
+    outcome = {"flagged": report.flagged, "priority": priority, "message": RECEIVED_MESSAGE}
     if report.crisis:
         outcome["crisis_resources"] = crisis_resources
     return outcome

@@ -30,7 +30,7 @@ _PHRASES: tuple[str, ...] = (
     rf"(?:hurt|hurts|hurting|harm|harms|harmed|harming) {_MYSELF}",
     r"self ?harm(?:s|ed|ing)?",
     r"(?:end|ends|ended|ending) (?:my (?:own )?life|it all)",
-    r"(?:take|takes|taking|took) my (?:own )?life",
+    r"(?:take|takes|taking|took) my (?:own )?life(?! back)",  # not "take my life back"
     r"suicid(?:e|es|al|ally)",
     r"better off dead",
     r"better off without me",

@@ -184,7 +184,7 @@ def scene(app, world):
     )
     report = reports.submit_report(
         db.session, patient=patient, device_id=world.patient.principal.id, payload=report_body, now=now
-    ).report
+    )
     db.session.commit()
     spare_device = factories.make_device(patient, name="Spare phone")
     ids = {
@@ -201,7 +201,7 @@ def scene(app, world):
         "device id": str(spare_device.id),
         "phone device id": str(world.patient.principal.id),
         "report id": str(report.id),
-        "report note": report.note,
+        "report note": report_body["note"],
     }
     internal = {"MRN": patient.mrn, "infusion notes": infusion.notes, "recording nurse": str(world.nurse.principal.id)}
     return Scene(world=world, ids=ids, secrets=secrets, internal=internal)
