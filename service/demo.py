@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.auth import issue_enrollment_code
 from service.domain.clinicians import create_clinician
-from service.domain.clinics import create_clinic
+from service.domain.clinics import create_clinic, settings_of
 from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
 from service.domain.reports import submit_report
@@ -280,7 +280,14 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                 profile = _profile(index)
                 for payload in _reports_for(rng, infusions=given, profile=profile, patient=patient, now=now):
                     received = min(now, payload["observed_at"] + timedelta(minutes=rng.randint(0, 90)))
-                    submit_report(session, patient=patient, device_id=device.id, payload=payload, now=received)
+                    submit_report(
+                        session,
+                        patient=patient,
+                        device_id=device.id,
+                        payload=payload,
+                        settings=settings_of(clinic),
+                        now=received,
+                    )
             made.append(patient)
             session.commit()
 

@@ -61,3 +61,37 @@ class CheckinStatus(StrEnum):
     ANSWERED = "answered"
     MISSED = "missed"
     CANCELLED = "cancelled"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+ACTIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED)
+
+
+class Resolution(StrEnum):
+    CONTACTED_PATIENT = "contacted_patient"
+    ADVISED_EMERGENCY_CARE = "advised_emergency_care"
+    ADJUSTED_TREATMENT = "adjusted_treatment"
+    NO_ACTION_NEEDED = "no_action_needed"
+    DUPLICATE = "duplicate"
+
+
+class FlagPriority(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class FlagEventKind(StrEnum):
+    OPENED = "opened"
+    JOINED = "joined"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    NOTE = "note"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"

@@ -67,7 +67,14 @@ def test_no_catch_all_default_error_response(client):
 
 
 def test_unhandled_error_is_json_500(tmp_path):
-    app = create_app({"TESTING": False, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3", "SECRET_KEY": "k" * 40})
+    app = create_app(
+        {
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": False,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+            "SECRET_KEY": "k" * 40,
+        }
+    )
 
     @app.get("/boom")
     def boom():

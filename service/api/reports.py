@@ -23,7 +23,7 @@ from schemas.reports import (
 from service.api.common import Blueprint, SelectPage, current_principal
 from service.clock import now_utc
 from service.domain import patients, reports
-from service.domain.clinics import settings_of
+from service.domain.clinics import effective_settings, settings_of
 from service.errors import DomainError
 from service.extensions import db
 from service.models import Clinic
@@ -68,7 +68,12 @@ def _submit(payload: dict) -> reports.Submission:
     principal = current_principal()
     try:
         submission = reports.submit_report(
-            db.session, patient=principal.patient, device_id=principal.device_id, payload=payload, now=now_utc()
+            db.session,
+            patient=principal.patient,
+            device_id=principal.device_id,
+            payload=payload,
+            settings=effective_settings(principal.clinic_settings),
+            now=now_utc(),
         )
         db.session.commit()
     except DomainError:

@@ -16,6 +16,7 @@ from service.errors import NotFound, TooManyRequests, Unauthorized, ValidationFa
 from service.models import (
     AuthFailure,
     AuthSession,
+    Clinic,
     Clinician,
     Device,
     EnrollmentCode,
@@ -102,6 +103,7 @@ class Principal:
     clinician: StaffRef | None = None
     patient: PatientRef | None = None
     device_id: uuid.UUID | None = None
+    clinic_settings: dict | None = None
 
     @property
     def role(self) -> Role | None:
@@ -318,7 +320,9 @@ _PRINCIPAL_QUERY = (
         Patient.phq9_baseline,
         Patient.mood_baseline,
         Patient.status,
+        Clinic.settings,
     )
+    .join(Clinic, Clinic.id == AuthSession.clinic_id)
     .outerjoin(Clinician, Clinician.id == AuthSession.clinician_id)
     .outerjoin(Device, Device.id == AuthSession.device_id)
     .outerjoin(Patient, Patient.id == Device.patient_id)
@@ -345,6 +349,7 @@ def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | N
         phq9_baseline,
         mood_baseline,
         status,
+        clinic_settings,
     ) = row
     if revoked_at is not None:
         return None
@@ -356,12 +361,18 @@ def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | N
             session_id=session_id,
             clinic_id=clinic_id,
             clinician=StaffRef(clinician_id, clinic_id, Role(role), name),
+            clinic_settings=clinic_settings,
         )
     if device_id is None or device_revoked_at is not None:
         return None
     patient = PatientRef(patient_id, clinic_id, time_zone, phq9_baseline, mood_baseline, PatientStatus(status))
     return Principal(
-        kind=PrincipalKind.DEVICE, session_id=session_id, clinic_id=clinic_id, patient=patient, device_id=device_id
+        kind=PrincipalKind.DEVICE,
+        session_id=session_id,
+        clinic_id=clinic_id,
+        patient=patient,
+        device_id=device_id,
+        clinic_settings=clinic_settings,
     )
 
 

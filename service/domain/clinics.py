@@ -12,6 +12,7 @@ from service.domain.common import check_time_zone
 from service.enums import Role
 from service.errors import ValidationFailed
 from service.models import Clinic, Clinician
+from service.rules import Thresholds
 
 DEFAULT_SETTINGS: dict = {
     "crisis_resources": [
@@ -21,13 +22,19 @@ DEFAULT_SETTINGS: dict = {
     "response_targets_minutes": {"critical": 15, "high": 240, "medium": 1440, "low": 4320},
     "checkin_offsets_hours": [2, 24, 72, 168, 336],
     "quiet_hours": {"start": "21:00", "end": "08:00"},
+    "thresholds": Thresholds().to_settings(),
 }
 
 
 def settings_of(clinic: Clinic) -> dict:
     """The clinic's settings with defaults filled in for anything not set."""
+    return effective_settings(clinic.settings)
+
+
+def effective_settings(stored: dict | None) -> dict:
+    """Stored settings over the defaults (nested dicts merged key by key)."""
     merged = copy.deepcopy(DEFAULT_SETTINGS)
-    for key, value in (clinic.settings or {}).items():
+    for key, value in (stored or {}).items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key].update(value)
         else:

@@ -13,13 +13,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service.domain import triage
+from service.domain.auth import PatientRef
 from service.enums import CheckinStatus
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.models import Checkin, Infusion, Patient, Report, ReportSymptom
+from service.rules import Thresholds
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_AGE = timedelta(days=30)
-RECEIVED_MESSAGE = "Thank you. Your report was received and your care team can see it."
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,13 @@ def _insert_once(session: Session, values: dict) -> bool:
 
 
 def submit_report(
-    session: Session, *, patient: Patient, device_id: uuid.UUID | None, payload: dict, now: datetime
+    session: Session,
+    *,
+    patient: Patient | PatientRef,
+    device_id: uuid.UUID | None,
+    payload: dict,
+    settings: dict,
+    now: datetime,
 ) -> Submission:
     """Store a validated report once (a replay of the same body answers as before), linking infusion and check-in.
 
@@ -153,6 +161,14 @@ def submit_report(
             return replay
         raise
 
+    findings = triage.assess(
+        session,
+        patient=patient,
+        facts=triage.report_facts(payload),
+        infusion=infusion,
+        thresholds=Thresholds.from_settings(settings["thresholds"]),
+    )
+    flagged, priority, crisis = triage.outcome(findings)
     vitals = payload.get("vitals") or {}
     phq9 = payload.get("phq9")
     values = {
@@ -175,9 +191,9 @@ def submit_report(
         "diastolic": vitals.get("diastolic"),
         "heart_rate": vitals.get("heart_rate"),
         "note": payload.get("note"),
-        "flagged": False,
-        "triage_priority": None,
-        "crisis": False,
+        "flagged": flagged,
+        "triage_priority": priority,
+        "crisis": crisis,
     }
     if not _insert_once(session, values):
         replay = find_replay(session, patient_id=patient.id, client_report_id=client_report_id, digest=digest)
@@ -209,15 +225,25 @@ def submit_report(
             .values(status=CheckinStatus.ANSWERED, answered_at=now),
             execution_options={"synchronize_session": False},
         )
+    if findings:
+        triage.raise_flags(
+            session,
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            report_id=values["id"],
+            findings=findings,
+            targets=settings["response_targets_minutes"],
+            now=now,
+        )
     return Submission(
         values["id"],
         client_report_id,
         patient.clinic_id,
         now,
         values["infusion_id"],
-        flagged=False,
-        priority=None,
-        crisis=False,
+        flagged=flagged,
+        priority=priority,
+        crisis=crisis,
         created=True,
     )
 
@@ -242,7 +268,11 @@ def _linked_infusion(session: Session, *, patient_id: uuid.UUID, payload: dict) 
 def triage_of(report: Report | Submission, *, crisis_resources: list[dict]) -> dict:
     """What the phone is told about a stored report."""
     priority = report.priority if isinstance(report, Submission) else report.triage_priority
-    outcome = {"flagged": report.flagged, "priority": priority, "message": RECEIVED_MESSAGE}
+    outcome = {
+        "flagged": report.flagged,
+        "priority": priority,
+        "message": triage.patient_message(priority, crisis=report.crisis),
+    }
     if report.crisis:
         outcome["crisis_resources"] = crisis_resources
     return outcome

@@ -4,6 +4,7 @@ from service.models.auth import AuthFailure, AuthSession, EnrollmentCode, Refres
 from service.models.base import Base
 from service.models.checkin import Checkin
 from service.models.clinic import Clinic, Clinician
+from service.models.flag import Flag, FlagEvent, FlagReport, SettingsChange
 from service.models.patient import Device, Infusion, Patient
 from service.models.report import Report, ReportSymptom
 
@@ -16,9 +17,13 @@ __all__ = [
     "Clinician",
     "Device",
     "EnrollmentCode",
+    "Flag",
+    "FlagEvent",
+    "FlagReport",
     "Infusion",
     "Patient",
     "RefreshToken",
     "Report",
     "ReportSymptom",
+    "SettingsChange",
 ]

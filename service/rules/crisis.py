@@ -8,13 +8,16 @@ a life. So:
   do not matter);
 - phrases match on whole words with simple inflections ("kill/kills/killed/killing myself",
   "end/ending my life", "self harm/self-harm/selfharm/self-harming");
-- negation is NOT understood: "I'm not suicidal" and "I would never kill myself" match on
-  purpose, and any "suicide"/"suicidal" matches, even "Suicide Squad" or "suicide prevention";
+- negation and context are NOT understood, on purpose: "I'm not suicidal", "I would never kill
+  myself", "I don't want to die", "I hurt myself falling off my bike" and "I don't want to live
+  in Denver" all match, and any "suicide"/"suicidal" matches, even "Suicide Squad" or "suicide
+  prevention" (accepted false positives; a nurse dismisses them in a minute);
 - figures of speech that do not name the self are NOT matched: "this headache is killing me",
   "killing it at work", "I could kill for a coffee", "dead tired", "die-hard fan",
-  "scared to death". ("killing me" is everyday hyperbole; a patient in crisis about themself
-  writes "myself", "my life", "want to die" — and the app asks about suicidal thoughts
-  explicitly anyway.)
+  "scared to death", "I'd rather die than…", recovery talk like "take my life back". ("killing
+  me" is everyday hyperbole; a patient in crisis about themself writes "myself", "my life",
+  "want to die" — and the app asks about suicidal thoughts explicitly anyway.) Slang such as
+  "kms" is not matched either: too short to tell from "5 kms".
 """
 
 from __future__ import annotations

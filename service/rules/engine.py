@@ -70,9 +70,9 @@ class _Facts:
     def severity(self, code: str) -> int:
         return next((s.severity for s in self.symptoms if s.code == code), 0)
 
-    def finding(self, rule_id: str, reason: str, evidence: dict[str, Any], priority: Priority | None = None) -> Finding:
+    def finding(self, rule_id: str, reason: str, evidence: dict[str, Any]) -> Finding:
         rule = REGISTRY[rule_id]
-        return Finding(rule.id, rule.version, priority or rule.priority, w.sentence(reason), {**self.base, **evidence})
+        return Finding(rule.id, rule.version, rule.priority, w.sentence(reason), {**self.base, **evidence})
 
 
 def _strongest(symptoms: tuple[SymptomObs, ...]) -> tuple[SymptomObs, ...]:

@@ -107,11 +107,14 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def thresholds_problems(settings: dict[str, Any], *, allow_unknown: bool = True) -> dict[str, str]:
+def thresholds_problems(
+    settings: dict[str, Any], *, current: Thresholds | None = None, allow_unknown: bool = True
+) -> dict[str, str]:
     """Why each threshold in an admin's edit is wrong, per key; an empty dict when all are fine.
 
-    Keys not given keep their current/default values for the cross-field checks (a low bound
-    must stay below its high bound). Unknown keys are ignored unless allow_unknown is False.
+    For the cross-field checks (a low bound must stay below its high bound) keys not given keep
+    their value in `current` (the clinic's thresholds before the edit; default: the SPEC's).
+    Unknown keys are ignored unless allow_unknown is False.
     """
     problems: dict[str, str] = {}
     if not isinstance(settings, dict):
@@ -130,7 +133,8 @@ def thresholds_problems(settings: dict[str, Any], *, allow_unknown: bool = True)
             problems[key] = f"must be between {low} and {high}; {value} {why_low}"
         elif value > high:
             problems[key] = f"must be between {low} and {high}; {value} {why_high}"
-    merged = {key: settings.get(key, getattr(DEFAULTS, key)) for key in THRESHOLD_KEYS}
+    base = current or DEFAULTS
+    merged = {key: settings.get(key, getattr(base, key)) for key in THRESHOLD_KEYS}
     for lower, upper, why in _ORDER:
         if lower in problems or upper in problems or not (_is_int(merged[lower]) and _is_int(merged[upper])):
             continue

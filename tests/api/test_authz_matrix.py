@@ -35,9 +35,11 @@ from sqlalchemy import func, select
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
-from service.domain import infusions, reports
+from service.domain import infusions, reports, triage
+from service.domain.clinics import effective_settings
 from service.extensions import db
-from service.models import Clinician, Device, EnrollmentCode, Infusion, Patient, Report
+from service.models import Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
+from service.rules import Finding, Priority
 from tests import factories
 
 CALLERS = ("anonymous", "patient", "other_patient", "nurse", "physician", "admin", "other_admin")
@@ -76,6 +78,16 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/clinicians"):                                  (401, 403, 403, 200, 200, 200, 200),
     ("POST",   "/api/v1/clinicians"):                                  (401, 403, 403, 403, 403, 201, 201),
     ("PATCH",  "/api/v1/clinicians/<uuid:clinician_id>"):              (401, 403, 403, 403, 403, 200, 404),
+    ("GET",    "/api/v1/flags"):                                       (401, 403, 403, 200, 200, 200, 200),
+    ("GET",    "/api/v1/flags/<uuid:flag_id>"):                        (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/flags/<uuid:flag_id>/acknowledge"):            (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/flags/<uuid:flag_id>/resolve"):                (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/flags/<uuid:flag_id>/notes"):                  (401, 403, 403, 201, 201, 201, 404),
+    ("POST",   "/api/v1/flags/<uuid:flag_id>/assign"):                 (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/flags/<uuid:flag_id>/escalate"):               (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
+    ("PUT",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
+    ("GET",    "/api/v1/clinic/settings/history"):                     (401, 403, 403, 403, 403, 200, 200),
 }
 # fmt: on
 
@@ -129,8 +141,27 @@ def _body(method: str, rule: str) -> dict | None:
             "password": "violet kettle drums at dawn 7",
         },
         ("PATCH", "/api/v1/clinicians/<uuid:clinician_id>"): {"on_call": True},
+        ("POST", "/api/v1/flags/<uuid:flag_id>/acknowledge"): {},
+        ("POST", "/api/v1/flags/<uuid:flag_id>/resolve"): {"resolution": "contacted_patient", "note": "Called."},
+        ("POST", "/api/v1/flags/<uuid:flag_id>/notes"): {"text": "Left a voicemail."},
+        ("POST", "/api/v1/flags/<uuid:flag_id>/escalate"): {},
+        ("PUT", "/api/v1/clinic/settings"): _default_settings(),
     }
     return bodies.get((method, rule))
+
+
+def _default_settings() -> dict:
+    settings = effective_settings(None)
+    return {
+        key: settings[key]
+        for key in (
+            "thresholds",
+            "response_targets_minutes",
+            "crisis_resources",
+            "checkin_offsets_hours",
+            "quiet_hours",
+        )
+    }
 
 
 def _pretty(rule: str) -> str:
@@ -183,8 +214,22 @@ def scene(app, world):
         }
     )
     report = reports.submit_report(
-        db.session, patient=patient, device_id=world.patient.principal.id, payload=report_body, now=now
+        db.session,
+        patient=patient,
+        device_id=world.patient.principal.id,
+        payload=report_body,
+        settings=effective_settings(None),
+        now=now,
     )
+    flag_id = triage.raise_flags(
+        db.session,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        report_id=report.id,
+        findings=[Finding("severe-symptom", 1, Priority.HIGH, "Severe nausea (3/4) at 09:05.", {"code": "nausea"})],
+        targets=effective_settings(None)["response_targets_minutes"],
+        now=now,
+    )[0]
     db.session.commit()
     spare_device = factories.make_device(patient, name="Spare phone")
     ids = {
@@ -193,6 +238,7 @@ def scene(app, world):
         "device_id": spare_device.id,
         "clinician_id": world.nurse.principal.id,
         "report_id": report.id,
+        "flag_id": flag_id,
     }
     secrets = {
         "patient name": patient.display_name,
@@ -201,6 +247,7 @@ def scene(app, world):
         "device id": str(spare_device.id),
         "phone device id": str(world.patient.principal.id),
         "report id": str(report.id),
+        "flag id": str(flag_id),
         "report note": report_body["note"],
     }
     internal = {"MRN": patient.mrn, "infusion notes": infusion.notes, "recording nurse": str(world.nurse.principal.id)}
@@ -232,16 +279,19 @@ def _fingerprint(scene: Scene) -> tuple:
     revoked = tuple(
         db.session.scalars(select(Device.revoked_at).where(Device.patient_id == ids["patient_id"]).order_by(Device.id))
     )
+    flag_row = db.session.execute(select(Flag.status, Flag.version).where(Flag.id == ids["flag_id"])).one()
     nurse_row = db.session.execute(
         select(Clinician.updated_at, Clinician.on_call).where(Clinician.id == ids["clinician_id"])
     ).one()
     db.session.rollback()
-    return (tuple(patient_row), tuple(infusion_row), clinic_counts, revoked, tuple(nurse_row))
+    return (tuple(patient_row), tuple(infusion_row), clinic_counts, revoked, tuple(nurse_row), tuple(flag_row))
 
 
 @pytest.mark.parametrize(("method", "rule", "caller", "expected"), CELLS)
 def test_access(client, scene, method, rule, caller, expected):
     body = _body(method, rule)
+    if rule.endswith("/assign"):
+        body = {"clinician_id": str(scene.ids["clinician_id"])}
     before = _fingerprint(scene)
     kwargs = {"json": body} if body is not None else {}
     response = client.open(_url(rule, scene.ids), method=method, headers=_headers(scene.world, caller), **kwargs)

@@ -1,0 +1,112 @@
+"""Flag bodies: the queue, a flag with its history, and the actions on it."""
+
+from marshmallow import fields, validate
+
+from schemas.base import Schema, Text
+from schemas.reports import ReportSchema
+from service.enums import FlagEventKind, FlagPriority, FlagStatus, Resolution
+
+NOTE_MAX = 4000
+
+
+class FlagQueueItemSchema(Schema):
+    id = fields.UUID()
+    patient_id = fields.UUID()
+    patient_display_name = fields.String()
+    rule = fields.String(metadata={"example": "hypertensive-crisis"})
+    priority = fields.Enum(FlagPriority, by_value=True)
+    status = fields.Enum(FlagStatus, by_value=True)
+    reason = fields.String(metadata={"example": "BP 186/95 at 14:10, 3 h after IV infusion — threshold 180/120."})
+    due_by = fields.AwareDateTime()
+    overdue = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    assignee_id = fields.UUID(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    escalation_level = fields.Integer()
+    report_count = fields.Integer()
+    report_ids = fields.List(fields.UUID())
+
+
+class FlagQueueArgsSchema(Schema):
+    status = fields.String(
+        load_default="active",
+        validate=validate.OneOf(["active", "open", "acknowledged", "resolved", "all"]),
+        metadata={"description": "active = open or acknowledged (the default)"},
+    )
+    priority = fields.Enum(FlagPriority, by_value=True)
+    patient_id = fields.UUID()
+    assignee = fields.String(metadata={"description": "A clinician id, 'me', or 'none' for unassigned"})
+    overdue = fields.Boolean()
+    cursor = Text(200, metadata={"description": "From the X-Next-Cursor header of the previous page"})
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class FlagEventSchema(Schema):
+    at = fields.AwareDateTime()
+    kind = fields.Enum(FlagEventKind, by_value=True)
+    actor_id = fields.UUID(allow_none=True)
+    report_id = fields.UUID(allow_none=True)
+    text = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class PatientSummarySchema(Schema):
+    id = fields.UUID()
+    display_name = fields.String()
+    age = fields.Integer()
+    time_zone = fields.String()
+    local_time = fields.AwareDateTime()
+    latest_infusion = fields.Dict(allow_none=True)
+
+
+class FlagSchema(Schema):
+    id = fields.UUID()
+    patient_id = fields.UUID()
+    rule = fields.String()
+    rule_version = fields.Integer()
+    priority = fields.Enum(FlagPriority, by_value=True)
+    status = fields.Enum(FlagStatus, by_value=True)
+    reason = fields.String()
+    evidence = fields.Dict()
+    due_by = fields.AwareDateTime()
+    overdue = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    assignee_id = fields.UUID(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_by_id = fields.UUID(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_by_id = fields.UUID(allow_none=True)
+    resolution = fields.Enum(Resolution, by_value=True, allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    escalation_level = fields.Integer()
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    version = fields.Integer(metadata={"description": "Also sent as the ETag; send it back in If-Match"})
+    report_ids = fields.List(fields.UUID())
+
+
+class FlagDetailSchema(FlagSchema):
+    reports = fields.List(fields.Nested(ReportSchema))
+    events = fields.List(fields.Nested(FlagEventSchema))
+    patient = fields.Nested(PatientSummarySchema)
+
+
+class AcknowledgeSchema(Schema):
+    assignee_id = fields.UUID(allow_none=True, metadata={"description": "Default: the acknowledging clinician"})
+
+
+class ResolveSchema(Schema):
+    resolution = fields.Enum(Resolution, by_value=True, required=True)
+    note = Text(NOTE_MAX, min_length=1, required=True, metadata={"example": "Called the patient; BP down to 142/88."})
+
+
+class NoteSchema(Schema):
+    text = Text(NOTE_MAX, min_length=1, required=True)
+
+
+class AssignSchema(Schema):
+    clinician_id = fields.UUID(required=True)
+
+
+class EscalateSchema(Schema):
+    note = Text(NOTE_MAX, allow_none=True)

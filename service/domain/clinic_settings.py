@@ -1,0 +1,53 @@
+"""A clinic's settings: read with defaults, replace with validation and a recorded history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain.clinics import effective_settings, settings_of
+from service.errors import DomainError
+from service.models import Clinic, SettingsChange
+from service.rules import thresholds_problems
+
+
+class SettingsInvalid(DomainError):
+    """Several settings are wrong at once; each is named."""
+
+    status = 422
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("Some settings are not acceptable.")
+        self.problems = problems
+
+    def errors(self) -> dict:
+        return {"json": {"thresholds": {key: [reason] for key, reason in self.problems.items()}}}
+
+
+def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: uuid.UUID, now: datetime) -> dict:
+    """Replace a clinic's settings after checking them; the change is recorded with who and when."""
+    problems = thresholds_problems(new["thresholds"], allow_unknown=False)
+    if problems:
+        raise SettingsInvalid(problems)
+    before = settings_of(clinic)
+    after = effective_settings(new)
+    clinic.settings = after
+    clinic.updated_at = now
+    session.add(SettingsChange(clinic_id=clinic.id, actor_id=actor_id, at=now, before=before, after=after))
+    session.flush()
+    return after
+
+
+def settings_history(session: Session, *, clinic_id: uuid.UUID, limit: int = 50) -> list[SettingsChange]:
+    """The latest changes to a clinic's settings, newest first."""
+    return list(
+        session.scalars(
+            select(SettingsChange)
+            .where(SettingsChange.clinic_id == clinic_id)
+            .order_by(SettingsChange.at.desc(), SettingsChange.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,354 @@
+"""Flags: the clinicians' queue and a flag's lifecycle (acknowledge, assign, note, escalate, resolve)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from service.enums import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagPriority, FlagStatus, Resolution
+from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from service.models import Clinician, Flag, FlagEvent, FlagReport, Patient, Report
+
+QUEUE_COLUMNS = (
+    Flag.id,
+    Flag.patient_id,
+    Patient.display_name,
+    Flag.rule,
+    Flag.priority,
+    Flag.urgency,
+    Flag.status,
+    Flag.reason,
+    Flag.due_by,
+    Flag.created_at,
+    Flag.assignee_id,
+    Flag.escalation_level,
+    Flag.acknowledged_at,
+    Flag.report_count,
+)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = "active"  # active (open + acknowledged), open, acknowledged, resolved, all
+    priority: FlagPriority | None = None
+    patient_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    unassigned: bool = False
+    overdue: bool | None = None
+
+
+def encode_cursor(urgency: int, due_by: datetime, flag_id: uuid.UUID) -> str:
+    raw = json.dumps([urgency, due_by.isoformat(), str(flag_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        urgency, due_by, flag_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        moment = datetime.fromisoformat(due_by)
+        if moment.tzinfo is None or not isinstance(urgency, int):
+            raise ValueError
+        return urgency, moment, uuid.UUID(flag_id)
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "Not a cursor this API gave out; start again without one.", field="cursor", location="query"
+        ) from None
+
+
+def queue_query(*, clinic_id: uuid.UUID, filters: QueueFilter, now: datetime) -> Select:
+    """The clinic's flags, most urgent first, then soonest due (uses the queue's index)."""
+    stmt = select(*QUEUE_COLUMNS).join(Patient, Patient.id == Flag.patient_id).where(Flag.clinic_id == clinic_id)
+    if filters.status == "active":
+        stmt = stmt.where(Flag.status.in_(ACTIVE_FLAG_STATUSES))
+    elif filters.status != "all":
+        stmt = stmt.where(Flag.status == filters.status)
+    if filters.priority is not None:
+        stmt = stmt.where(Flag.priority == filters.priority)
+    if filters.patient_id is not None:
+        stmt = stmt.where(Flag.patient_id == filters.patient_id)
+    if filters.assignee_id is not None:
+        stmt = stmt.where(Flag.assignee_id == filters.assignee_id)
+    if filters.unassigned:
+        stmt = stmt.where(Flag.assignee_id.is_(None))
+    if filters.overdue is True:
+        stmt = stmt.where(Flag.due_by < now, Flag.status != FlagStatus.RESOLVED)
+    elif filters.overdue is False:
+        stmt = stmt.where((Flag.due_by >= now) | (Flag.status == FlagStatus.RESOLVED))
+    return stmt.order_by(Flag.urgency, Flag.due_by, Flag.id)
+
+
+def queue_page(
+    session: Session, *, clinic_id: uuid.UUID, filters: QueueFilter, cursor: str | None, limit: int, now: datetime
+) -> tuple[list[dict], str | None]:
+    """One page of the queue after the cursor (keyset paging: as fast deep as on page one); no COUNT."""
+    stmt = queue_query(clinic_id=clinic_id, filters=filters, now=now)
+    if cursor:
+        stmt = stmt.where(tuple_(Flag.urgency, Flag.due_by, Flag.id) > tuple_(*decode_cursor(cursor)))
+    rows = session.execute(stmt.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    report_ids: dict[uuid.UUID, list[uuid.UUID]] = {row.id: [] for row in rows}
+    if rows:
+        for flag_id, report_id in session.execute(
+            select(FlagReport.flag_id, FlagReport.report_id)
+            .where(FlagReport.flag_id.in_(list(report_ids)))
+            .order_by(FlagReport.added_at)
+        ):
+            report_ids[flag_id].append(report_id)
+    items = [
+        {
+            **row._asdict(),
+            "patient_display_name": row.display_name,
+            "report_ids": report_ids[row.id],
+            "overdue": row.status != FlagStatus.RESOLVED and row.due_by < now,
+        }
+        for row in rows
+    ]
+    next_cursor = encode_cursor(rows[-1].urgency, rows[-1].due_by, rows[-1].id) if more else None
+    return items, next_cursor
+
+
+def get_flag(session: Session, *, clinic_id: uuid.UUID, flag_id: uuid.UUID) -> Flag:
+    """A flag of the caller's clinic; 404 for any other."""
+    flag = session.scalar(select(Flag).where(Flag.id == flag_id, Flag.clinic_id == clinic_id))
+    if flag is None:
+        raise NotFound("No such flag.")
+    return flag
+
+
+def events_of(session: Session, *, flag_id: uuid.UUID) -> list[FlagEvent]:
+    """A flag's history, oldest first."""
+    return list(session.scalars(select(FlagEvent).where(FlagEvent.flag_id == flag_id).order_by(FlagEvent.id)))
+
+
+def report_ids_of(session: Session, *, flag_id: uuid.UUID) -> list[uuid.UUID]:
+    """The reports behind a flag, in the order they joined it."""
+    return list(
+        session.scalars(select(FlagReport.report_id).where(FlagReport.flag_id == flag_id).order_by(FlagReport.added_at))
+    )
+
+
+def _transition(
+    session: Session,
+    *,
+    flag: Flag,
+    allowed: tuple[FlagStatus, ...],
+    expected_version: int | None,
+    action: str,
+    values: dict,
+) -> Flag:
+    """Change a flag only if it is still in an allowed state (and at the caller's version): one wins a race."""
+    stmt = update(Flag).where(Flag.id == flag.id, Flag.status.in_(allowed))
+    if expected_version is not None:
+        stmt = stmt.where(Flag.version == expected_version)
+    changed = session.execute(
+        stmt.values(**values, version=Flag.version + 1), execution_options={"synchronize_session": False}
+    ).rowcount
+    session.refresh(flag)
+    if not changed:
+        if expected_version is not None and flag.version != expected_version:
+            raise PreconditionFailed("This flag changed since you loaded it; reload and try again.")
+        raise Conflict(f"A {flag.status} flag cannot be {action}.", field="status")
+    return flag
+
+
+def _event(
+    session: Session,
+    *,
+    flag: Flag,
+    kind: FlagEventKind,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    text: str | None = None,
+    data: dict | None = None,
+) -> None:
+    session.add(FlagEvent(flag_id=flag.id, at=now, kind=kind, actor_id=actor_id, text=text, data=data))
+    session.flush()
+
+
+def _clinician_of(session: Session, *, clinic_id: uuid.UUID, clinician_id: uuid.UUID) -> Clinician:
+    clinician = session.scalar(
+        select(Clinician).where(
+            Clinician.id == clinician_id, Clinician.clinic_id == clinic_id, Clinician.active.is_(True)
+        )
+    )
+    if clinician is None:
+        raise ValidationFailed("No active clinician of this clinic has this id.", field="clinician_id")
+    return clinician
+
+
+def acknowledge(
+    session: Session,
+    *,
+    flag: Flag,
+    actor_id: uuid.UUID,
+    assignee_id: uuid.UUID | None,
+    expected_version: int | None,
+    now: datetime,
+) -> Flag:
+    """Take a flag: it is now seen (its reports show reviewed_at) and owned by the assignee or the acknowledger."""
+    owner = assignee_id or actor_id
+    if assignee_id is not None:
+        _clinician_of(session, clinic_id=flag.clinic_id, clinician_id=assignee_id)
+    flag = _transition(
+        session,
+        flag=flag,
+        allowed=(FlagStatus.OPEN,),
+        expected_version=expected_version,
+        action="acknowledged",
+        values={
+            "status": FlagStatus.ACKNOWLEDGED,
+            "acknowledged_at": now,
+            "acknowledged_by_id": actor_id,
+            "assignee_id": owner,
+            "updated_at": now,
+        },
+    )
+    session.execute(
+        update(Report)
+        .where(
+            Report.id.in_(select(FlagReport.report_id).where(FlagReport.flag_id == flag.id)),
+            Report.reviewed_at.is_(None),
+        )
+        .values(reviewed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    _event(
+        session,
+        flag=flag,
+        kind=FlagEventKind.ACKNOWLEDGED,
+        actor_id=actor_id,
+        now=now,
+        data={"assignee_id": str(owner)},
+    )
+    return flag
+
+
+def assign(
+    session: Session,
+    *,
+    flag: Flag,
+    actor_id: uuid.UUID,
+    clinician_id: uuid.UUID,
+    expected_version: int | None,
+    now: datetime,
+) -> Flag:
+    """Give an active flag to a clinician of the clinic."""
+    _clinician_of(session, clinic_id=flag.clinic_id, clinician_id=clinician_id)
+    flag = _transition(
+        session,
+        flag=flag,
+        allowed=ACTIVE_FLAG_STATUSES,
+        expected_version=expected_version,
+        action="assigned",
+        values={"assignee_id": clinician_id, "updated_at": now},
+    )
+    _event(
+        session,
+        flag=flag,
+        kind=FlagEventKind.ASSIGNED,
+        actor_id=actor_id,
+        now=now,
+        data={"assignee_id": str(clinician_id)},
+    )
+    return flag
+
+
+def add_note(session: Session, *, flag: Flag, actor_id: uuid.UUID, text: str, now: datetime) -> FlagEvent:
+    """Add a clinician's note to a flag (any status: notes may follow up a resolved flag)."""
+    session.execute(
+        update(Flag).where(Flag.id == flag.id).values(updated_at=now, version=Flag.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(flag)
+    _event(session, flag=flag, kind=FlagEventKind.NOTE, actor_id=actor_id, now=now, text=text)
+    return flag
+
+
+def escalate(
+    session: Session,
+    *,
+    flag: Flag,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    note: str | None = None,
+    notified: list[str] | None = None,
+    expected_version: int | None = None,
+) -> Flag:
+    """Raise a flag's escalation level (a clinician asking for help, or the escalation job)."""
+    flag = _transition(
+        session,
+        flag=flag,
+        allowed=ACTIVE_FLAG_STATUSES,
+        expected_version=expected_version,
+        action="escalated",
+        values={"escalation_level": Flag.escalation_level + 1, "escalated_at": now, "updated_at": now},
+    )
+    _event(
+        session,
+        flag=flag,
+        kind=FlagEventKind.ESCALATED,
+        actor_id=actor_id,
+        now=now,
+        text=note,
+        data={"level": flag.escalation_level, "notified": notified or []},
+    )
+    return flag
+
+
+def resolve(
+    session: Session,
+    *,
+    flag: Flag,
+    actor_id: uuid.UUID,
+    resolution: Resolution,
+    note: str,
+    expected_version: int | None,
+    now: datetime,
+) -> Flag:
+    """Close a flag with what was done and why."""
+    if not (note or "").strip():
+        raise ValidationFailed("Say in a note what was done.", field="note")
+    values = {
+        "status": FlagStatus.RESOLVED,
+        "resolved_at": now,
+        "resolved_by_id": actor_id,
+        "resolution": Resolution(resolution),
+        "resolution_note": note.strip(),
+        "updated_at": now,
+    }
+    flag = _transition(
+        session,
+        flag=flag,
+        allowed=ACTIVE_FLAG_STATUSES,
+        expected_version=expected_version,
+        action="resolved",
+        values=values,
+    )
+    if flag.acknowledged_at is None:  # resolving also means somebody looked at it
+        session.execute(
+            update(Report)
+            .where(
+                Report.id.in_(select(FlagReport.report_id).where(FlagReport.flag_id == flag.id)),
+                Report.reviewed_at.is_(None),
+            )
+            .values(reviewed_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    _event(
+        session,
+        flag=flag,
+        kind=FlagEventKind.RESOLVED,
+        actor_id=actor_id,
+        now=now,
+        text=note.strip(),
+        data={"resolution": str(resolution)},
+    )
+    return flag

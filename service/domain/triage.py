@@ -1,0 +1,205 @@
+"""Triage: run the rules on a new report and turn findings into flags, in the report's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from service.enums import FlagEventKind, FlagStatus
+from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
+from service.models.flag import ACTIVE
+from service.rules import (
+    Finding,
+    InfusionFacts,
+    PatientContext,
+    Priority,
+    PriorReport,
+    ReportFacts,
+    SymptomObs,
+    Thresholds,
+    evaluate,
+    highest,
+)
+
+HISTORY_WINDOW = timedelta(days=7)
+
+PATIENT_MESSAGES = {
+    None: "Thank you. Your report was received and your care team can see it.",
+    Priority.LOW: "Thank you. A nurse will look at this within the next few days.",
+    Priority.MEDIUM: "Thank you. A nurse will review this today.",
+    Priority.HIGH: "Thank you. A nurse will review this within a few hours.",
+    Priority.CRITICAL: "Your care team has been alerted now and will contact you soon.",
+}
+CRISIS_MESSAGE = (
+    "Your care team has been alerted now. If you might act on these thoughts, call 911 or call or text 988 right away."
+)
+
+
+def urgency_of(priority: Priority | str) -> int:
+    """Queue order of a priority: 1 critical … 4 low."""
+    return 5 - Priority(priority).rank
+
+
+def patient_message(priority: str | None, *, crisis: bool) -> str:
+    """The calm, plain sentence the phone shows after a report."""
+    if crisis:
+        return CRISIS_MESSAGE
+    return PATIENT_MESSAGES[Priority(priority) if priority else None]
+
+
+def report_facts(payload: dict) -> ReportFacts:
+    """The rules engine's view of a validated report body."""
+    vitals = payload.get("vitals") or {}
+    return ReportFacts(
+        observed_at=payload["observed_at"],
+        symptoms=tuple(SymptomObs(s["code"], s["severity"], s.get("note")) for s in payload.get("symptoms") or ()),
+        mood=payload.get("mood"),
+        suicidal_thoughts=payload.get("suicidal_thoughts"),
+        phq9=tuple(payload["phq9"]) if payload.get("phq9") else None,
+        systolic=vitals.get("systolic"),
+        diastolic=vitals.get("diastolic"),
+        heart_rate=vitals.get("heart_rate"),
+        note=payload.get("note"),
+    )
+
+
+def _history(session: Session, *, patient_id: uuid.UUID, before: datetime, codes: list[str]) -> tuple:
+    """The patient's earlier reports of these symptoms within the worsening window, newest first."""
+    rows = session.execute(
+        select(Report.id, Report.observed_at, ReportSymptom.code, ReportSymptom.severity)
+        .join(ReportSymptom, ReportSymptom.report_id == Report.id)
+        .where(
+            Report.patient_id == patient_id,
+            Report.observed_at < before,
+            Report.observed_at >= before - HISTORY_WINDOW,
+            ReportSymptom.code.in_(codes),
+        )
+        .order_by(Report.observed_at.desc())
+    ).all()
+    grouped: dict[uuid.UUID, tuple[datetime, list]] = {}
+    for report_id, observed_at, code, severity in rows:
+        grouped.setdefault(report_id, (observed_at, []))[1].append(SymptomObs(code, severity))
+    return tuple(PriorReport(observed_at, tuple(symptoms)) for observed_at, symptoms in grouped.values())
+
+
+def assess(
+    session: Session, *, patient, facts: ReportFacts, infusion: Infusion | None, thresholds: Thresholds
+) -> list[Finding]:
+    """Run every per-report rule on a report of this patient."""
+    rising = [s.code for s in facts.symptoms if s.severity >= thresholds.worsening_rise]
+    history = _history(session, patient_id=patient.id, before=facts.observed_at, codes=rising) if rising else ()
+    infusion_facts = None
+    if infusion is not None:
+        infusion_facts = InfusionFacts(
+            started_at=infusion.started_at,
+            ended_at=infusion.ended_at,
+            route=str(infusion.route),
+            pre_systolic=infusion.pre_systolic,
+            pre_diastolic=infusion.pre_diastolic,
+        )
+    context = PatientContext(
+        time_zone=patient.time_zone,
+        phq9_baseline=patient.phq9_baseline,
+        mood_baseline=patient.mood_baseline,
+        infusion=infusion_facts,
+        recent_reports=history,
+    )
+    return evaluate(facts, context, thresholds)
+
+
+def outcome(findings: list[Finding]) -> tuple[bool, str | None, bool]:
+    """(flagged, highest priority, crisis) of a report's findings."""
+    top = highest(f.priority for f in findings)
+    crisis = any(f.rule == "suicidal-ideation" for f in findings)
+    return bool(findings), (str(top) if top else None), crisis
+
+
+def _upsert(session: Session):
+    return {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+
+
+def raise_flags(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    report_id: uuid.UUID | None,
+    findings: list[Finding],
+    targets: dict[str, int],
+    now: datetime,
+) -> list[uuid.UUID]:
+    """Open a flag per finding, or join the patient's active flag of that rule (one per patient and rule).
+
+    Joining keeps the flag's status, raises its priority when the new finding is more urgent, pulls
+    due_by earlier when the new target is sooner, and records the new reason and evidence as an event.
+    The database's partial unique index decides between open and join, so racing reports never
+    open two flags for one rule.
+    """
+    flag_ids = []
+    for finding in findings:
+        due_by = now + timedelta(minutes=targets[str(finding.priority)])
+        new_id = uuid.uuid4()
+        insert_fn = _upsert(session)
+        stmt = insert_fn(Flag).values(
+            id=new_id,
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            rule=finding.rule,
+            rule_version=finding.version,
+            priority=str(finding.priority),
+            urgency=urgency_of(finding.priority),
+            status=FlagStatus.OPEN,
+            reason=finding.reason,
+            evidence=finding.evidence,
+            due_by=due_by,
+            report_count=1,
+            created_at=now,
+            updated_at=now,
+            last_report_at=now if report_id else None,
+            escalation_level=0,
+            version=1,
+        )
+        excluded = stmt.excluded
+        more_urgent = excluded.urgency < Flag.urgency
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["patient_id", "rule"],
+            index_where=ACTIVE,
+            set_={
+                "priority": case((more_urgent, excluded.priority), else_=Flag.priority),
+                "urgency": case((more_urgent, excluded.urgency), else_=Flag.urgency),
+                "due_by": case((excluded.due_by < Flag.due_by, excluded.due_by), else_=Flag.due_by),
+                "reason": excluded.reason,
+                "evidence": excluded.evidence,
+                "rule_version": excluded.rule_version,
+                "report_count": Flag.report_count + 1,
+                "updated_at": excluded.updated_at,
+                "last_report_at": excluded.last_report_at,
+                "version": Flag.version + 1,
+            },
+        ).returning(Flag.id)
+        flag_id = session.execute(stmt).scalar_one()
+        opened = flag_id == new_id
+        if report_id is not None:
+            session.execute(insert(FlagReport).values(flag_id=flag_id, report_id=report_id, added_at=now))
+        session.execute(
+            insert(FlagEvent).values(
+                flag_id=flag_id,
+                at=now,
+                kind=FlagEventKind.OPENED if opened else FlagEventKind.JOINED,
+                report_id=report_id,
+                text=finding.reason,
+                data={
+                    "rule": finding.rule,
+                    "version": finding.version,
+                    "priority": str(finding.priority),
+                    "evidence": finding.evidence,
+                },
+            )
+        )
+        flag_ids.append(flag_id)
+    return flag_ids
