@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from service.domain.auth import issue_enrollment_code
 from service.domain.clinicians import create_clinician
 from service.domain.clinics import create_clinic, settings_of
+from service.domain.flags import acknowledge, resolve
 from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
 from service.domain.reports import submit_report
-from service.enums import Channel, Phase, Platform, Route, Sex
-from service.models import Clinic, Device, Infusion, Patient
+from service.enums import Channel, FlagStatus, Phase, Platform, Resolution, Role, Route, Sex
+from service.models import Clinic, Clinician, Device, Flag, Infusion, Patient
 
 DEMO_CLINIC = "Aftercare Demo Clinic"
 DEMO_PASSWORD = "demo-password-for-aftercare-only"
@@ -140,15 +141,28 @@ def _reports_for(rng: random.Random, *, infusions: list, profile: str, patient, 
                 payload["symptoms"] = [*symptoms, {"code": "low_mood", "severity": 2}]
                 if "phq9" in payload:
                     payload["phq9"] = _phq9(rng, min(26, (patient.phq9_baseline or 10) + 6))
-            if profile == "concerning" and last and hours == 2:
-                payload["vitals"] = {"systolic": 184, "diastolic": 96, "heart_rate": 118}
-                payload["symptoms"] = [{"code": "nausea", "severity": 3}, {"code": "vomiting", "severity": 2}]
-            if profile == "crisis" and last and hours == 24:
-                payload["suicidal_thoughts"] = True
-                payload["mood"] = 1
-                payload["symptoms"] = [{"code": "low_mood", "severity": 3}]
             payloads.append(payload)
-    return payloads
+    # Today's work for the demo user: a blood-pressure scare and a crisis report, both a few hours old.
+    if profile == "concerning" and infusions:
+        payloads.append(
+            {
+                "client_report_id": uuid.uuid4(),
+                "observed_at": now - timedelta(hours=5),
+                "vitals": {"systolic": 184, "diastolic": 96, "heart_rate": 118},
+                "symptoms": [{"code": "nausea", "severity": 3}, {"code": "headache", "severity": 2}],
+            }
+        )
+    if profile == "crisis" and infusions:
+        payloads.append(
+            {
+                "client_report_id": uuid.uuid4(),
+                "observed_at": now - timedelta(hours=2),
+                "suicidal_thoughts": True,
+                "mood": 1,
+                "symptoms": [{"code": "low_mood", "severity": 3}],
+            }
+        )
+    return sorted(payloads, key=lambda p: p["observed_at"])
 
 
 def _phq9(rng: random.Random, total: int) -> list[int]:
@@ -159,6 +173,43 @@ def _phq9(rng: random.Random, total: int) -> list[int]:
         if items[slot] < 3:
             items[slot] += 1
     return items
+
+
+RESOLUTIONS = (
+    (Resolution.CONTACTED_PATIENT, "Called the patient; symptoms settling, advised fluids and rest."),
+    (Resolution.NO_ACTION_NEEDED, "Expected short-term effect after the infusion; resolved by the next check-in."),
+    (Resolution.ADJUSTED_TREATMENT, "Discussed with the physician; next dose lowered."),
+)
+
+
+def _work_the_queue(session: Session, rng: random.Random, *, clinic: Clinic, now: datetime) -> None:
+    """Staff have already handled older flags: most are resolved, a few acknowledged, the newest wait."""
+    staff = list(
+        session.scalars(select(Clinician).where(Clinician.clinic_id == clinic.id, Clinician.role != Role.ADMIN))
+    )
+    if not staff:
+        return
+    waiting = session.scalars(
+        select(Flag).where(Flag.clinic_id == clinic.id, Flag.status == FlagStatus.OPEN).order_by(Flag.created_at)
+    ).all()
+    for flag in waiting:
+        age = now - flag.created_at
+        if age < timedelta(days=2):
+            continue  # the last two days' flags are for the demo user to handle
+        actor = rng.choice(staff)
+        seen = min(now, flag.created_at + timedelta(minutes=rng.randint(5, 180)))
+        acknowledge(session, flag=flag, actor_id=actor.id, assignee_id=None, expected_version=None, now=seen)
+        if age > timedelta(days=1) and rng.random() < 0.85:
+            resolution, note = rng.choice(RESOLUTIONS)
+            resolve(
+                session,
+                flag=flag,
+                actor_id=actor.id,
+                resolution=resolution,
+                note=note,
+                expected_version=None,
+                now=min(now, seen + timedelta(minutes=rng.randint(10, 240))),
+            )
 
 
 def demo_clinic_exists(session: Session) -> bool:
@@ -291,6 +342,8 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
             made.append(patient)
             session.commit()
 
+    _work_the_queue(session, rng, clinic=clinic, now=now)
+    session.commit()
     code = None
     target = (
         made[-1]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from service.enums import Role
 from service.extensions import db
-from service.models import Clinic, Clinician, Device, EnrollmentCode, Infusion, Patient, Report
+from service.models import Clinic, Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
 
 
 def test_clinic_create_prints_id_and_admin_can_sign_in(app, client):
@@ -79,10 +79,10 @@ def test_clinic_create_refuses_bad_input_clearly(app):
 
 def test_demo_seed_builds_a_realistic_clinic(app, client):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "seed", "--patients", "5"])
+    result = runner.invoke(args=["demo", "seed", "--patients", "10"])
     assert result.exit_code == 0, result.output
     assert "nurse@demo.aftercare.test" in result.output
-    assert db.session.scalar(select(func.count()).select_from(Patient)) == 5
+    assert db.session.scalar(select(func.count()).select_from(Patient)) == 10
     infusions = db.session.scalars(select(Infusion)).all()
     assert len(infusions) >= 5
     assert all(i.ended_at > i.started_at for i in infusions)
@@ -91,6 +91,14 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     reports = db.session.scalars(select(Report)).all()
     assert len(reports) >= 10
     assert all(r.infusion_id is not None and r.observed_at >= r.received_at - timedelta(hours=2) for r in reports)
+    statuses = {f.status for f in db.session.scalars(select(Flag))}
+    assert {"open", "resolved"} <= statuses  # work waiting, and work already done
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Flag).where(Flag.priority == "critical", Flag.status == "open")
+        )
+        >= 1
+    )
     observed = sorted(r.observed_at for r in reports)
     assert observed[-1] - observed[0] >= timedelta(days=14)  # weeks of history, not one day
     # The printed code pairs a phone.
@@ -101,4 +109,4 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     again = runner.invoke(args=["demo", "seed", "--patients", "2"])
     assert again.exit_code == 0, again.output
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Patient)) == 7
+    assert db.session.scalar(select(func.count()).select_from(Patient)) == 12
