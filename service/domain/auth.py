@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.clinicians import normalize_email
@@ -329,9 +329,12 @@ _PRINCIPAL_QUERY = (
 )
 
 
+_PRINCIPAL_BY_SESSION = _PRINCIPAL_QUERY.where(AuthSession.id == bindparam("session_id"))
+
+
 def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | None:
     """The principal behind a live session in one round trip (no ORM rows), or None if it has ended."""
-    row = session.execute(_PRINCIPAL_QUERY.where(AuthSession.id == session_id)).one_or_none()
+    row = session.execute(_PRINCIPAL_BY_SESSION, {"session_id": session_id}).one_or_none()
     if row is None:
         return None
     (

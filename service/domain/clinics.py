@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -32,8 +31,8 @@ def settings_of(clinic: Clinic) -> dict:
 
 
 def effective_settings(stored: dict | None) -> dict:
-    """Stored settings over the defaults (nested dicts merged key by key)."""
-    merged = copy.deepcopy(DEFAULT_SETTINGS)
+    """Stored settings over the defaults (nested dicts merged key by key); treat the result as read-only."""
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in DEFAULT_SETTINGS.items()}
     for key, value in (stored or {}).items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key].update(value)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -115,17 +115,35 @@ def find_replay(
     return Submission.of(existing, created=False)
 
 
+# Hot-path statements are built once; each request only binds its values.
+_INSERT_ONCE = {
+    name: insert_fn(Report)
+    .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
+    .returning(Report.id)
+    for name, insert_fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_INSERT_SYMPTOMS = insert(ReportSymptom)
+_INFUSION_FACTS = select(
+    Infusion.id, Infusion.started_at, Infusion.ended_at, Infusion.route, Infusion.pre_systolic, Infusion.pre_diastolic
+)
+_LATEST_INFUSION = (
+    _INFUSION_FACTS.where(
+        Infusion.patient_id == bindparam("patient_id"),
+        Infusion.ended_at.is_not(None),
+        Infusion.ended_at <= bindparam("observed_at"),
+    )
+    .order_by(Infusion.ended_at.desc())
+    .limit(1)
+)
+_NAMED_INFUSION = _INFUSION_FACTS.where(
+    Infusion.id == bindparam("infusion_id"), Infusion.patient_id == bindparam("patient_id")
+)
+
+
 def _insert_once(session: Session, values: dict) -> bool:
     """INSERT the report unless its (patient, client_report_id) exists; True when this call stored it."""
-    dialect = session.get_bind().dialect.name
-    insert_fn = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
-    stmt = (
-        insert_fn(Report)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
-        .returning(Report.id)
-    )
-    return session.execute(stmt).first() is not None
+    stmt = _INSERT_ONCE[session.get_bind().dialect.name]
+    return session.execute(stmt, values).first() is not None
 
 
 def submit_report(
@@ -203,7 +221,7 @@ def submit_report(
     symptoms = payload.get("symptoms") or []
     if symptoms:
         session.execute(
-            insert(ReportSymptom),
+            _INSERT_SYMPTOMS,
             [
                 {
                     "report_id": values["id"],
@@ -248,21 +266,15 @@ def submit_report(
     )
 
 
-def _linked_infusion(session: Session, *, patient_id: uuid.UUID, payload: dict) -> Infusion | None:
+def _linked_infusion(session: Session, *, patient_id: uuid.UUID, payload: dict):
     """The infusion named in the report (it must be the patient's), else the latest that ended before it."""
     infusion_id = payload.get("infusion_id")
     if infusion_id is not None:
-        return _own(session, Infusion, row_id=infusion_id, patient_id=patient_id, field="infusion_id", what="infusion")
-    return session.scalar(
-        select(Infusion)
-        .where(
-            Infusion.patient_id == patient_id,
-            Infusion.ended_at.is_not(None),
-            Infusion.ended_at <= payload["observed_at"],
-        )
-        .order_by(Infusion.ended_at.desc())
-        .limit(1)
-    )
+        row = session.execute(_NAMED_INFUSION, {"infusion_id": infusion_id, "patient_id": patient_id}).first()
+        if row is None:
+            raise ValidationFailed("No infusion with this id belongs to you.", field="infusion_id")
+        return row
+    return session.execute(_LATEST_INFUSION, {"patient_id": patient_id, "observed_at": payload["observed_at"]}).first()
 
 
 def triage_of(report: Report | Submission, *, crisis_resources: list[dict]) -> dict:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, insert, select
+from sqlalchemy import bindparam, case, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.enums import FlagEventKind, FlagStatus
-from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
+from service.models import Flag, FlagEvent, FlagReport, Report, ReportSymptom
 from service.models.flag import ACTIVE
 from service.rules import (
     Finding,
@@ -68,18 +68,23 @@ def report_facts(payload: dict) -> ReportFacts:
     )
 
 
+_HISTORY = (
+    select(Report.id, Report.observed_at, ReportSymptom.code, ReportSymptom.severity)
+    .join(ReportSymptom, ReportSymptom.report_id == Report.id)
+    .where(
+        Report.patient_id == bindparam("patient_id"),
+        Report.observed_at < bindparam("before"),
+        Report.observed_at >= bindparam("since"),
+        ReportSymptom.code.in_(bindparam("codes", expanding=True)),
+    )
+    .order_by(Report.observed_at.desc())
+)
+
+
 def _history(session: Session, *, patient_id: uuid.UUID, before: datetime, codes: list[str]) -> tuple:
     """The patient's earlier reports of these symptoms within the worsening window, newest first."""
     rows = session.execute(
-        select(Report.id, Report.observed_at, ReportSymptom.code, ReportSymptom.severity)
-        .join(ReportSymptom, ReportSymptom.report_id == Report.id)
-        .where(
-            Report.patient_id == patient_id,
-            Report.observed_at < before,
-            Report.observed_at >= before - HISTORY_WINDOW,
-            ReportSymptom.code.in_(codes),
-        )
-        .order_by(Report.observed_at.desc())
+        _HISTORY, {"patient_id": patient_id, "before": before, "since": before - HISTORY_WINDOW, "codes": codes}
     ).all()
     grouped: dict[uuid.UUID, tuple[datetime, list]] = {}
     for report_id, observed_at, code, severity in rows:
@@ -87,9 +92,7 @@ def _history(session: Session, *, patient_id: uuid.UUID, before: datetime, codes
     return tuple(PriorReport(observed_at, tuple(symptoms)) for observed_at, symptoms in grouped.values())
 
 
-def assess(
-    session: Session, *, patient, facts: ReportFacts, infusion: Infusion | None, thresholds: Thresholds
-) -> list[Finding]:
+def assess(session: Session, *, patient, facts: ReportFacts, infusion, thresholds: Thresholds) -> list[Finding]:
     """Run every per-report rule on a report of this patient."""
     rising = [s.code for s in facts.symptoms if s.severity >= thresholds.worsening_rise]
     history = _history(session, patient_id=patient.id, before=facts.observed_at, codes=rising) if rising else ()
