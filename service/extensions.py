@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 from flask_migrate import Migrate
 from flask_smorest import Api as BaseApi
@@ -117,6 +118,20 @@ class Blueprint(BaseBlueprint):
 
     ARGUMENTS_PARSER = StrictParser()
     PAGINATION_ARGUMENTS_PARSER = StrictParser()
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        """Parse arguments; a JSON body can also be malformed (400) or too large (413): say so in the docs."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(func):
+            func = parse(func)
+            for status in (400, 413):
+                func = self.alt_response(status, response=HTTPStatus(status).name)(func)
+            return func
+
+        return decorator
 
 
 # Rows stay readable after commit (the answer is built from them) without a reload round trip.
