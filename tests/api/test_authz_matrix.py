@@ -31,12 +31,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
 from service.domain import infusions, reports, triage
 from service.domain.clinics import effective_settings
+from service.domain.sessions import revoke_sessions
 from service.extensions import db
 from service.models import Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
 from service.rules import Finding, Priority
@@ -168,10 +170,18 @@ def _pretty(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"<\1>", rule)
 
 
+# A bearer that is expired, or whose session was revoked (logout, unpaired phone, deactivated
+# clinician), counts for nothing: such a caller gets exactly what an anonymous one gets.
+DEAD_TOKENS = ("expired_token", "revoked_token")
+
 CELLS = [
     pytest.param(method, rule, caller, statuses[i], id=f"{method} {_pretty(rule)} as {caller}")
     for (method, rule), statuses in MATRIX.items()
     for i, caller in enumerate(CALLERS)
+] + [
+    pytest.param(method, rule, caller, statuses[0], id=f"{method} {_pretty(rule)} as {caller}")
+    for (method, rule), statuses in MATRIX.items()
+    for caller in DEAD_TOKENS
 ]
 
 
@@ -259,7 +269,17 @@ def _url(rule: str, ids: dict) -> str:
 
 
 def _headers(world, caller: str) -> dict:
-    return {} if caller == "anonymous" else getattr(world, caller).headers
+    if caller == "anonymous":
+        return {}
+    if caller == "expired_token":
+        old = factories.tokens_for(current_app, world.admin.principal, now=now_utc() - timedelta(minutes=16))
+        return factories.bearer(old)
+    if caller == "revoked_token":
+        pair = factories.tokens_for(current_app, world.admin.principal)
+        revoke_sessions(db.session, clinician_id=world.admin.principal.id, reason="test", now=now_utc())
+        db.session.commit()
+        return factories.bearer(pair)
+    return getattr(world, caller).headers
 
 
 def _fingerprint(scene: Scene) -> tuple:
