@@ -88,18 +88,16 @@ class WrkResult:
     errors: int
     p50_ms: float
     p99_ms: float
+    p95_ms: float = 0.0
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def wrk(
-    url: str, *, script: Path, connections: int, seconds: int, threads: int = 2, env: dict | None = None
-) -> WrkResult:
-    """Run wrk with a Lua script whose done() prints a RESULT line; parse it."""
+def _wrk_command(url: str, *, script: Path, connections: int, seconds: int, threads: int) -> list[str]:
     threads = max(1, min(threads, connections))
-    command = [
+    return [
         "wrk",
         "-t",
         str(threads),
@@ -113,16 +111,52 @@ def wrk(
         str(script),
         url,
     ]
-    output = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True, timeout=seconds + 60
-    ).stdout
+
+
+def _wrk_env(env: dict | None) -> dict:
+    # NONCE seeds the Lua generators differently on every run, so client_report_ids never repeat.
+    return {**os.environ, "NONCE": str(secrets.randbelow(2**24)), **(env or {})}
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Read the RESULT line our Lua scripts print in done()."""
     match = re.search(
-        r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) errors=(\d+) p50_us=(\d+) p99_us=(\d+)", output
+        r"RESULT requests=(\d+) duration_us=(\d+) non2xx=(\d+) errors=(\d+) p50_us=(\d+) "
+        r"p99_us=(\d+) p95_us=(\d+)",
+        output,
     )
     if not match:
         raise RuntimeError(f"wrk printed no RESULT line:\n{output}")
-    requests, duration, non2xx, errors, p50, p99 = (int(g) for g in match.groups())
-    return WrkResult(requests, duration / 1e6, non2xx, errors, p50 / 1000, p99 / 1000)
+    requests, duration, non2xx, errors, p50, p99, p95 = (int(g) for g in match.groups())
+    return WrkResult(requests, duration / 1e6, non2xx, errors, p50 / 1000, p99 / 1000, p95 / 1000)
+
+
+def wrk(
+    url: str, *, script: Path, connections: int, seconds: int, threads: int = 2, env: dict | None = None
+) -> WrkResult:
+    """Run wrk with a Lua script whose done() prints a RESULT line; parse it."""
+    command = _wrk_command(url, script=script, connections=connections, seconds=seconds, threads=threads)
+    output = subprocess.run(
+        command, capture_output=True, text=True, env=_wrk_env(env), check=True, timeout=seconds + 60
+    ).stdout
+    return parse_wrk(output)
+
+
+def wrk_together(runs: dict[str, dict], *, seconds: int) -> dict[str, WrkResult]:
+    """Start several wrk runs at once (a traffic mix) and parse each when all are done."""
+    processes = {
+        name: subprocess.Popen(
+            _wrk_command(
+                spec["url"], script=spec["script"], connections=spec["connections"], seconds=seconds, threads=1
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_wrk_env(spec.get("env")),
+        )
+        for name, spec in runs.items()
+    }
+    return {name: parse_wrk(process.communicate(timeout=seconds + 60)[0]) for name, process in processes.items()}
 
 
 def machine() -> str:

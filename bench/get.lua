@@ -15,7 +15,7 @@ end
 
 function done(summary, latency, requests)
   local codes = summary.errors
-  io.write(string.format("RESULT requests=%d duration_us=%d non2xx=%d errors=%d p50_us=%d p99_us=%d\n",
+  io.write(string.format("RESULT requests=%d duration_us=%d non2xx=%d errors=%d p50_us=%d p99_us=%d p95_us=%d\n",
     summary.requests, summary.duration, codes.status, codes.connect + codes.read + codes.write + codes.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(99), latency:percentile(95)))
 end
