@@ -6,12 +6,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Response, current_app, redirect
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import MIGRATIONS_DIR
+from service.clock import now_utc
+from service.domain import flags
 from service.extensions import db
+from service.metrics import gauge, render
 
 blp = Blueprint("health", __name__)
 
@@ -56,5 +59,20 @@ def docs():
 
 @blp.get("/metrics")
 def metrics():
-    """Prometheus metrics of this process."""
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus metrics: counters of the API processes and gauges read from the database."""
+    stats = flags.queue_stats(db.session, now=now_utc())
+    gauges = [
+        gauge(
+            "aftercare_flags_active",
+            "Open or acknowledged flags",
+            {(priority,): count for priority, count in stats["active_by_priority"].items()},
+            labels=("priority",),
+        ),
+        gauge(
+            "aftercare_oldest_open_critical_seconds",
+            "Age of the oldest unacknowledged critical flag",
+            stats["oldest_open_critical_seconds"],
+        ),
+    ]
+    db.session.rollback()
+    return Response(render(gauges), mimetype=CONTENT_TYPE_LATEST)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from service.enums import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagPriority, FlagStatus, Resolution
@@ -352,3 +352,19 @@ def resolve(
         data={"resolution": str(resolution)},
     )
     return flag
+
+
+def queue_stats(session: Session, *, now: datetime) -> dict:
+    """For operators: active flags by priority, and how long the oldest unacknowledged critical has waited."""
+    by_priority = dict(
+        session.execute(
+            select(Flag.priority, func.count()).where(Flag.status.in_(ACTIVE_FLAG_STATUSES)).group_by(Flag.priority)
+        ).all()
+    )
+    oldest = session.scalar(
+        select(func.min(Flag.created_at)).where(Flag.status == FlagStatus.OPEN, Flag.priority == FlagPriority.CRITICAL)
+    )
+    return {
+        "active_by_priority": {str(p): by_priority.get(p, 0) for p in FlagPriority},
+        "oldest_open_critical_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+    }

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.enums import FlagEventKind, FlagStatus
+from service.metrics import FLAGS_OPENED
 from service.models import Flag, FlagEvent, FlagReport, Report, ReportSymptom
 from service.models.flag import ACTIVE
 from service.rules import (
@@ -187,6 +188,8 @@ def raise_flags(
         ).returning(Flag.id)
         flag_id = session.execute(stmt).scalar_one()
         opened = flag_id == new_id
+        if opened:
+            FLAGS_OPENED.labels(priority=str(finding.priority)).inc()
         if report_id is not None:
             session.execute(insert(FlagReport).values(flag_id=flag_id, report_id=report_id, added_at=now))
         session.execute(
