@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
-from flask import Flask
+from flask import Flask, g, request
 from sqlalchemy import event
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import extensions
 from service.config import load_config
+from service.metrics import REQUEST_SECONDS
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -86,8 +88,15 @@ def _send_swagger(app: Flask, filename: str):
 
 
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _start_clock():
+        g.request_started = time.perf_counter()
+
     @app.after_request
     def _headers(response):
+        started = g.get("request_started")
+        if started is not None and request.endpoint:
+            REQUEST_SECONDS.labels(endpoint=request.endpoint).observe(time.perf_counter() - started)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
