@@ -120,7 +120,12 @@ class Blueprint(BaseBlueprint):
     PAGINATION_ARGUMENTS_PARSER = StrictParser()
 
     def arguments(self, schema, *, location="json", **kwargs):
-        """Parse arguments; a JSON body can also be malformed (400) or too large (413): say so in the docs."""
+        """Parse arguments; a JSON body can also be malformed (400) or too large (413): say so in the docs.
+
+        A schema class is instantiated once here, not by webargs on every request.
+        """
+        if isinstance(schema, type):
+            schema = schema()
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse

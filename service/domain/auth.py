@@ -304,32 +304,30 @@ def logout(session: Session, *, principal: Principal, refresh_token: str | None,
                 revoke_sessions(session, session_id=other.id, reason="logout", now=now)
 
 
-_PRINCIPAL_QUERY = (
-    select(
-        AuthSession.kind,
-        AuthSession.clinic_id,
-        AuthSession.revoked_at,
-        Clinician.id,
-        Clinician.active,
-        Clinician.role,
-        Clinician.name,
-        Device.id,
-        Device.revoked_at,
-        Device.patient_id,
-        Patient.time_zone,
-        Patient.phq9_baseline,
-        Patient.mood_baseline,
-        Patient.status,
-        Clinic.settings,
-    )
-    .join(Clinic, Clinic.id == AuthSession.clinic_id)
-    .outerjoin(Clinician, Clinician.id == AuthSession.clinician_id)
-    .outerjoin(Device, Device.id == AuthSession.device_id)
-    .outerjoin(Patient, Patient.id == Device.patient_id)
+_AS, _CL, _DV, _PT, _CN = (m.__table__ for m in (AuthSession, Clinician, Device, Patient, Clinic))
+_PRINCIPAL_QUERY = select(
+    _AS.c.kind,
+    _AS.c.clinic_id,
+    _AS.c.revoked_at,
+    _CL.c.id,
+    _CL.c.active,
+    _CL.c.role,
+    _CL.c.name,
+    _DV.c.id,
+    _DV.c.revoked_at,
+    _DV.c.patient_id,
+    _PT.c.time_zone,
+    _PT.c.phq9_baseline,
+    _PT.c.mood_baseline,
+    _PT.c.status,
+    _CN.c.settings,
+).select_from(
+    _AS.join(_CN, _CN.c.id == _AS.c.clinic_id)
+    .outerjoin(_CL, _CL.c.id == _AS.c.clinician_id)
+    .outerjoin(_DV, _DV.c.id == _AS.c.device_id)
+    .outerjoin(_PT, _PT.c.id == _DV.c.patient_id)
 )
-
-
-_PRINCIPAL_BY_SESSION = _PRINCIPAL_QUERY.where(AuthSession.id == bindparam("session_id"))
+_PRINCIPAL_BY_SESSION = _PRINCIPAL_QUERY.where(_AS.c.id == bindparam("session_id"))
 
 
 def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | None:

@@ -115,28 +115,36 @@ def find_replay(
     return Submission.of(existing, created=False)
 
 
-# Hot-path statements are built once; each request only binds its values.
+# Hot-path statements are built once, on the tables (plain Core, no ORM compile step); each request
+# only binds its values.
+_REPORTS = Report.__table__
+_INFUSIONS = Infusion.__table__
 _INSERT_ONCE = {
-    name: insert_fn(Report)
+    name: insert_fn(_REPORTS)
     .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
-    .returning(Report.id)
+    .returning(_REPORTS.c.id)
     for name, insert_fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_INSERT_SYMPTOMS = insert(ReportSymptom)
+_INSERT_SYMPTOMS = insert(ReportSymptom.__table__)
 _INFUSION_FACTS = select(
-    Infusion.id, Infusion.started_at, Infusion.ended_at, Infusion.route, Infusion.pre_systolic, Infusion.pre_diastolic
+    _INFUSIONS.c.id,
+    _INFUSIONS.c.started_at,
+    _INFUSIONS.c.ended_at,
+    _INFUSIONS.c.route,
+    _INFUSIONS.c.pre_systolic,
+    _INFUSIONS.c.pre_diastolic,
 )
 _LATEST_INFUSION = (
     _INFUSION_FACTS.where(
-        Infusion.patient_id == bindparam("patient_id"),
-        Infusion.ended_at.is_not(None),
-        Infusion.ended_at <= bindparam("observed_at"),
+        _INFUSIONS.c.patient_id == bindparam("patient_id"),
+        _INFUSIONS.c.ended_at.is_not(None),
+        _INFUSIONS.c.ended_at <= bindparam("observed_at"),
     )
-    .order_by(Infusion.ended_at.desc())
+    .order_by(_INFUSIONS.c.ended_at.desc())
     .limit(1)
 )
 _NAMED_INFUSION = _INFUSION_FACTS.where(
-    Infusion.id == bindparam("infusion_id"), Infusion.patient_id == bindparam("patient_id")
+    _INFUSIONS.c.id == bindparam("infusion_id"), _INFUSIONS.c.patient_id == bindparam("patient_id")
 )
 
 

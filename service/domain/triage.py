@@ -69,16 +69,17 @@ def report_facts(payload: dict) -> ReportFacts:
     )
 
 
+_R, _S = Report.__table__.c, ReportSymptom.__table__.c
 _HISTORY = (
-    select(Report.id, Report.observed_at, ReportSymptom.code, ReportSymptom.severity)
-    .join(ReportSymptom, ReportSymptom.report_id == Report.id)
+    select(_R.id, _R.observed_at, _S.code, _S.severity)
+    .select_from(Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id))
     .where(
-        Report.patient_id == bindparam("patient_id"),
-        Report.observed_at < bindparam("before"),
-        Report.observed_at >= bindparam("since"),
-        ReportSymptom.code.in_(bindparam("codes", expanding=True)),
+        _R.patient_id == bindparam("patient_id"),
+        _R.observed_at < bindparam("before"),
+        _R.observed_at >= bindparam("since"),
+        _S.code.in_(bindparam("codes", expanding=True)),
     )
-    .order_by(Report.observed_at.desc())
+    .order_by(_R.observed_at.desc())
 )
 
 

@@ -53,6 +53,9 @@ _NOT_WORD = re.compile(r"[\W_]+")
 def normalise(text: str) -> str:
     """Text reduced to lower-case words separated by single spaces (see the module doc)."""
     text = _HYPHEN_LINEBREAK.sub("", text)  # "self-\nharm" -> "selfharm"
+    if text.isascii():  # the common case: no accents, no zero-width characters to strip
+        text = text.lower().translate(_APOSTROPHES)
+        return _NOT_WORD.sub(" ", text).strip()
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf"))
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
