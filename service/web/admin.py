@@ -124,8 +124,8 @@ def _settings_form(settings: dict) -> dict:
     }
 
 
-def _settings_body(form) -> dict:
-    """The PUT /clinic/settings body a settings form stands for."""
+def _settings_body(form, crisis_rows: list[int]) -> dict:
+    """The PUT /clinic/settings body a settings form stands for (crisis_rows: the form row of each resource)."""
     problems: dict[str, str] = {}
 
     def number(name: str, key: str):
@@ -143,6 +143,7 @@ def _settings_body(form) -> dict:
         row = {k: (form.get(f"crisis-{i}-{k}") or "").strip() for k in ("label", "phone", "sms", "url")}
         if any(row.values()):
             crisis.append({k: (v or None) if k != "label" else v for k, v in row.items()})
+            crisis_rows.append(i)
     offsets = []
     for part in (form.get("offsets") or "").replace(";", ",").split(","):
         if part.strip():
@@ -160,6 +161,22 @@ def _settings_body(form) -> dict:
     if problems:
         raise forms.FormInvalid(problems)
     return body
+
+
+def _crisis_errors_by_row(errors: dict[str, str], crisis_rows: list[int]) -> dict[str, str]:
+    """Errors of the n-th crisis resource sent belong to the form row it came from (empty rows are skipped)."""
+    moved = {}
+    for key, reason in errors.items():
+        parts = key.split(".")
+        if (
+            parts[0] == "crisis_resources"
+            and len(parts) > 2
+            and parts[1].isdigit()
+            and int(parts[1]) < len(crisis_rows)
+        ):
+            parts[1] = str(crisis_rows[int(parts[1])])
+        moved[".".join(parts)] = reason
+    return moved
 
 
 def _shown(form) -> dict:
@@ -203,14 +220,16 @@ def settings():
 def save_settings():
     """Replace the clinic's settings: the API's schema and checks, the change recorded with who and when."""
     principal = console.current()
+    crisis_rows: list[int] = []
     try:
-        new = forms.load(ClinicSettingsSchema(), _settings_body(request.form))
+        new = forms.load(ClinicSettingsSchema(), _settings_body(request.form, crisis_rows))
         clinic_settings.replace_settings(
             db.session, clinic=_clinic(), new=new, actor_id=principal.clinician.id, now=now_utc()
         )
     except DomainError as error:
         db.session.rollback()
-        return _render_settings(_shown(request.form), errors=forms.form_errors(error), status=error.status)
+        errors = _crisis_errors_by_row(forms.form_errors(error), crisis_rows)
+        return _render_settings(_shown(request.form), errors=errors, status=error.status)
     db.session.commit()
     flash("Settings saved. New reports are triaged with them from now on.", "success")
     return redirect(url_for(".settings"))

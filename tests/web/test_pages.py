@@ -485,6 +485,20 @@ def test_admin_settings_form_saves_and_names_bad_values(console, world):
     assert db.session.scalar(select(SettingsChange.actor_id)) == world.admin.principal.id
 
 
+def test_settings_errors_land_on_the_crisis_row_they_came_from(console):
+    admin = console["admin"]
+    page = admin.get("/console/admin/settings").get_data(as_text=True)
+    form = dict(
+        re.findall(
+            r'name="((?:threshold|target|crisis-\d)-[\w-]+|offsets|quiet_start|quiet_end)"[^>]*value="([^"]*)"', page
+        )
+    )
+    response = post(admin, "/console/admin/settings", {**form, "crisis-4-phone": "+1 303 555 0111"})  # row 3 empty
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="crisis_resources-4-label-error"' in html and 'id="crisis_resources-2-label-error"' not in html
+
+
 def test_outbox_and_audit_pages_say_they_are_coming(console):
     for section in ("outbox", "audit"):
         html = console["admin"].get(f"/console/admin/{section}").get_data(as_text=True)
