@@ -13,5 +13,5 @@ export SECRET_KEY="$(cat instance/secret_key)"
 export FLASK_APP=wsgi
 .venv/bin/flask db upgrade
 .venv/bin/flask demo seed --if-missing
-echo "Serving on http://127.0.0.1:${PORT:-5000}  (API docs: http://127.0.0.1:${PORT:-5000}/docs)"
+echo "Serving on http://127.0.0.1:${PORT:-5000}  (console: http://127.0.0.1:${PORT:-5000}/console/, API docs: http://127.0.0.1:${PORT:-5000}/docs)"
 exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"

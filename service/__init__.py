@@ -69,11 +69,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from service.api import MODULES, PLAIN_MODULES
+    from service.web import register_console
 
     for module in MODULES:
         extensions.api.register_blueprint(module.blp)
     for module in PLAIN_MODULES:
         app.register_blueprint(module.blp)
+    register_console(app)
     app.add_url_rule(
         "/api/v1/static/swagger-ui/<path:filename>",
         endpoint="swagger_ui_static",

@@ -60,7 +60,7 @@ def seed_command(patient_count, random_seed, if_missing):
         f"Demo clinic '{summary['clinic_name']}' is ready ({summary['patients']} patients, "
         f"{summary['infusions']} infusions)."
     )
-    click.echo("Sign in at http://127.0.0.1:5000/docs (POST /api/v1/auth/login), as any of:")
+    click.echo("Sign in to the console at http://127.0.0.1:5000/console/ (or the API at /docs), as any of:")
     for email, role in summary["staff"]:
         click.echo(f"  {role:<10} {email}")
     click.echo(f"  password:  {summary['password']}")

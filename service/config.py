@@ -70,6 +70,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_WINDOW": timedelta(minutes=15),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        # The clinicians' web console: a signed cookie holding a revocable server-side session id.
+        # Secure is added whenever the request came over HTTPS (AFTERCARE_COOKIE_SECURE=1 forces it).
+        "SESSION_COOKIE_NAME": "aftercare_console",
+        "SESSION_COOKIE_PATH": "/console",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _truthy(env.get("AFTERCARE_COOKIE_SECURE")),
+        "CONSOLE_IDLE_TIMEOUT": timedelta(minutes=int(env.get("CONSOLE_IDLE_MINUTES", "30"))),
+        "CONSOLE_MAX_SESSION": timedelta(hours=int(env.get("CLINICIAN_REFRESH_HOURS", "12"))),
+        "CONSOLE_QUEUE_REFRESH_SECONDS": 30,
         # Only trust X-Forwarded-For when a proxy in front sets it.
         "TRUSTED_PROXIES": int(env.get("AFTERCARE_TRUSTED_PROXIES", "0")),
     }

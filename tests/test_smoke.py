@@ -23,8 +23,11 @@ def test_metrics_show_reports_flags_and_the_queue(client, world):
 
     from service.clock import now_utc
 
-    body = {"client_report_id": str(uuid.uuid4()), "observed_at": (now_utc() - timedelta(minutes=1)).isoformat(),
-            "suicidal_thoughts": True}
+    body = {
+        "client_report_id": str(uuid.uuid4()),
+        "observed_at": (now_utc() - timedelta(minutes=1)).isoformat(),
+        "suicidal_thoughts": True,
+    }
     assert client.post("/api/v1/me/reports", json=body, headers=world.patient.headers).status_code == 201
     text = client.get("/metrics").get_data(as_text=True)
     assert 'aftercare_reports_received_total{outcome="stored"}' in text

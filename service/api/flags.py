@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import request, url_for
 from flask.views import MethodView
-from sqlalchemy import select
 
 from schemas.flags import (
     AcknowledgeSchema,
@@ -23,13 +21,10 @@ from schemas.flags import (
 )
 from service.api.common import Blueprint, current_principal
 from service.clock import now_utc
-from service.domain import flags, reports
+from service.domain import flags
 from service.domain.clinics import effective_settings
-from service.domain.common import age_on
-from service.enums import FlagStatus
 from service.errors import PreconditionFailed
 from service.extensions import db
-from service.models import Infusion, Patient, Report
 
 blp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Triage: the queue and flags")
 
@@ -54,43 +49,23 @@ def _if_match() -> int | None:
     return int(match.group(1))
 
 
-def _patient_summary(patient: Patient, now: datetime) -> dict:
-    zone = ZoneInfo(patient.time_zone)
-    latest = db.session.scalar(
-        select(Infusion).where(Infusion.patient_id == patient.id).order_by(Infusion.started_at.desc()).limit(1)
-    )
+def _infusion_brief(infusion) -> dict | None:
+    if infusion is None:
+        return None
     return {
-        "id": patient.id,
-        "display_name": patient.display_name,
-        "age": age_on(patient.date_of_birth, now.date()),
-        "time_zone": patient.time_zone,
-        "local_time": now.astimezone(zone),
-        "latest_infusion": None
-        if latest is None
-        else {
-            "id": str(latest.id),
-            "started_at": latest.started_at.isoformat(),
-            "ended_at": latest.ended_at.isoformat() if latest.ended_at else None,
-            "route": str(latest.route),
-            "dose_mg": latest.dose_mg,
-            "dose_mg_per_kg": latest.dose_mg_per_kg,
-        },
+        "id": str(infusion.id),
+        "started_at": infusion.started_at.isoformat(),
+        "ended_at": infusion.ended_at.isoformat() if infusion.ended_at else None,
+        "route": str(infusion.route),
+        "dose_mg": infusion.dose_mg,
+        "dose_mg_per_kg": infusion.dose_mg_per_kg,
     }
 
 
 def _detail(flag, now: datetime) -> dict:
-    report_ids = flags.report_ids_of(db.session, flag_id=flag.id)
-    rows = list(db.session.scalars(select(Report).where(Report.id.in_(report_ids)).order_by(Report.observed_at)))
     settings = effective_settings(current_principal().clinic_settings)
-    patient = db.session.get(Patient, flag.patient_id)
-    body = {column.key: getattr(flag, column.key) for column in flag.__table__.columns}
-    body.update(
-        overdue=flag.status != FlagStatus.RESOLVED and flag.due_by < now,
-        report_ids=report_ids,
-        reports=reports.report_views(db.session, rows, crisis_resources=settings["crisis_resources"]),
-        events=flags.events_of(db.session, flag_id=flag.id),
-        patient=_patient_summary(patient, now),
-    )
+    body = flags.flag_view(db.session, flag=flag, crisis_resources=settings["crisis_resources"], now=now)
+    body["patient"] = {**body["patient"], "latest_infusion": _infusion_brief(body["patient"]["latest_infusion"])}
     return body
 
 

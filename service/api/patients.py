@@ -17,9 +17,10 @@ from schemas.patients import (
     PatientQueryArgsSchema,
     PatientSchema,
 )
+from schemas.timeline import TimelineArgsSchema, TimelineSchema
 from service.api.common import Blueprint, SelectPage, auth_settings, current_principal
 from service.clock import now_utc
-from service.domain import auth, infusions, patients
+from service.domain import auth, infusions, patients, timeline
 from service.extensions import db
 from service.models import Clinic
 
@@ -74,6 +75,20 @@ class PatientById(MethodView):
         )
         db.session.commit()
         return patient
+
+
+@blp.route("/patients/<uuid:patient_id>/timeline")
+class PatientTimeline(MethodView):
+    @blp.staff()
+    @blp.arguments(TimelineArgsSchema, location="query")
+    @blp.response(200, TimelineSchema)
+    @blp.errors(404)
+    def get(self, args, patient_id):
+        """Show the patient's course, newest first: infusions, reports, flags and check-ins (default: 60 days)."""
+        patient = _patient(patient_id)
+        since, until = timeline.window(since=args.get("since"), until=args.get("until"), now=now_utc())
+        entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=until)
+        return {"patient_id": patient.id, "since": since, "until": until, "entries": entries}
 
 
 @blp.route("/patients/<uuid:patient_id>/enrollment-codes")

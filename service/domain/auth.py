@@ -210,6 +210,18 @@ def login(
     session: Session, *, email: str, password: str, address: str, settings: AuthSettings, now: datetime
 ) -> TokenPair:
     """Sign a clinician in with email and password."""
+    clinician = check_credentials(session, email=email, password=password, address=address, settings=settings, now=now)
+    return sign_in_clinician(session, clinician=clinician, settings=settings, now=now)
+
+
+def check_credentials(
+    session: Session, *, email: str, password: str, address: str, settings: AuthSettings, now: datetime
+) -> Clinician:
+    """The active clinician with this email and password, under the sign-in throttle (API and console alike).
+
+    A wrong password, an unknown email and a deactivated account fail alike (AuthFailed, recorded for
+    throttling: the caller commits before answering); too many recent failures answer 429 first.
+    """
     account = _account_key(email)
     _check_throttle(
         session,
@@ -236,7 +248,7 @@ def login(
         raise AuthFailed("Email or password is incorrect.")
     if needs_rehash(clinician.password_hash):
         clinician.password_hash = hash_password(password)
-    return sign_in_clinician(session, clinician=clinician, settings=settings, now=now)
+    return clinician
 
 
 def sign_in_clinician(session: Session, *, clinician: Clinician, settings: AuthSettings, now: datetime) -> TokenPair:
@@ -375,6 +387,30 @@ def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | N
         device_id=device_id,
         clinic_settings=clinic_settings,
     )
+
+
+def open_console_session(session: Session, *, clinician: Clinician, now: datetime) -> AuthSession:
+    """Open a server-side session for the web console (no tokens: the browser holds its id in a signed cookie).
+
+    It is an AuthSession like an API sign-in, so deactivating the clinician, changing their password
+    or signing out ends it the same way.
+    """
+    return _open_session(
+        session, kind=PrincipalKind.CLINICIAN, clinic_id=clinician.clinic_id, clinician_id=clinician.id, now=now
+    )
+
+
+def console_principal(session: Session, *, session_id: uuid.UUID) -> Principal | None:
+    """The clinician behind a live console session, or None when it has ended (revoked, deactivated)."""
+    principal = _live_principal(session, session_id=session_id)
+    if principal is None or principal.kind != PrincipalKind.CLINICIAN:
+        return None
+    return principal
+
+
+def end_session(session: Session, *, session_id: uuid.UUID, reason: str, now: datetime) -> None:
+    """End one sign-in session at once (sign-out, idle timeout)."""
+    revoke_sessions(session, session_id=session_id, reason=reason, now=now)
 
 
 def authenticate(session: Session, *, token: str, settings: AuthSettings, now: datetime) -> Principal:

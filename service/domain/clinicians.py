@@ -69,6 +69,14 @@ def get_clinician(session: Session, *, clinic_id: uuid.UUID, clinician_id: uuid.
     return clinician
 
 
+def staff_of(session: Session, *, clinic_id: uuid.UUID, active_only: bool = False) -> list[Clinician]:
+    """The clinic's staff by name (active ones only when asked)."""
+    stmt = select(Clinician).where(Clinician.clinic_id == clinic_id)
+    if active_only:
+        stmt = stmt.where(Clinician.active.is_(True))
+    return list(session.scalars(stmt.order_by(Clinician.name, Clinician.id)))
+
+
 def update_clinician(
     session: Session, *, clinician: Clinician, actor: Clinician, changes: dict, now: datetime
 ) -> Clinician:

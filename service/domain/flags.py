@@ -8,9 +8,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from service.domain.patients import patient_summary
+from service.domain.reports import report_views
+from service.domain.triage import urgency_of
 from service.enums import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagPriority, FlagStatus, Resolution
 from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from service.models import Clinician, Flag, FlagEvent, FlagReport, Patient, Report
@@ -115,6 +118,46 @@ def queue_page(
     return items, next_cursor
 
 
+def count_active(session: Session, *, clinic_id: uuid.UUID, now: datetime) -> dict:
+    """Active flags of a clinic by priority: how many, how many nobody has acknowledged yet, how many overdue."""
+    counts = {str(p): {"active": 0, "unacknowledged": 0, "overdue": 0} for p in FlagPriority}
+    overdue = func.sum(case((Flag.due_by < now, 1), else_=0))
+    rows = session.execute(
+        select(Flag.priority, Flag.status, func.count(), overdue)
+        .where(Flag.clinic_id == clinic_id, Flag.status.in_(ACTIVE_FLAG_STATUSES))
+        .group_by(Flag.priority, Flag.status)
+    )
+    for priority, status, count, late in rows:
+        entry = counts[str(priority)]
+        entry["active"] += count
+        entry["overdue"] += int(late or 0)
+        if status == FlagStatus.OPEN:
+            entry["unacknowledged"] += count
+    return counts
+
+
+def active_by_patient(session: Session, *, clinic_id: uuid.UUID) -> dict[uuid.UUID, dict]:
+    """Each patient's active flags: how many, and the most urgent priority among them."""
+    rows = session.execute(
+        select(Flag.patient_id, func.count(), func.min(Flag.urgency))
+        .where(Flag.clinic_id == clinic_id, Flag.status.in_(ACTIVE_FLAG_STATUSES))
+        .group_by(Flag.patient_id)
+    )
+    by_urgency = {urgency_of(p): str(p) for p in FlagPriority}
+    return {patient_id: {"count": count, "priority": by_urgency[urgency]} for patient_id, count, urgency in rows}
+
+
+def active_of_patient(session: Session, *, patient_id: uuid.UUID) -> list[Flag]:
+    """A patient's active flags, most urgent first."""
+    return list(
+        session.scalars(
+            select(Flag)
+            .where(Flag.patient_id == patient_id, Flag.status.in_(ACTIVE_FLAG_STATUSES))
+            .order_by(Flag.urgency, Flag.due_by, Flag.id)
+        )
+    )
+
+
 def get_flag(session: Session, *, clinic_id: uuid.UUID, flag_id: uuid.UUID) -> Flag:
     """A flag of the caller's clinic; 404 for any other."""
     flag = session.scalar(select(Flag).where(Flag.id == flag_id, Flag.clinic_id == clinic_id))
@@ -133,6 +176,22 @@ def report_ids_of(session: Session, *, flag_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
         session.scalars(select(FlagReport.report_id).where(FlagReport.flag_id == flag_id).order_by(FlagReport.added_at))
     )
+
+
+def flag_view(session: Session, *, flag: Flag, crisis_resources: list[dict], now: datetime) -> dict:
+    """A flag as a clinician reads it: its fields, the reports behind it, its history and the patient's summary."""
+    ids = report_ids_of(session, flag_id=flag.id)
+    rows = list(session.scalars(select(Report).where(Report.id.in_(ids)).order_by(Report.observed_at)))
+    patient = session.get(Patient, flag.patient_id)
+    body = {column.key: getattr(flag, column.key) for column in flag.__table__.columns}
+    body.update(
+        overdue=flag.status != FlagStatus.RESOLVED and flag.due_by < now,
+        report_ids=ids,
+        reports=report_views(session, rows, crisis_resources=crisis_resources),
+        events=events_of(session, flag_id=flag.id),
+        patient=patient_summary(session, patient=patient, now=now),
+    )
+    return body
 
 
 def _transition(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.domain.common import check_adult, check_time_zone
+from service.domain.common import age_on, check_adult, check_time_zone
 from service.domain.sessions import revoke_sessions
 from service.enums import PatientStatus
 from service.errors import Conflict, NotFound
-from service.models import Clinic, Device, Patient
+from service.models import Clinic, Device, Infusion, Patient
 
 # Fields a clinician may set; a patient may set only PATIENT_EDITABLE through /me.
 CLINICIAN_EDITABLE = frozenset(
@@ -105,3 +106,26 @@ def devices_of(session: Session, *, patient: Patient) -> list[Device]:
     return list(
         session.scalars(select(Device).where(Device.patient_id == patient.id).order_by(Device.created_at.desc()))
     )
+
+
+def latest_infusion(session: Session, *, patient_id: uuid.UUID) -> Infusion | None:
+    """The patient's most recent infusion, if any."""
+    return session.scalar(
+        select(Infusion)
+        .where(Infusion.patient_id == patient_id)
+        .order_by(Infusion.started_at.desc(), Infusion.id)
+        .limit(1)
+    )
+
+
+def patient_summary(session: Session, *, patient: Patient, now: datetime) -> dict:
+    """What a clinician needs at a glance: name, age, time zone and local time now, latest infusion."""
+    return {
+        "id": patient.id,
+        "display_name": patient.display_name,
+        "age": age_on(patient.date_of_birth, now.date()),
+        "time_zone": patient.time_zone,
+        "local_time": now.astimezone(ZoneInfo(patient.time_zone)),
+        "status": patient.status,
+        "latest_infusion": latest_infusion(session, patient_id=patient.id),
+    }

@@ -152,5 +152,6 @@ def test_sigkill_mid_load_loses_and_doubles_nothing(app, world):
     assert {str(s) for s in stored} == sent, "every acknowledged report is stored, and nothing else"
     assert db.session.scalar(select(func.count()).select_from(Report)) == 120
     replays = sum(1 for status in acknowledged.values() if status == 200)
-    print(f"crash test: kills={kills} acknowledged={len(acknowledged)} lost=0 duplicated=0 "
-          f"answered-by-replay={replays}")
+    print(
+        f"crash test: kills={kills} acknowledged={len(acknowledged)} lost=0 duplicated=0 answered-by-replay={replays}"
+    )

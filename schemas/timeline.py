@@ -1,0 +1,81 @@
+"""A patient's timeline: infusions, reports, flags and check-ins in one list."""
+
+from marshmallow import fields, validate
+
+from schemas.base import Moment, Schema
+
+
+class TimelineArgsSchema(Schema):
+    since = Moment(metadata={"description": "Start of the window (default: 60 days before until)"})
+    until = Moment(metadata={"description": "End of the window, exclusive (default: now); at most 366 days"})
+
+
+class TimelineSymptomSchema(Schema):
+    code = fields.String()
+    severity = fields.Integer()
+    note = fields.String(allow_none=True)
+
+
+class TimelineVitalsSchema(Schema):
+    systolic = fields.Integer(allow_none=True)
+    diastolic = fields.Integer(allow_none=True)
+    heart_rate = fields.Integer(allow_none=True)
+
+
+class TimelineInfusionSchema(Schema):
+    started_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    route = fields.String()
+    phase = fields.String()
+    dose_mg = fields.Float(allow_none=True)
+    dose_mg_per_kg = fields.Float(allow_none=True)
+
+
+class TimelineReportSchema(Schema):
+    observed_at = fields.AwareDateTime()
+    symptoms = fields.List(fields.Nested(TimelineSymptomSchema))
+    mood = fields.Integer(allow_none=True)
+    phq9_total = fields.Integer(allow_none=True)
+    suicidal_thoughts = fields.Boolean(allow_none=True)
+    vitals = fields.Nested(TimelineVitalsSchema, allow_none=True)
+    note = fields.String(allow_none=True)
+    flagged = fields.Boolean()
+    priority = fields.String(allow_none=True)
+    amends_id = fields.UUID(allow_none=True)
+    reviewed_at = fields.AwareDateTime(allow_none=True)
+
+
+class TimelineFlagSchema(Schema):
+    rule = fields.String()
+    priority = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    due_by = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolution = fields.String(allow_none=True)
+
+
+class TimelineCheckinSchema(Schema):
+    kind = fields.String(metadata={"example": "24h"})
+    due_at = fields.AwareDateTime()
+    status = fields.String()
+    asks_phq9 = fields.Boolean()
+    answered_at = fields.AwareDateTime(allow_none=True)
+
+
+class TimelineEntrySchema(Schema):
+    kind = fields.String(validate=validate.OneOf(["infusion", "report", "flag", "checkin"]))
+    at = fields.AwareDateTime(metadata={"description": "When it happened (infusion start, observation, flag opened)"})
+    id = fields.UUID()
+    summary = fields.String(metadata={"example": "nausea 2/4, headache 1/4 · mood 6/10 · BP 132/84"})
+    infusion = fields.Nested(TimelineInfusionSchema, metadata={"description": "Only on kind=infusion"})
+    report = fields.Nested(TimelineReportSchema, metadata={"description": "Only on kind=report"})
+    flag = fields.Nested(TimelineFlagSchema, metadata={"description": "Only on kind=flag"})
+    checkin = fields.Nested(TimelineCheckinSchema, metadata={"description": "Only on kind=checkin"})
+
+
+class TimelineSchema(Schema):
+    patient_id = fields.UUID()
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    entries = fields.List(fields.Nested(TimelineEntrySchema), metadata={"description": "Newest first"})

@@ -1,0 +1,258 @@
+"""A patient's course in one list: infusions, reports, flags and check-ins (the console and the API share it)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.enums import ROUTE_LABELS, CheckinStatus, Route
+from service.errors import ValidationFailed
+from service.models import Checkin, Flag, Infusion, Patient, Report, ReportSymptom
+from service.rules.wording import symptom_name
+
+DEFAULT_WINDOW = timedelta(days=60)
+MAX_WINDOW = timedelta(days=366)
+KINDS = ("infusion", "report", "flag", "checkin")
+
+
+def window(*, since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """The time window asked for, defaulting to the last 60 days; at most a year, never backwards."""
+    until = until or now
+    since = since or until - DEFAULT_WINDOW
+    if since >= until:
+        raise ValidationFailed("since must be before until.", field="since", location="query")
+    if until - since > MAX_WINDOW:
+        raise ValidationFailed("Ask for at most 366 days at a time.", field="since", location="query")
+    return since, until
+
+
+def _dose(infusion: Infusion) -> str:
+    parts = []
+    if infusion.dose_mg is not None:
+        parts.append(f"{infusion.dose_mg:g} mg")
+    if infusion.dose_mg_per_kg is not None:
+        parts.append(f"{infusion.dose_mg_per_kg:g} mg/kg")
+    return " (".join(parts) + (")" if len(parts) == 2 else "")
+
+
+def infusion_summary(infusion: Infusion) -> str:
+    """ "IV infusion, 35 mg (0.5 mg/kg), induction"."""
+    dose = _dose(infusion)
+    route = ROUTE_LABELS.get(Route(infusion.route), str(infusion.route))
+    return ", ".join(part for part in (f"{route} infusion", dose, str(infusion.phase)) if part)
+
+
+def _report_summary(report: Report, symptoms: list[dict]) -> str:
+    parts = []
+    if symptoms:
+        parts.append(", ".join(f"{symptom_name(s['code'])} {s['severity']}/4" for s in symptoms))
+    if report.suicidal_thoughts:
+        parts.append("suicidal thoughts: yes")
+    if report.mood is not None:
+        parts.append(f"mood {report.mood}/10")
+    if report.phq9_total is not None:
+        parts.append(f"PHQ-9 {report.phq9_total}")
+    if report.systolic is not None:
+        parts.append(f"BP {report.systolic}/{report.diastolic}")
+    if report.heart_rate is not None:
+        parts.append(f"HR {report.heart_rate}")
+    return " · ".join(parts) or "no symptoms reported"
+
+
+def _infusion_entry(infusion: Infusion) -> dict:
+    return {
+        "kind": "infusion",
+        "at": infusion.started_at,
+        "id": infusion.id,
+        "summary": infusion_summary(infusion),
+        "infusion": {
+            "started_at": infusion.started_at,
+            "ended_at": infusion.ended_at,
+            "route": str(infusion.route),
+            "phase": str(infusion.phase),
+            "dose_mg": infusion.dose_mg,
+            "dose_mg_per_kg": infusion.dose_mg_per_kg,
+        },
+    }
+
+
+def _report_entry(report: Report, symptoms: list[dict]) -> dict:
+    vitals = None
+    if report.systolic is not None or report.heart_rate is not None:
+        vitals = {"systolic": report.systolic, "diastolic": report.diastolic, "heart_rate": report.heart_rate}
+    return {
+        "kind": "report",
+        "at": report.observed_at,
+        "id": report.id,
+        "summary": _report_summary(report, symptoms),
+        "report": {
+            "observed_at": report.observed_at,
+            "symptoms": symptoms,
+            "mood": report.mood,
+            "phq9_total": report.phq9_total,
+            "suicidal_thoughts": report.suicidal_thoughts,
+            "vitals": vitals,
+            "note": report.note,
+            "flagged": report.flagged,
+            "priority": report.triage_priority,
+            "amends_id": report.amends_id,
+            "reviewed_at": report.reviewed_at,
+        },
+    }
+
+
+def _flag_entry(flag: Flag) -> dict:
+    return {
+        "kind": "flag",
+        "at": flag.created_at,
+        "id": flag.id,
+        "summary": f"{str(flag.priority).capitalize()} flag ({flag.status}): {flag.reason}",
+        "flag": {
+            "rule": flag.rule,
+            "priority": str(flag.priority),
+            "status": str(flag.status),
+            "reason": flag.reason,
+            "due_by": flag.due_by,
+            "resolved_at": flag.resolved_at,
+            "resolution": str(flag.resolution) if flag.resolution else None,
+        },
+    }
+
+
+def _checkin_entry(checkin: Checkin) -> dict:
+    return {
+        "kind": "checkin",
+        "at": checkin.due_at,
+        "id": checkin.id,
+        "summary": f"{checkin.kind} check-in: {checkin.status}",
+        "checkin": {
+            "kind": checkin.kind,
+            "due_at": checkin.due_at,
+            "status": str(checkin.status),
+            "asks_phq9": checkin.asks_phq9,
+            "answered_at": checkin.answered_at,
+        },
+    }
+
+
+def patient_timeline(session: Session, *, patient: Patient, since: datetime, until: datetime) -> list[dict]:
+    """Everything that happened to a patient in [since, until), newest first (five queries, none per row)."""
+    pid = patient.id
+    infusions = session.scalars(
+        select(Infusion).where(Infusion.patient_id == pid, Infusion.started_at >= since, Infusion.started_at < until)
+    )
+    reports = list(
+        session.scalars(
+            select(Report).where(Report.patient_id == pid, Report.observed_at >= since, Report.observed_at < until)
+        )
+    )
+    symptoms: dict[uuid.UUID, list[dict]] = {r.id: [] for r in reports}
+    if reports:
+        for row in session.scalars(
+            select(ReportSymptom)
+            .where(ReportSymptom.report_id.in_(list(symptoms)))
+            .order_by(ReportSymptom.severity.desc(), ReportSymptom.code)
+        ):
+            symptoms[row.report_id].append({"code": row.code, "severity": row.severity, "note": row.note})
+    flags = session.scalars(
+        select(Flag).where(Flag.patient_id == pid, Flag.created_at >= since, Flag.created_at < until)
+    )
+    checkins = session.scalars(
+        select(Checkin).where(
+            Checkin.patient_id == pid,
+            Checkin.due_at >= since,
+            Checkin.due_at < until,
+            Checkin.status != CheckinStatus.SCHEDULED,
+        )
+    )
+    entries = [
+        *(_infusion_entry(i) for i in infusions),
+        *(_report_entry(r, symptoms[r.id]) for r in reports),
+        *(_flag_entry(f) for f in flags),
+        *(_checkin_entry(c) for c in checkins),
+    ]
+    entries.sort(key=lambda e: (e["at"], KINDS.index(e["kind"]), str(e["id"])), reverse=True)
+    return entries
+
+
+def checkins_of(session: Session, *, patient_id: uuid.UUID, limit: int = 50) -> list[Checkin]:
+    """A patient's check-ins around now: the latest by due time first (upcoming ones included)."""
+    return list(
+        session.scalars(
+            select(Checkin)
+            .where(Checkin.patient_id == patient_id)
+            .order_by(Checkin.due_at.desc(), Checkin.id)
+            .limit(limit)
+        )
+    )
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def course_trend(entries: list[dict], *, now: datetime, days: int = 7) -> dict:
+    """Whether the patient is settling or getting worse: the last `days` of reports against the `days` before.
+
+    Compares the mean of each report's worst symptom severity and the mean mood, and the latest
+    PHQ-9 against the first in the timeline. Returns the numbers, one sentence each, and a verdict:
+    "settling", "worse", "mixed", "steady" or "too little data".
+    """
+    reports = [e for e in entries if e["kind"] == "report"]
+    # Measured back from the latest report, so a patient who has gone quiet still shows a direction.
+    anchor = max((e["at"] for e in reports), default=now)
+    recent_from, earlier_from = anchor - timedelta(days=days), anchor - timedelta(days=2 * days)
+    recent = [e["report"] for e in reports if e["at"] >= recent_from]
+    earlier = [e["report"] for e in reports if earlier_from <= e["at"] < recent_from]
+
+    def worst(rows):
+        return _mean([max((s["severity"] for s in r["symptoms"]), default=0) for r in rows])
+
+    def mood(rows):
+        return _mean([r["mood"] for r in rows if r["mood"] is not None])
+
+    phq9 = [(e["at"], e["report"]["phq9_total"]) for e in reports if e["report"]["phq9_total"] is not None]
+    phq9.sort()
+    signals: list[int] = []
+    sentences: list[str] = []
+    sev_now, sev_before = worst(recent), worst(earlier)
+    if sev_now is not None and sev_before is not None:
+        change = sev_now - sev_before
+        word = "milder" if change <= -0.5 else "worse" if change >= 0.5 else "about the same"
+        signals.append(-1 if word == "worse" else 1 if word == "milder" else 0)
+        sentences.append(f"Symptoms {word}: worst severity averages {sev_now:.1f} vs {sev_before:.1f} the week before.")
+    mood_now, mood_before = mood(recent), mood(earlier)
+    if mood_now is not None and mood_before is not None:
+        change = mood_now - mood_before
+        word = "better" if change >= 1 else "lower" if change <= -1 else "about the same"
+        signals.append(1 if word == "better" else -1 if word == "lower" else 0)
+        sentences.append(f"Mood {word}: {mood_now:.1f}/10 vs {mood_before:.1f}/10 the week before.")
+    if len(phq9) >= 2:
+        first, last = phq9[0][1], phq9[-1][1]
+        change = last - first
+        word = "down" if change <= -3 else "up" if change >= 3 else "about the same"
+        signals.append(1 if word == "down" else -1 if word == "up" else 0)
+        sentences.append(f"PHQ-9 {word}: {last} now vs {first} at the start of this view.")
+    if not signals:
+        verdict = "too little data"
+    elif all(s >= 0 for s in signals) and any(s > 0 for s in signals):
+        verdict = "settling"
+    elif all(s <= 0 for s in signals) and any(s < 0 for s in signals):
+        verdict = "worse"
+    elif all(s == 0 for s in signals):
+        verdict = "steady"
+    else:
+        verdict = "mixed"
+    last_report = reports[0]["at"] if reports else None
+    return {
+        "verdict": verdict,
+        "stale": last_report is not None and now - last_report > timedelta(days=3),
+        "sentences": sentences,
+        "worst_severity": (sev_now, sev_before),
+        "mood": (mood_now, mood_before),
+        "phq9": phq9,
+        "last_report_at": last_report,
+    }

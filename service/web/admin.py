@@ -1,0 +1,252 @@
+"""Admin pages: staff (add, deactivate, on call), clinic settings, and the outbox and audit log (stubs for now)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from schemas.clinic import ClinicSettingsSchema
+from schemas.clinicians import ClinicianCreateSchema
+from service.clock import now_utc
+from service.domain import clinic_settings, clinicians
+from service.domain.clinics import settings_of
+from service.enums import Role
+from service.errors import DomainError
+from service.extensions import db
+from service.models import Clinic
+from service.rules import THRESHOLD_KEYS
+from service.web import forms
+from service.web import session as console
+
+blp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ADMIN = Role.ADMIN
+CRISIS_ROWS = 5
+TARGETS = ("critical", "high", "medium", "low")
+
+
+def _clinic() -> Clinic:
+    return db.session.get(Clinic, console.current().clinic_id)
+
+
+# --- staff ---------------------------------------------------------------------------------------------------
+
+
+def _render_staff(*, errors=None, values=None, status: int = 200):
+    principal = console.current()
+    staff = clinicians.staff_of(db.session, clinic_id=principal.clinic_id)
+    page = render_template(
+        "console/admin_staff.html",
+        staff=staff,
+        roles=list(Role),
+        errors=errors or {},
+        values=values or {},
+        me=principal.clinician.id,
+    )
+    return page, status
+
+
+@blp.get("/staff")
+@console.page(ADMIN)
+def staff():
+    """The clinic's staff: roles, on call, active."""
+    return _render_staff()
+
+
+@blp.post("/staff")
+@console.page(ADMIN)
+def add_staff():
+    """Add a staff member (password rules as in the API: 15+ characters, not a common one)."""
+    spec = {"email": "str", "name": "str", "role": "str", "password": "str", "on_call": "bool"}
+    form = request.form
+    try:
+        body = forms.load(
+            ClinicianCreateSchema(), {**forms.typed(form, spec, zone="UTC"), "password": form.get("password", "")}
+        )
+        clinicians.create_clinician(db.session, clinic=_clinic(), now=now_utc(), **body)
+    except DomainError as error:
+        db.session.rollback()
+        values = {k: v for k, v in form.items() if k != "password"}
+        return _render_staff(errors=forms.form_errors(error), values=values, status=error.status)
+    db.session.commit()
+    flash(f"{body['name']} can now sign in as {body['role']}.", "success")
+    return redirect(url_for(".staff"))
+
+
+@blp.post("/staff/<uuid:clinician_id>")
+@console.page(ADMIN)
+def change_staff(clinician_id: uuid.UUID):
+    """Put a staff member on or off call, deactivate or reactivate them (deactivating ends their sessions)."""
+    principal = console.current()
+    action = request.form.get("action", "")
+    changes = {
+        "on_call": {"on_call": True},
+        "off_call": {"on_call": False},
+        "deactivate": {"active": False},
+        "reactivate": {"active": True},
+    }.get(action)
+    try:
+        if changes is None:
+            raise forms.FormInvalid({"action": "Choose what to change."})
+        person = clinicians.get_clinician(db.session, clinic_id=principal.clinic_id, clinician_id=clinician_id)
+        actor = clinicians.get_clinician(db.session, clinic_id=principal.clinic_id, clinician_id=principal.clinician.id)
+        clinicians.update_clinician(db.session, clinician=person, actor=actor, changes=changes, now=now_utc())
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        return _render_staff(errors=forms.form_errors(error), status=error.status)
+    db.session.commit()
+    done = {
+        "on_call": "is on call",
+        "off_call": "is off call",
+        "deactivate": "is deactivated and signed out everywhere",
+        "reactivate": "is active again",
+    }[action]
+    flash(f"{person.name} {done}.", "success")
+    return redirect(url_for(".staff"))
+
+
+# --- settings ------------------------------------------------------------------------------------------------
+
+
+def _settings_form(settings: dict) -> dict:
+    """The settings as the form shows them (text fields)."""
+    resources = list(settings["crisis_resources"]) + [{}] * CRISIS_ROWS
+    return {
+        "thresholds": {k: str(settings["thresholds"].get(k, "")) for k in THRESHOLD_KEYS},
+        "targets": {k: str(settings["response_targets_minutes"][k]) for k in TARGETS},
+        "crisis": [{k: (r.get(k) or "") for k in ("label", "phone", "sms", "url")} for r in resources[:CRISIS_ROWS]],
+        "offsets": ", ".join(str(h) for h in settings["checkin_offsets_hours"]),
+        "quiet_start": settings["quiet_hours"]["start"],
+        "quiet_end": settings["quiet_hours"]["end"],
+    }
+
+
+def _settings_body(form, crisis_rows: list[int]) -> dict:
+    """The PUT /clinic/settings body a settings form stands for (crisis_rows: the form row of each resource)."""
+    problems: dict[str, str] = {}
+
+    def number(name: str, key: str):
+        raw = (form.get(name) or "").strip()
+        try:
+            return int(raw)
+        except ValueError:
+            problems[key] = "Enter a whole number."
+            return None
+
+    thresholds = {k: number(f"threshold-{k}", f"thresholds.{k}") for k in THRESHOLD_KEYS}
+    targets = {k: number(f"target-{k}", f"response_targets_minutes.{k}") for k in TARGETS}
+    crisis = []
+    for i in range(CRISIS_ROWS):
+        row = {k: (form.get(f"crisis-{i}-{k}") or "").strip() for k in ("label", "phone", "sms", "url")}
+        if any(row.values()):
+            crisis.append({k: (v or None) if k != "label" else v for k, v in row.items()})
+            crisis_rows.append(i)
+    offsets = []
+    for part in (form.get("offsets") or "").replace(";", ",").split(","):
+        if part.strip():
+            try:
+                offsets.append(int(part.strip()))
+            except ValueError:
+                problems["checkin_offsets_hours"] = "List whole hours separated by commas, e.g. 2, 24, 72, 168, 336."
+    body = {
+        "thresholds": thresholds,
+        "response_targets_minutes": targets,
+        "crisis_resources": crisis,
+        "checkin_offsets_hours": offsets,
+        "quiet_hours": {"start": (form.get("quiet_start") or "").strip(), "end": (form.get("quiet_end") or "").strip()},
+    }
+    if problems:
+        raise forms.FormInvalid(problems)
+    return body
+
+
+def _crisis_errors_by_row(errors: dict[str, str], crisis_rows: list[int]) -> dict[str, str]:
+    """Errors of the n-th crisis resource sent belong to the form row it came from (empty rows are skipped)."""
+    moved = {}
+    for key, reason in errors.items():
+        parts = key.split(".")
+        if (
+            parts[0] == "crisis_resources"
+            and len(parts) > 2
+            and parts[1].isdigit()
+            and int(parts[1]) < len(crisis_rows)
+        ):
+            parts[1] = str(crisis_rows[int(parts[1])])
+        moved[".".join(parts)] = reason
+    return moved
+
+
+def _shown(form) -> dict:
+    """A sent settings form's values, to show again next to the reasons it was refused."""
+    return {
+        "thresholds": {k: form.get(f"threshold-{k}", "") for k in THRESHOLD_KEYS},
+        "targets": {k: form.get(f"target-{k}", "") for k in TARGETS},
+        "crisis": [
+            {k: form.get(f"crisis-{i}-{k}", "") for k in ("label", "phone", "sms", "url")} for i in range(CRISIS_ROWS)
+        ],
+        "offsets": form.get("offsets", ""),
+        "quiet_start": form.get("quiet_start", ""),
+        "quiet_end": form.get("quiet_end", ""),
+    }
+
+
+def _render_settings(values: dict, *, errors=None, status: int = 200):
+    history = clinic_settings.settings_history(db.session, clinic_id=console.current().clinic_id, limit=10)
+    staff = clinicians.staff_of(db.session, clinic_id=console.current().clinic_id)
+    page = render_template(
+        "console/admin_settings.html",
+        v=values,
+        errors=errors or {},
+        threshold_keys=THRESHOLD_KEYS,
+        targets=TARGETS,
+        history=history,
+        names={c.id: c.name for c in staff},
+    )
+    return page, status
+
+
+@blp.get("/settings")
+@console.page(ADMIN)
+def settings():
+    """The clinic's settings form (defaults filled in)."""
+    return _render_settings(_settings_form(settings_of(_clinic())))
+
+
+@blp.post("/settings")
+@console.page(ADMIN)
+def save_settings():
+    """Replace the clinic's settings: the API's schema and checks, the change recorded with who and when."""
+    principal = console.current()
+    crisis_rows: list[int] = []
+    try:
+        new = forms.load(ClinicSettingsSchema(), _settings_body(request.form, crisis_rows))
+        clinic_settings.replace_settings(
+            db.session, clinic=_clinic(), new=new, actor_id=principal.clinician.id, now=now_utc()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        errors = _crisis_errors_by_row(forms.form_errors(error), crisis_rows)
+        return _render_settings(_shown(request.form), errors=errors, status=error.status)
+    db.session.commit()
+    flash("Settings saved. New reports are triaged with them from now on.", "success")
+    return redirect(url_for(".settings"))
+
+
+# --- outbox and audit log: their models are being built on other branches --------------------------------------
+
+
+@blp.get("/outbox")
+@console.page(ADMIN)
+def outbox():
+    """Dead letters with retry (the outbox arrives with the notifications module)."""
+    return render_template("console/admin_pending.html", what="Outbox", section="outbox")
+
+
+@blp.get("/audit")
+@console.page(ADMIN)
+def audit():
+    """The audit log of reads and writes of patient data (arrives with the audit module)."""
+    return render_template("console/admin_pending.html", what="Audit log", section="audit")

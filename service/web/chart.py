@@ -1,0 +1,361 @@
+"""The patient's course as one server-rendered SVG: symptom severities, mood and PHQ-9, infusions and flags.
+
+Built from the same timeline entries as the list under it. Every mark has a <title> (a tooltip
+and a screen-reader label) and severity is shown as a number and a size as well as a colour.
+Only presentation attributes are used (no style attributes), so the page's CSP needs no
+'unsafe-inline'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+from service.rules.wording import symptom_name
+
+WIDTH = 960
+LEFT = 150
+RIGHT = 56
+TOP = 34
+ROW = 22
+FLAG_STRIP = 26
+MOOD_HEIGHT = 150
+AXIS = 24
+
+SEVERITY_FILL = {0: "#ffffff", 1: "#fdd49e", 2: "#fc8d59", 3: "#d7301f", 4: "#7f0000"}
+SEVERITY_TEXT = {0: "#333333", 1: "#333333", 2: "#222222", 3: "#ffffff", 4: "#ffffff"}
+SEVERITY_WORD = {0: "none", 1: "mild", 2: "moderate", 3: "severe", 4: "very severe"}
+PRIORITY_FILL = {"critical": "#b2182b", "high": "#ef8a62", "medium": "#fddbc7", "low": "#d1e5f0"}
+PRIORITY_LETTER = {"critical": "C", "high": "H", "medium": "M", "low": "L"}
+MOOD_COLOUR = "#2166ac"
+PHQ9_COLOUR = "#8c510a"
+INFUSION_COLOUR = "#4d4d4d"
+
+
+@dataclass(frozen=True)
+class Chart:
+    svg: Markup
+    marks: int  # how many data marks were drawn (0: nothing to show)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _label(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def render_course(
+    entries: list[dict],
+    *,
+    since: datetime,
+    until: datetime,
+    zone: str,
+    mood_baseline: int | None,
+    phq9_baseline: int | None,
+    flag_url,
+    title: str,
+    description: str,
+) -> Chart:
+    """The SVG of a patient's course over [since, until] (times labelled in the given zone)."""
+    tz = ZoneInfo(zone)
+    span = (until - since).total_seconds() or 1.0
+    plot_w = WIDTH - LEFT - RIGHT
+
+    def x(moment: datetime) -> float:
+        return LEFT + max(0.0, min(1.0, (moment - since).total_seconds() / span)) * plot_w
+
+    reports = sorted((e for e in entries if e["kind"] == "report"), key=lambda e: e["at"])
+    infusions = [e for e in entries if e["kind"] == "infusion"]
+    flags = [e for e in entries if e["kind"] == "flag"]
+    worst: dict[str, int] = {}
+    for entry in reports:
+        for s in entry["report"]["symptoms"]:
+            worst[s["code"]] = max(worst.get(s["code"], 0), s["severity"])
+    codes = sorted(worst, key=lambda c: (-worst[c], c))
+
+    flags_top = TOP
+    infusion_strip = flags_top + FLAG_STRIP + 2
+    sym_top = infusion_strip + 38
+    sym_h = max(1, len(codes)) * ROW
+    mood_top = sym_top + sym_h + 28
+    mood_bottom = mood_top + MOOD_HEIGHT
+    height = mood_bottom + AXIS
+    out: list[str] = []
+    marks = 0
+
+    def add(markup: str, *values) -> None:
+        out.append(markup.format(*(escape(v) for v in values)))
+
+    # Panel frames and headings.
+    add('<text x="{}" y="{}" class="chart-h" font-size="12" font-weight="bold">Flags</text>', 8, flags_top + 17)
+    add('<text x="{}" y="{}" font-size="12" font-weight="bold">Infusions</text>', 8, infusion_strip + 11)
+    add('<text x="{}" y="{}" font-size="12" font-weight="bold">Symptoms (severity 0-4)</text>', 8, sym_top - 6)
+    add(
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa" stroke="#dddddd"/>',
+        LEFT,
+        sym_top,
+        plot_w,
+        sym_h,
+    )
+    add(
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa" stroke="#dddddd"/>',
+        LEFT,
+        mood_top,
+        plot_w,
+        MOOD_HEIGHT,
+    )
+    add('<text x="{}" y="{}" font-size="12" font-weight="bold">Mood and PHQ-9</text>', 8, mood_top - 8)
+
+    # Day ticks (local days of the clinic's zone).
+    days = max(1, round(span / 86400))
+    step = 1 if days <= 14 else 2 if days <= 31 else 7
+    first = since.astimezone(tz).date() + timedelta(days=1)
+    last = until.astimezone(tz).date()
+    for index in range((last - first).days + 1):
+        date = first + timedelta(days=index)
+        if index % step:
+            continue
+        tx = x(datetime.combine(date, time(0), tzinfo=tz))
+        add(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#e6e6e6" stroke-width="1"/>',
+            _fmt(tx),
+            sym_top,
+            _fmt(tx),
+            mood_bottom,
+        )
+        add(
+            '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#555555">{}</text>',
+            _fmt(tx),
+            mood_bottom + 16,
+            f"{date.day} {date:%b}",
+        )
+
+    # Infusions: a dashed line across both panels and a labelled marker on top.
+    for entry in infusions:
+        info = entry["infusion"]
+        ix = x(entry["at"])
+        route = {"iv": "IV", "intranasal": "IN", "intramuscular": "IM"}.get(info["route"], info["route"])
+        tip = f"Infusion {_label(entry['at'], tz)}: {entry['summary']}"
+        add(
+            '<g class="infusion"><title>{}</title>'
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+            '<rect x="{}" y="{}" width="22" height="14" rx="3" fill="{}"/>'
+            '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#ffffff">{}</text></g>',
+            tip,
+            _fmt(ix),
+            infusion_strip + 14,
+            _fmt(ix),
+            mood_bottom,
+            INFUSION_COLOUR,
+            _fmt(ix - 11),
+            infusion_strip,
+            INFUSION_COLOUR,
+            _fmt(ix),
+            infusion_strip + 11,
+            route,
+        )
+        marks += 1
+
+    # Flags: a triangle per flag, letter and colour by priority, linking to the flag. Flags raised at
+    # (nearly) the same moment are set side by side, most urgent first, instead of on top of each other.
+    placed: list[float] = []
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    for entry in sorted(flags, key=lambda e: (e["at"], order.get(e["flag"]["priority"], 9))):
+        info = entry["flag"]
+        fx = x(entry["at"])
+        while any(abs(fx - other) < 21 for other in placed):
+            fx += 21
+        placed.append(fx)
+        priority = info["priority"]
+        y0 = flags_top + 2
+        points = f"{_fmt(fx - 10)},{y0 + 20} {_fmt(fx + 10)},{y0 + 20} {_fmt(fx)},{y0}"
+        tip = f"{priority.capitalize()} flag ({info['status']}) {_label(entry['at'], tz)}: {info['reason']}"
+        add(
+            '<a href="{}" class="chart-flag"><title>{}</title>'
+            '<polygon points="{}" fill="{}" stroke="#333333" stroke-width="1"/>'
+            '<text x="{}" y="{}" font-size="10" font-weight="bold" text-anchor="middle" fill="{}">{}</text></a>',
+            flag_url(entry["id"]),
+            tip,
+            points,
+            PRIORITY_FILL.get(priority, "#cccccc"),
+            _fmt(fx),
+            y0 + 17,
+            "#ffffff" if priority == "critical" else "#111111",
+            PRIORITY_LETTER.get(priority, "?"),
+        )
+        marks += 1
+
+    # Symptoms: one row per symptom, a circle per report sized and coloured by severity, the number inside.
+    for row, code in enumerate(codes):
+        cy = sym_top + row * ROW + ROW / 2
+        add(
+            '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#222222">{}</text>',
+            LEFT - 8,
+            _fmt(cy + 4),
+            symptom_name(code),
+        )
+        for entry in reports:
+            for s in entry["report"]["symptoms"]:
+                if s["code"] != code:
+                    continue
+                severity = s["severity"]
+                cx = x(entry["at"])
+                tip = f"{symptom_name(code)} {severity}/4 ({SEVERITY_WORD[severity]}) at {_label(entry['at'], tz)}"
+                add(
+                    '<g class="sev-mark"><title>{}</title>'
+                    '<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="#555555" stroke-width="0.75"/>'
+                    '<text x="{}" y="{}" font-size="9" text-anchor="middle" fill="{}">{}</text></g>',
+                    tip,
+                    _fmt(cx),
+                    _fmt(cy),
+                    _fmt(5 + severity * 1.3),
+                    SEVERITY_FILL[severity],
+                    _fmt(cx),
+                    _fmt(cy + 3),
+                    SEVERITY_TEXT[severity],
+                    severity,
+                )
+                marks += 1
+    if not codes:
+        add(
+            '<text x="{}" y="{}" font-size="11" fill="#666666">No symptoms reported in this period.</text>',
+            LEFT + 8,
+            sym_top + 15,
+        )
+
+    # Mood (0-10, left scale) and PHQ-9 (0-27, right scale).
+    def mood_y(value: float) -> float:
+        return mood_bottom - value / 10 * MOOD_HEIGHT
+
+    def phq_y(value: float) -> float:
+        return mood_bottom - value / 27 * MOOD_HEIGHT
+
+    for value in (0, 5, 10):
+        add(
+            '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{}</text>',
+            LEFT - 6,
+            _fmt(mood_y(value) + 3),
+            MOOD_COLOUR,
+            f"mood {value}",
+        )
+    for value in (0, 9, 18, 27):
+        add(
+            '<text x="{}" y="{}" font-size="10" fill="{}">{}</text>',
+            WIDTH - RIGHT + 6,
+            _fmt(phq_y(value) + 3),
+            PHQ9_COLOUR,
+            f"{value}",
+        )
+    add(
+        '<text x="{}" y="{}" font-size="10" fill="{}">PHQ-9</text>',
+        WIDTH - RIGHT + 6,
+        mood_top - 8,
+        PHQ9_COLOUR,
+    )
+    if mood_baseline is not None:
+        add(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-dasharray="1 3" stroke-width="1.5">'
+            "<title>Mood baseline {}</title></line>",
+            LEFT,
+            _fmt(mood_y(mood_baseline)),
+            WIDTH - RIGHT,
+            _fmt(mood_y(mood_baseline)),
+            MOOD_COLOUR,
+            mood_baseline,
+        )
+    if phq9_baseline is not None:
+        add(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-dasharray="1 3" stroke-width="1.5">'
+            "<title>PHQ-9 baseline {}</title></line>",
+            LEFT,
+            _fmt(phq_y(phq9_baseline)),
+            WIDTH - RIGHT,
+            _fmt(phq_y(phq9_baseline)),
+            PHQ9_COLOUR,
+            phq9_baseline,
+        )
+    mood_points = [(x(e["at"]), mood_y(e["report"]["mood"]), e) for e in reports if e["report"]["mood"] is not None]
+    phq_points = [
+        (x(e["at"]), phq_y(e["report"]["phq9_total"]), e) for e in reports if e["report"]["phq9_total"] is not None
+    ]
+    if len(mood_points) > 1:
+        add(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>',
+            " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py, _ in mood_points),
+            MOOD_COLOUR,
+        )
+    if len(phq_points) > 1:
+        add(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2" stroke-dasharray="6 3"/>',
+            " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py, _ in phq_points),
+            PHQ9_COLOUR,
+        )
+    for px, py, entry in mood_points:
+        add(
+            '<circle cx="{}" cy="{}" r="3.5" fill="{}" class="mood-mark"><title>Mood {}/10 at {}</title></circle>',
+            _fmt(px),
+            _fmt(py),
+            MOOD_COLOUR,
+            entry["report"]["mood"],
+            _label(entry["at"], tz),
+        )
+        marks += 1
+    for px, py, entry in phq_points:
+        add(
+            '<rect x="{}" y="{}" width="8" height="8" fill="{}" class="phq9-mark"><title>PHQ-9 {} at {}</title></rect>',
+            _fmt(px - 4),
+            _fmt(py - 4),
+            PHQ9_COLOUR,
+            entry["report"]["phq9_total"],
+            _label(entry["at"], tz),
+        )
+        marks += 1
+    if not mood_points and not phq_points:
+        add(
+            '<text x="{}" y="{}" font-size="11" fill="#666666">No mood or PHQ-9 answers in this period.</text>',
+            LEFT + 8,
+            mood_top + 18,
+        )
+
+    # Legend.
+    legend_x = LEFT + plot_w - 430
+    add(
+        '<g class="legend" font-size="11" fill="#222222">'
+        '<line x1="{}" y1="12" x2="{}" y2="12" stroke="{}" stroke-width="2"/><text x="{}" y="16">Mood</text>'
+        '<line x1="{}" y1="12" x2="{}" y2="12" stroke="{}" stroke-width="2" stroke-dasharray="6 3"/>'
+        '<text x="{}" y="16">PHQ-9</text>'
+        '<line x1="{}" y1="4" x2="{}" y2="20" stroke="{}" stroke-dasharray="4 3"/><text x="{}" y="16">Infusion</text>'
+        '<circle cx="{}" cy="12" r="7" fill="{}" stroke="#555555"/><text x="{}" y="16">Severity 1-4</text>'
+        "</g>",
+        legend_x,
+        legend_x + 24,
+        MOOD_COLOUR,
+        legend_x + 30,
+        legend_x + 80,
+        legend_x + 104,
+        PHQ9_COLOUR,
+        legend_x + 110,
+        legend_x + 170,
+        legend_x + 170,
+        INFUSION_COLOUR,
+        legend_x + 176,
+        legend_x + 250,
+        SEVERITY_FILL[3],
+        legend_x + 262,
+    )
+
+    body = "".join(out)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="course-chart" '
+        f'role="img" aria-labelledby="chart-title chart-desc" data-marks="{marks}" '
+        f'font-family="system-ui, sans-serif" preserveAspectRatio="xMinYMin meet">'
+        f'<title id="chart-title">{escape(title)}</title><desc id="chart-desc">{escape(description)}</desc>'
+        f"{body}</svg>"
+    )
+    return Chart(svg=Markup(svg), marks=marks)  # noqa: S704 - every value above went through escape()

@@ -1,0 +1,156 @@
+"""Reading HTML forms: text fields become typed values, then the API's own schemas check them.
+
+A browser sends every field as text, while the API's schemas are strict about JSON types (no
+numeric strings). So a form is first turned into the JSON the API would receive (numbers as
+numbers, empty fields left out, local times given the clinic's offset), and then loaded with
+the same schema, so both doors apply one set of rules.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError
+
+from service.errors import ValidationFailed
+
+
+class FormInvalid(ValidationFailed):
+    """Several fields of a form are wrong; each is named with its reason."""
+
+    def __init__(self, problems: dict[str, str]):
+        first = next(iter(problems.values()), "Check the form.")
+        super().__init__(first, field=next(iter(problems), None), location="form")
+        self.problems = problems
+
+    def errors(self) -> dict:
+        return {"form": {field: [reason] for field, reason in self.problems.items()}}
+
+
+def flatten(messages, prefix: str = "") -> dict[str, str]:
+    """marshmallow's nested messages as {"field.sub": "first reason"}."""
+    flat: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten(value, name))
+    elif isinstance(messages, list):
+        if all(isinstance(m, str) for m in messages):
+            flat[prefix or "form"] = messages[0] if messages else "Not valid."
+        else:
+            for item in messages:
+                flat.update(flatten(item, prefix))
+    else:
+        flat[prefix or "form"] = str(messages)
+    return flat
+
+
+def load(schema: Schema, data: dict) -> dict:
+    """Load a typed body with an API schema; every problem is named by field."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise FormInvalid(flatten(error.messages)) from None
+
+
+def version(form) -> int | None:
+    """The flag version the page showed (so two people acting at once cannot both win)."""
+    raw = (form.get("version") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed("The page sent a broken version; reload it.", field="version", location="form")
+    return int(raw)
+
+
+def uuid_field(form, name: str) -> uuid.UUID:
+    """A required id from a select."""
+    try:
+        return uuid.UUID(form.get(name, ""))
+    except ValueError:
+        raise ValidationFailed("Choose someone from the list.", field=name, location="form") from None
+
+
+def text(form, name: str, *, limit: int, required: bool = False, what: str = "text") -> str:
+    """A trimmed text field within a length limit (no NUL)."""
+    value = (form.get(name) or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"Write {what}.", field=name, location="form")
+    if len(value) > limit:
+        raise ValidationFailed(f"At most {limit} characters (this has {len(value)}).", field=name, location="form")
+    if "\x00" in value:
+        raise ValidationFailed("Text may not contain NUL characters.", field=name, location="form")
+    return value
+
+
+def choice(form, name: str, enum: type[StrEnum], *, what: str) -> StrEnum:
+    """One of an enum's values."""
+    try:
+        return enum(form.get(name, ""))
+    except ValueError:
+        raise ValidationFailed(f"Choose {what}.", field=name, location="form") from None
+
+
+def typed(form, spec: dict[str, str], *, zone: str) -> dict:
+    """The JSON body a form stands for. spec: field -> int | float | str | local-datetime | bool.
+
+    Empty fields are left out (so schema defaults and "required" apply); a field that is not what
+    its type needs is named with a reason in FormInvalid.
+    """
+    body: dict = {}
+    problems: dict[str, str] = {}
+    for name, kind in spec.items():
+        raw = form.get(name)
+        if kind == "bool":
+            body[name] = raw in ("1", "on", "true", "yes")
+            continue
+        raw = (raw or "").strip()
+        if raw == "":
+            continue
+        try:
+            body[name] = _convert(raw, kind, zone)
+        except ValueError as error:
+            problems[name] = str(error)
+    if problems:
+        raise FormInvalid(problems)
+    return body
+
+
+def _convert(raw: str, kind: str, zone: str):
+    if kind == "str":
+        return raw
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("Enter a whole number.") from None
+    if kind == "float":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("Enter a number.") from None
+        if not math.isfinite(value):
+            raise ValueError("Enter a number.")
+        return value
+    if kind == "local-datetime":
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError("Enter a date and time.") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+        return moment.isoformat()
+    raise AssertionError(kind)
+
+
+def form_errors(error) -> dict[str, str]:
+    """A domain error as {field: reason} for the page to show next to each field ("form" for the whole form)."""
+    errors = error.errors() if hasattr(error, "errors") else None
+    flat: dict[str, str] = {}
+    for fields in (errors or {}).values():
+        flat.update(flatten(fields))
+    return flat or {"form": error.message}

@@ -1,0 +1,216 @@
+"""Patients: the list, a patient's page (course chart, timeline, check-ins) and what a nurse does there."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import segno
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from schemas.patients import InfusionCreateSchema
+from service.api.common import auth_settings
+from service.clock import now_utc
+from service.domain import auth, flags, infusions, patients, timeline
+from service.domain.clinicians import get_clinician
+from service.enums import PatientStatus, Phase, Route
+from service.errors import DomainError
+from service.extensions import db
+from service.web import chart, forms
+from service.web import session as console
+
+blp = Blueprint("patients", __name__)
+
+WINDOWS = (7, 14, 30, 60, 90)
+DEFAULT_DAYS = 30
+INFUSION_FORM = {
+    "started_at": "local-datetime",
+    "ended_at": "local-datetime",
+    "route": "str",
+    "phase": "str",
+    "dose_mg": "float",
+    "dose_mg_per_kg": "float",
+    "pre_systolic": "int",
+    "pre_diastolic": "int",
+    "pre_heart_rate": "int",
+    "post_systolic": "int",
+    "post_diastolic": "int",
+    "post_heart_rate": "int",
+    "notes": "str",
+}
+STATUS_DONE = {
+    PatientStatus.ACTIVE: "is active again",
+    PatientStatus.PAUSED: "is paused",
+    PatientStatus.DISCHARGED: "is discharged; their phones are unpaired",
+}
+
+
+def _patient(patient_id: uuid.UUID):
+    return patients.get_patient(db.session, clinic_id=console.current().clinic_id, patient_id=patient_id)
+
+
+def _clinic_zone() -> str:
+    return g.clinic.time_zone
+
+
+@blp.get("/patients")
+@console.page()
+def patient_list():
+    """The clinic's patients by name, with their open flags."""
+    principal = console.current()
+    status = request.args.get("status", "active")
+    chosen = PatientStatus(status) if status in set(PatientStatus) else None
+    rows = list(db.session.scalars(patients.patients_query(clinic_id=principal.clinic_id, status=chosen)))
+    return render_template(
+        "console/patients.html",
+        patients=rows,
+        status=chosen.value if chosen else "all",
+        flags=flags.active_by_patient(db.session, clinic_id=principal.clinic_id),
+        now=now_utc(),
+    )
+
+
+def _window_days() -> int:
+    try:
+        days = int(request.args.get("days", DEFAULT_DAYS))
+    except ValueError:
+        return DEFAULT_DAYS
+    return days if days in WINDOWS else DEFAULT_DAYS
+
+
+def render_patient(patient, *, errors=None, values=None, status: int = 200, code=None, days: int | None = None):
+    """The patient page (also answers a refused form, with the reasons next to its fields)."""
+    now = now_utc()
+    days = days or _window_days()
+    since = now - timedelta(days=days)
+    entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=now)
+    trend = timeline.course_trend(entries, now=now)
+    summary = patients.patient_summary(db.session, patient=patient, now=now)
+    description = " ".join(trend["sentences"]) or "Too few reports in this period to see a trend."
+    course = chart.render_course(
+        entries,
+        since=since,
+        until=now,
+        zone=_clinic_zone(),
+        mood_baseline=patient.mood_baseline,
+        phq9_baseline=patient.phq9_baseline,
+        flag_url=lambda flag_id: url_for("console.triage.flag_page", flag_id=flag_id),
+        title=f"Course of {patient.display_name} over the last {days} days",
+        description=description,
+    )
+    recorder = None
+    latest = summary["latest_infusion"]
+    if latest is not None and latest.recorded_by_id is not None:
+        try:
+            recorder = get_clinician(db.session, clinic_id=patient.clinic_id, clinician_id=latest.recorded_by_id).name
+        except DomainError:
+            recorder = None
+    page = render_template(
+        "console/patient.html",
+        patient=patient,
+        summary=summary,
+        recorder=recorder,
+        entries=entries,
+        trend=trend,
+        chart=course,
+        days=days,
+        windows=WINDOWS,
+        active_flags=flags.active_of_patient(db.session, patient_id=patient.id),
+        checkins=timeline.checkins_of(db.session, patient_id=patient.id),
+        devices=patients.devices_of(db.session, patient=patient),
+        routes=list(Route),
+        phases=list(Phase),
+        errors=errors or {},
+        values=values or {},
+        code=code,
+        now=now,
+        ptz=patient.time_zone,
+    )
+    return page, status
+
+
+@blp.get("/patients/<uuid:patient_id>")
+@console.page()
+def patient_page(patient_id):
+    """A patient's course at a glance: chart, open flags, check-ins, timeline, and the actions."""
+    return render_patient(_patient(patient_id))
+
+
+def _refused(patient_id: uuid.UUID, error: DomainError, *, form: str):
+    db.session.rollback()
+    values = {**request.form.to_dict(), "form_name": form}
+    return render_patient(_patient(patient_id), errors=forms.form_errors(error), values=values, status=error.status)
+
+
+@blp.post("/patients/<uuid:patient_id>/infusions")
+@console.page()
+def record_infusion(patient_id):
+    """Record an infusion (times in the clinic's time zone); the same checks as the API."""
+    patient = _patient(patient_id)
+    try:
+        body = forms.load(InfusionCreateSchema(), forms.typed(request.form, INFUSION_FORM, zone=_clinic_zone()))
+        infusions.record_infusion(
+            db.session, patient=patient, actor=console.current().clinician, values=body, now=now_utc()
+        )
+    except DomainError as error:
+        return _refused(patient_id, error, form="infusion")
+    db.session.commit()
+    flash("Infusion recorded.", "success")
+    return redirect(url_for(".patient_page", patient_id=patient_id))
+
+
+@blp.post("/patients/<uuid:patient_id>/enrollment-code")
+@console.page()
+def enrollment_code(patient_id):
+    """Issue a one-time pairing code, shown once as text and as a QR code (earlier codes stop working)."""
+    patient = _patient(patient_id)
+    try:
+        code, expires_at = auth.issue_enrollment_code(
+            db.session,
+            patient=patient,
+            actor=console.current().clinician,
+            ttl=auth_settings().enrollment_code_ttl,
+            now=now_utc(),
+        )
+    except DomainError as error:
+        return _refused(patient_id, error, form="code")
+    db.session.commit()
+    shown = {
+        "code": code,
+        "qr": qr_svg(code),
+        "expires_at": expires_at,
+    }
+    return render_patient(patient, code=shown)
+
+
+def qr_svg(text: str) -> Markup:
+    """A QR code as inline SVG, drawn on the server (segno writes only paths and the escaped title)."""
+    qr = segno.make(text, error="m", micro=False)  # phones' scanners read full QR codes, not Micro QR
+    svg = qr.svg_inline(
+        scale=6, border=4, omitsize=True, dark="#000000", light="#ffffff", title=f"Enrollment code {text}"
+    )
+    return Markup(svg)  # noqa: S704 - segno's own markup; the code is from our alphabet (0-9, A-Z)
+
+
+@blp.post("/patients/<uuid:patient_id>/status")
+@console.page()
+def change_status(patient_id):
+    """Pause, discharge or reactivate a patient (discharging unpairs their phones)."""
+    patient = _patient(patient_id)
+    try:
+        status = forms.choice(request.form, "status", PatientStatus, what="a status")
+        if status == PatientStatus.DISCHARGED and request.form.get("confirm") != "1":
+            raise forms.FormInvalid({"confirm": "Tick the box to confirm: discharging unpairs the patient's phones."})
+        patients.update_patient(
+            db.session,
+            patient=patient,
+            changes={"status": status},
+            allowed=frozenset({"status"}),
+            now=now_utc(),
+        )
+    except DomainError as error:
+        return _refused(patient_id, error, form="status")
+    db.session.commit()
+    flash(f"{patient.display_name} {STATUS_DONE[status]}.", "success")
+    return redirect(url_for(".patient_page", patient_id=patient_id))

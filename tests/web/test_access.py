@@ -1,0 +1,196 @@
+"""Who may open which console page: one table, every console route, every kind of caller.
+
+Like the API's matrix (tests/api/test_authz_matrix.py), ``test_every_console_route_is_in_the_table``
+fails when a page is added without a row here. Ids in paths belong to world.clinic, so for
+``other_admin`` they are another clinic's: 404, never 403, never data. Anonymous browsers are
+sent to sign-in (302); a nurse or physician asking for an admin page gets 403. POSTs carry the
+session's CSRF token (CSRF itself is tested in test_csrf.py).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from service.extensions import db
+from service.models import Clinician, Flag, Patient
+from service.rules import Priority
+from tests.web.conftest import csrf_of, make_flag, make_infusion
+
+CALLERS = ("anonymous", "nurse", "physician", "admin", "other_admin")
+R = 302  # to sign-in
+
+# fmt: off
+TABLE: dict[tuple[str, str], tuple[int, ...]] = {
+    #                                                               anon nurse phys admin o.admin
+    ("GET",  "/"):                                                  (302, 302, 302, 302, 302),
+    ("GET",  "/console/"):                                          (302, 302, 302, 302, 302),
+    ("GET",  "/console/sign-in"):                                   (200, 302, 302, 302, 302),
+    ("POST", "/console/sign-in"):                                   (401, 401, 401, 401, 401),
+    ("POST", "/console/sign-out"):                                  (302, 302, 302, 302, 302),
+    ("GET",  "/console/queue"):                                     (R,   200, 200, 200, 200),
+    ("GET",  "/console/queue/rows"):                                (401, 200, 200, 200, 200),
+    ("GET",  "/console/flags/<uuid:flag_id>"):                      (R,   200, 200, 200, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/acknowledge"):          (R,   302, 302, 302, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/assign"):               (R,   302, 302, 302, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/notes"):                (R,   302, 302, 302, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/escalate"):             (R,   302, 302, 302, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/resolve"):              (R,   302, 302, 302, 404),
+    ("GET",  "/console/patients"):                                  (R,   200, 200, 200, 200),
+    ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
+    ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
+    ("POST", "/console/patients/<uuid:patient_id>/enrollment-code"): (R,  200, 200, 200, 404),
+    ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
+    ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
+    ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
+    ("POST", "/console/admin/staff/<uuid:clinician_id>"):           (R,   403, 403, 302, 404),
+    ("GET",  "/console/admin/settings"):                            (R,   403, 403, 200, 200),
+    ("POST", "/console/admin/settings"):                            (R,   403, 403, 302, 302),
+    ("GET",  "/console/admin/outbox"):                              (R,   403, 403, 200, 200),
+    ("GET",  "/console/admin/audit"):                               (R,   403, 403, 200, 200),
+}
+# fmt: on
+STATIC = ("GET", "/console/static/<path:filename>")
+
+
+def _settings_form() -> dict:
+    from service.domain.clinics import effective_settings
+
+    settings = effective_settings(None)
+    form = {f"threshold-{k}": str(v) for k, v in settings["thresholds"].items()}
+    form.update({f"target-{k}": str(v) for k, v in settings["response_targets_minutes"].items()})
+    form.update({"offsets": "2, 24, 72, 168, 336", "quiet_start": "21:00", "quiet_end": "08:00"})
+    form.update({"crisis-0-label": "Call 911 if you are in danger.", "crisis-0-phone": "911"})
+    return form
+
+
+def _body(method: str, rule: str, ids: dict) -> dict | None:
+    if method != "POST":
+        return None
+    return {
+        "/console/sign-in": {"email": "nobody@clinic.test", "password": "wrong password entirely"},
+        "/console/flags/<uuid:flag_id>/acknowledge": {},
+        "/console/flags/<uuid:flag_id>/assign": {"clinician_id": str(ids["clinician_id"])},
+        "/console/flags/<uuid:flag_id>/notes": {"text": "Left a voicemail."},
+        "/console/flags/<uuid:flag_id>/escalate": {},
+        "/console/flags/<uuid:flag_id>/resolve": {"resolution": "contacted_patient", "note": "Called; settled."},
+        "/console/patients/<uuid:patient_id>/infusions": {
+            "started_at": ids["started_local"],
+            "route": "iv",
+            "phase": "induction",
+        },
+        "/console/patients/<uuid:patient_id>/enrollment-code": {},
+        "/console/patients/<uuid:patient_id>/status": {"status": "paused"},
+        "/console/admin/staff": {
+            "email": "new.colleague@clinic.test",
+            "name": "New Colleague",
+            "role": "nurse",
+            "password": "violet kettle drums at dawn 7",
+        },
+        "/console/admin/staff/<uuid:clinician_id>": {"action": "on_call"},
+        "/console/admin/settings": _settings_form(),
+    }.get(rule, {})
+
+
+@pytest.fixture()
+def scene(world, patient):
+    from zoneinfo import ZoneInfo
+
+    from service.clock import now_utc
+
+    make_infusion(patient, world.nurse.principal)
+    flag = make_flag(
+        patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
+    )
+    started = (now_utc() - timedelta(hours=3)).astimezone(ZoneInfo(world.clinic.time_zone))
+    return {
+        "flag_id": flag.id,
+        "patient_id": patient.id,
+        "clinician_id": world.physician.principal.id,
+        "started_local": started.strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+def _url(rule: str, ids: dict) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+def _state(ids: dict) -> tuple:
+    db.session.rollback()
+    flag = db.session.execute(select(Flag.status, Flag.version).where(Flag.id == ids["flag_id"])).one()
+    patient = db.session.execute(
+        select(Patient.status, Patient.updated_at).where(Patient.id == ids["patient_id"])
+    ).one()
+    staff = db.session.scalars(select(Clinician.on_call).order_by(Clinician.id)).all()
+    db.session.rollback()
+    return (tuple(flag), tuple(patient), tuple(staff))
+
+
+CELLS = [
+    pytest.param(method, rule, caller, statuses[i], id=f"{method} {rule} as {caller}")
+    for (method, rule), statuses in TABLE.items()
+    for i, caller in enumerate(CALLERS)
+]
+
+
+@pytest.mark.parametrize(("method", "rule", "caller", "expected"), CELLS)
+def test_console_access(console, scene, world, method, rule, caller, expected):
+    client = console[caller]
+    body = _body(method, rule, scene)
+    before = _state(scene)
+    kwargs = {}
+    if body is not None:
+        kwargs["data"] = {**body, "csrf_token": csrf_of(client)}
+    response = client.open(_url(rule, scene), method=method, **kwargs)
+
+    assert response.status_code == expected, response.get_data(as_text=True)[:2000]
+    if expected == R and caller == "anonymous" and rule not in ("/", "/console/", "/console/sign-out"):
+        assert response.headers["Location"].startswith("/console/sign-in")
+    if expected in (401, 403, 404) or (caller == "anonymous" and method == "POST"):
+        assert _state(scene) == before, "a refused request changed data"
+    if caller == "other_admin":
+        text = response.get_data(as_text=True)
+        assert "Pat North" not in text and "Felt queasy" not in text and str(scene["patient_id"]) not in text
+
+
+def _console_rules(app) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+        if rule.rule == "/" or rule.rule.startswith("/console")
+    }
+
+
+def test_every_console_route_is_in_the_table(app):
+    missing = sorted(_console_rules(app) - set(TABLE) - {STATIC})
+    assert not missing, f"console routes with no row in TABLE: {missing}"
+    stale = sorted(set(TABLE) - _console_rules(app))
+    assert not stale, f"TABLE rows for routes that do not exist: {stale}"
+
+
+def test_every_console_view_declares_who_may_open_it(app):
+    """A page without @console.page(...) or @console.public would be open to anyone: none may exist."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/console") or rule.endpoint == "console.static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        assert getattr(view, "console_access", None) in ("public", "staff", "admin"), rule.rule
+
+
+def test_static_files_are_served_without_sign_in(client):
+    for name in ("console.css", "console.js", "favicon.svg"):
+        response = client.get(f"/console/static/{name}")
+        assert response.status_code == 200
+        response.close()
+
+
+def test_missing_console_page_is_html_and_api_404_stays_json(client):
+    page = client.get("/console/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "There is no such page" in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["code"] == 404

@@ -1,0 +1,292 @@
+"""End to end in a real browser: Debian's chromium, headless, driven by Playwright, against the app on loopback.
+
+Skips only when /usr/bin/chromium is missing (CI installs it: see .ci/run). Screenshots of the
+queue, a flag and a patient chart are saved under tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from schemas.reports import ReportCreateSchema
+from service.clock import now_utc
+from service.domain import reports
+from service.domain.clinics import effective_settings
+from service.enums import Role
+from service.extensions import db
+from service.models import Flag, Patient
+from service.rules import Priority
+from tests import factories
+from tests.web.conftest import make_flag, make_infusion
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    """The app served by a real WSGI server on 127.0.0.1 (a free port), in a thread."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    # Script errors fail the test; a refused page (403 on purpose) logs "Failed to load resource", which is fine.
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    yield tab
+    context.close()
+    assert not errors, f"the page logged errors: {errors}"
+
+
+@pytest.fixture()
+def clinic_scene(world):
+    """A nurse and an admin who sign in with a password, a patient with a course, a critical and a high flag."""
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="noor@north.test")
+    admin = factories.make_clinician(world.clinic, Role.ADMIN, email="alex@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    patient.phq9_baseline, patient.mood_baseline = 16, 5
+    db.session.commit()
+    make_infusion(patient, nurse, days_ago=13)
+    make_infusion(patient, nurse, days_ago=9)
+    make_infusion(patient, nurse, days_ago=6)
+    make_infusion(patient, nurse, days_ago=2)
+    seed_course(patient)
+    high = make_flag(
+        patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea (3/4).", due_in=timedelta(hours=3)
+    )
+    other = db.session.get(Patient, world.other_patient.principal.patient_id)
+    critical = make_flag(
+        other,
+        priority=Priority.CRITICAL,
+        rule="hypertensive-crisis",
+        reason="BP 186/95 at 14:10, 3 h after IV infusion — threshold 180/120.",
+        due_in=timedelta(minutes=12),
+    )
+    return {"nurse": nurse, "admin": admin, "patient": patient, "high": high, "critical": critical}
+
+
+def seed_course(patient) -> None:
+    """Two weeks of reports that settle: nausea and dizziness fade, mood rises, PHQ-9 falls."""
+    now = now_utc()
+    course = [
+        (12.8, {"nausea": 3, "dizziness": 2, "dissociation": 2}, 3, None),
+        (12.0, {"nausea": 2, "headache": 1}, 4, 19),
+        (8.8, {"nausea": 2, "dizziness": 1}, 4, None),
+        (8.0, {"headache": 1}, 5, 16),
+        (5.8, {"nausea": 1, "dissociation": 1}, 6, None),
+        (5.0, {}, 6, 13),
+        (1.8, {"nausea": 1}, 7, None),
+        (1.0, {}, 7, 10),
+    ]
+    for days_ago, symptoms, mood, phq9_total in course:
+        body = {
+            "client_report_id": str(uuid.uuid4()),
+            "observed_at": (now - timedelta(days=days_ago)).isoformat(),
+            "symptoms": [{"code": code, "severity": severity} for code, severity in symptoms.items()],
+            "mood": mood,
+        }
+        if phq9_total is not None:
+            items = [min(3, max(0, phq9_total // 8 + (1 if i < phq9_total % 8 else 0))) for i in range(8)] + [0]
+            body["phq9"] = items
+        reports.submit_report(
+            db.session,
+            patient=patient,
+            device_id=None,
+            payload=ReportCreateSchema().load(body),
+            settings=effective_settings(None),
+            now=now,
+        )
+    db.session.commit()
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/console/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console/queue")
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_nurse_clears_the_critical_flag_from_the_queue(server, page, clinic_scene):
+    sign_in(page, server, clinic_scene["nurse"].email)
+    assert page.title().startswith("(1 critical) Triage queue")
+    rows = page.locator("#queue-rows tr")
+    assert rows.count() == 2
+    first = rows.nth(0)
+    assert first.get_attribute("data-flag-id") == str(clinic_scene["critical"].id)
+    assert "Critical" in first.inner_text() and "min left" in first.inner_text()
+    shot(page, "queue.png")
+
+    first.get_by_role("link", name="BP 186/95").click()
+    page.wait_for_url(f"{server}/console/flags/{clinic_scene['critical'].id}")
+    assert page.locator("h1#flag-reason").inner_text().startswith("BP 186/95")
+    shot(page, "flag.png")
+
+    page.get_by_role("button", name="Acknowledge").click()
+    page.get_by_text("Acknowledged. The flag is yours").wait_for()
+    page.get_by_label("What was done").select_option("contacted_patient")
+    page.get_by_label("Note (required)").fill("Called the patient: BP 150/90 on recheck, advised rest.")
+    page.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(f"{server}/console/queue")
+    page.get_by_text("Resolved. The flag has left the queue.").wait_for()
+    ids = page.locator("#queue-rows tr").evaluate_all("rows => rows.map(r => r.dataset.flagId)")
+    assert str(clinic_scene["critical"].id) not in ids and ids == [str(clinic_scene["high"].id)]
+    assert page.title() == "Triage queue · Aftercare"
+    db.session.expire_all()  # the server's threads changed it, not this session
+    assert db.session.get(Flag, clinic_scene["critical"].id).status == "resolved"
+
+
+def test_nurse_cannot_open_the_admin_pages(server, page, clinic_scene):
+    sign_in(page, server, clinic_scene["nurse"].email)
+    assert page.get_by_role("link", name="Admin").count() == 0
+    for section in ("staff", "settings", "outbox", "audit"):
+        response = page.goto(f"{server}/console/admin/{section}")
+        assert response.status == 403
+        assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def test_admin_reaches_the_admin_pages(server, page, clinic_scene):
+    sign_in(page, server, clinic_scene["admin"].email)
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_role("heading", name="Staff", exact=True).wait_for()
+    assert page.get_by_text("noor@north.test").is_visible()
+
+
+def test_patient_chart_renders_for_a_seeded_patient(server, page, clinic_scene):
+    sign_in(page, server, clinic_scene["nurse"].email)
+    page.goto(f"{server}/console/patients/{clinic_scene['patient'].id}")
+    chart = page.locator("svg.course-chart")
+    chart.wait_for()
+    box = chart.bounding_box()
+    assert box["width"] > 600 and box["height"] > 200
+    assert int(chart.get_attribute("data-marks")) >= 5
+    assert chart.locator("g.sev-mark").count() >= 2  # symptom dots
+    assert chart.locator("g.infusion").count() == 4
+    assert chart.locator("a.chart-flag").count() >= 1
+    assert chart.locator("circle.mood-mark").count() >= 8 and chart.locator("rect.phq9-mark").count() >= 4
+    chart.scroll_into_view_if_needed()
+    shot(page, "patient-chart.png")
+
+
+def test_queue_refreshes_itself_and_keeps_its_filters(app, server, page, clinic_scene, world):
+    app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 1
+    try:
+        sign_in(page, server, clinic_scene["nurse"].email)
+        page.goto(f"{server}/console/queue?priority=critical")
+        assert page.locator("#queue-rows tr").count() == 1
+        olive = db.session.get(Patient, world.other_patient.principal.patient_id)
+        new = make_flag(
+            olive,
+            priority=Priority.CRITICAL,
+            rule="suicidal-ideation",
+            reason="Suicidal thoughts.",
+            due_in=timedelta(minutes=2),
+        )
+        make_flag(olive, priority=Priority.HIGH, rule="mood-dip", reason="Mood dip.", due_in=timedelta(minutes=1))
+        page.locator(f'#queue-rows tr[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
+        assert page.locator("#queue-rows tr").count() == 2  # the high flag stays filtered out
+        assert page.url.endswith("/console/queue?priority=critical")
+        page.wait_for_function("document.title.startsWith('(2 critical)')", timeout=5_000)
+    finally:
+        app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 30
+
+
+def test_tablet_width_has_no_sideways_scrolling_and_every_field_is_labelled(browser, server, clinic_scene):
+    context = browser.new_context(viewport={"width": 768, "height": 1024})
+    tab = context.new_page()
+    try:
+        sign_in(tab, server, clinic_scene["admin"].email)
+        for path in (
+            "/console/queue",
+            f"/console/flags/{clinic_scene['critical'].id}",
+            f"/console/patients/{clinic_scene['patient'].id}",
+            "/console/admin/staff",
+            "/console/admin/settings",
+        ):
+            tab.goto(server + path)
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            assert width <= 768, f"{path} scrolls sideways at 768 px ({width} px wide)"
+            unlabelled = tab.evaluate(
+                """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+                    .map(el => el.name || el.id)"""
+            )
+            assert unlabelled == [], f"{path}: fields without a label: {unlabelled}"
+        tab.goto(server + "/console/queue")
+        shot(tab, "queue-768.png")
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clinic_scene):
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    tab = context.new_page()
+    try:
+        tab.goto(f"{server}/console/")
+        tab.keyboard.type(clinic_scene["nurse"].email)  # the email field has focus
+        tab.keyboard.press("Tab")
+        tab.keyboard.type(factories.PASSWORD)
+        tab.keyboard.press("Enter")
+        tab.wait_for_url(f"{server}/console/queue")
+        tab.keyboard.press("Tab")
+        assert tab.evaluate("document.activeElement.textContent") == "Skip to content"
+        tab.keyboard.press("Enter")
+        for _ in range(30):  # tab through the filters to the first flag's link
+            tab.keyboard.press("Tab")
+            if tab.evaluate("document.activeElement.classList.contains('flag-link')"):
+                break
+        tab.keyboard.press("Enter")
+        tab.wait_for_url(f"{server}/console/flags/{clinic_scene['critical'].id}")
+    finally:
+        context.close()
