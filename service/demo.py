@@ -147,7 +147,7 @@ def _reports_for(rng: random.Random, *, infusions: list, profile: str, patient, 
         payloads.append(
             {
                 "client_report_id": uuid.uuid4(),
-                "observed_at": now - timedelta(hours=5),
+                "observed_at": now - timedelta(minutes=50),
                 "vitals": {"systolic": 184, "diastolic": 96, "heart_rate": 118},
                 "symptoms": [{"code": "nausea", "severity": 3}, {"code": "headache", "severity": 2}],
             }
@@ -156,7 +156,7 @@ def _reports_for(rng: random.Random, *, infusions: list, profile: str, patient, 
         payloads.append(
             {
                 "client_report_id": uuid.uuid4(),
-                "observed_at": now - timedelta(hours=2),
+                "observed_at": now - timedelta(minutes=9),
                 "suicidal_thoughts": True,
                 "mood": 1,
                 "symptoms": [{"code": "low_mood", "severity": 3}],
@@ -330,7 +330,10 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                 session.flush()
                 profile = _profile(index)
                 for payload in _reports_for(rng, infusions=given, profile=profile, patient=patient, now=now):
-                    received = min(now, payload["observed_at"] + timedelta(minutes=rng.randint(0, 90)))
+                    delay = timedelta(
+                        minutes=rng.randint(0, 90) if payload["observed_at"] < now - timedelta(hours=3) else 2
+                    )
+                    received = min(now, payload["observed_at"] + delay)
                     submit_report(
                         session,
                         patient=patient,
