@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import extensions
 from service.config import load_config
+from service.observability import configure_logging, register_request_ids
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -21,6 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
+    configure_logging(app)
+    register_request_ids(app)
     register_json(app)
     register_extensions(app)
     register_blueprints(app)
