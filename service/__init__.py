@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_security_headers(app)
+    register_audit(app)
     register_cli(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -97,6 +98,13 @@ def register_security_headers(app: Flask) -> None:
         if response.mimetype == "application/json":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def register_audit(app: Flask) -> None:
+    """Append an audit entry for each staff access, in the same transaction as what it did."""
+    from service.api.audit_trail import install
+
+    install(app)
 
 
 def register_cli(app: Flask) -> None:
