@@ -3,6 +3,7 @@ clock, lists and filters, versioned corrections, submission."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timedelta
 
@@ -472,3 +473,69 @@ def test_bad_submission_is_refused_naming_the_field(client, case, values, field)
     response = client.post(f"{EVENTS}/{created['id']}/submitted", json=values, headers=case.world.admin.headers)
     assert_422(response, field)
     assert client.get(f"{EVENTS}/{created['id']}", headers=case.world.admin.headers).get_json()["submitted_at"] is None
+
+
+# --- races ------------------------------------------------------------------------------------------------------------
+
+
+def _race(app, callers, request) -> list[int]:
+    statuses, errors = [], []
+    barrier = threading.Barrier(len(callers))
+
+    def act(caller):
+        try:
+            with app.test_client() as c:
+                barrier.wait(timeout=10)
+                statuses.append(request(c, caller).status_code)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=act, args=(caller,)) for caller in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return sorted(statuses)
+
+
+@pytest.mark.parametrize("if_match", [True, False])
+def test_racing_corrections_exactly_one_wins_and_one_version_is_kept(app, client, case, if_match):
+    created = record(client, case.world.nurse, patient_id=str(case.patient_id))
+    world = case.world
+    callers = [world.nurse, world.physician, world.admin, world.nurse, world.physician, world.admin]
+    narratives = iter(f"Correction number {n}." for n in range(len(callers)))
+
+    def patch(c, caller):
+        headers = {**caller.headers, **({"If-Match": '"1"'} if if_match else {})}
+        return c.patch(f"{EVENTS}/{created['id']}", json={"narrative": next(narratives)}, headers=headers)
+
+    statuses = _race(app, callers, patch)
+    assert statuses.count(200) >= 1
+    if if_match:  # everyone edited version 1: one wins, the others are told to reload
+        assert statuses == [200] + [412] * (len(callers) - 1)
+        assert count(AdverseEventVersion) == 2
+    else:  # last writer wins, but no change is lost from the history
+        assert set(statuses) <= {200, 409}
+        assert count(AdverseEventVersion) == 1 + statuses.count(200)
+    final = client.get(f"{EVENTS}/{created['id']}", headers=world.nurse.headers).get_json()
+    assert final["version"] == count(AdverseEventVersion)
+
+
+def test_racing_submissions_record_one(app, client, case):
+    world = case.world
+    serious = serious_body(["hospitalization"], patient_id=str(case.patient_id))
+    created = client.post(EVENTS, json=serious, headers=world.admin.headers).get_json()
+    sent_at = iso(now_utc())
+
+    def submit(c, caller):
+        return c.post(
+            f"{EVENTS}/{created['id']}/submitted",
+            json={"submitted_at": sent_at, "reference": f"MW-{uuid.uuid4().hex[:6]}"},
+            headers=caller.headers,
+        )
+
+    statuses = _race(app, [world.admin, world.physician] * 3, submit)
+    assert statuses == [200] + [409] * 5
+    history = client.get(f"{EVENTS}/{created['id']}/history", headers=world.admin.headers).get_json()
+    assert [v["action"] for v in history] == ["created", "submitted"]
