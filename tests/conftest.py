@@ -40,7 +40,9 @@ def _log_tape():
     root.addHandler(logscan.HANDLER)
     logscan.register("the app's SECRET_KEY", TEST_SECRET_KEY)
     logscan.register("the test password", factories.PASSWORD)
-    yield logscan.TAPE
+    with pytest.MonkeyPatch.context() as patcher:
+        logscan.watch_secrets(patcher)
+        yield logscan.TAPE
     root.removeHandler(logscan.HANDLER)
 
 

@@ -234,4 +234,6 @@ class Fhir(MethodView):
     def get(self, event_id):
         """Export an adverse event as a FHIR R4 AdverseEvent resource (CTCAE grade in the HL7 AE research extension)."""
         resource = adverse_event_resource(_event(event_id))
-        return current_app.response_class(json.dumps(resource), mimetype=FHIR_JSON)
+        response = current_app.response_class(json.dumps(resource), mimetype=FHIR_JSON)
+        response.headers["Cache-Control"] = "no-store"  # patient data: no cache keeps a copy
+        return response

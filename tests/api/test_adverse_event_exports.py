@@ -31,6 +31,7 @@ def fhir_of(client, caller, event_id) -> dict:
     response = client.get(f"{EVENTS}/{event_id}/fhir", headers=caller.headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/fhir+json"
+    assert response.headers["Cache-Control"] == "no-store"
     return json.loads(response.get_data(as_text=True))
 
 
@@ -166,7 +167,7 @@ def test_csv_line_listing_has_one_row_per_event_with_the_listed_columns(client, 
         headers=case.world.admin.headers,
     )
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;") and ".csv" in disposition
     assert f"adverse-events_{(today - timedelta(days=1)).isoformat()}_{today.isoformat()}.csv" in disposition
