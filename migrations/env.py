@@ -11,7 +11,8 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-if config.config_file_name and not current_app.testing:
+# The app's own JSON-lines logging (service.observability) wins when it is on.
+if config.config_file_name and not current_app.testing and not current_app.config.get("LOG_JSON"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 

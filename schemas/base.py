@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import re
+from datetime import UTC, date
 
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
@@ -58,6 +59,33 @@ class Moment(fields.AwareDateTime):
         if not 1900 <= in_utc.year <= 2200:
             raise ValidationError("Timestamp is out of range (years 1900-2200).")
         return moment
+
+
+class DateOrMoment(fields.String):
+    """A calendar day (``2026-11-01``) or an instant with offset (``2026-11-01T09:00:00-07:00``).
+
+    Days are read in the clinic's time zone by the caller: a range from day A to day B covers both days whole.
+    """
+
+    _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"].setdefault("description", "A date (YYYY-MM-DD, the clinic's day) or a timestamp with offset")
+        super().__init__(**kwargs)
+        self._moment = Moment()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if self._DAY.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise ValidationError("Not a valid date.") from None
+            if not 1900 <= day.year <= 2200:
+                raise ValidationError("Date is out of range (years 1900-2200).")
+            return day
+        return self._moment.deserialize(value, attr, data, **kwargs)
 
 
 def Int(lo: int, hi: int, **kwargs) -> StrictInteger:  # noqa: N802 - reads like a type

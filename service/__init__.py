@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service import extensions
 from service.config import load_config
 from service.metrics import REQUEST_SECONDS
+from service.observability import configure_logging, register_request_ids
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -23,10 +24,13 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
+    configure_logging(app)
+    register_request_ids(app)
     register_json(app)
     register_extensions(app)
     register_blueprints(app)
     register_security_headers(app)
+    register_audit(app)
     register_cli(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -105,6 +109,13 @@ def register_security_headers(app: Flask) -> None:
         if response.mimetype == "application/json":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def register_audit(app: Flask) -> None:
+    """Append an audit entry for each staff access, in the same transaction as what it did."""
+    from service.api.audit_trail import install
+
+    install(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -58,7 +58,7 @@ def seed_command(patient_count, random_seed, if_missing):
     click.echo("")
     click.echo(
         f"Demo clinic '{summary['clinic_name']}' is ready ({summary['patients']} patients, "
-        f"{summary['infusions']} infusions)."
+        f"{summary['infusions']} infusions, {summary['adverse_events']} adverse events)."
     )
     click.echo("Sign in to the console at http://127.0.0.1:5000/console/ (or the API at /docs), as any of:")
     for email, role in summary["staff"]:

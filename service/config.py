@@ -50,7 +50,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": _truthy(env.get("DATABASE_POOL_PRE_PING")),
             "pool_recycle": 1800,
+            # Database errors must not carry SQL parameters (patients' data) into logs.
+            "hide_parameters": True,
         },
+        # Logs: JSON lines on stderr with each request's id (see service.observability).
+        "LOG_JSON": not _truthy(env.get("AFTERCARE_PLAIN_LOGS")),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Bodies above this are refused with 413 before they are parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # flask-smorest / OpenAPI

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.domain.adverse_events import create_adverse_event
 from service.domain.auth import issue_enrollment_code
 from service.domain.clinicians import create_clinician
 from service.domain.clinics import create_clinic, settings_of
@@ -18,7 +19,7 @@ from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
 from service.domain.reports import submit_report
 from service.enums import Channel, FlagStatus, Phase, Platform, Resolution, Role, Route, Sex
-from service.models import Clinic, Clinician, Device, Flag, Infusion, Patient
+from service.models import AdverseEvent, Clinic, Clinician, Device, Flag, Infusion, Patient
 
 DEMO_CLINIC = "Aftercare Demo Clinic"
 DEMO_PASSWORD = "demo-password-for-aftercare-only"
@@ -212,6 +213,129 @@ def _work_the_queue(session: Session, rng: random.Random, *, clinic: Clinic, now
             )
 
 
+# Adverse events the demo records from the flags its reports raised: (rule of the flag, the event).
+DEMO_EVENTS = (
+    (
+        "suicidal-ideation",
+        {
+            "term": "Suicidal ideation",
+            "grade": 3,
+            "serious": True,
+            "seriousness": ["hospitalization"],
+            "causality": "possible",
+            "action_taken": "treatment_discontinued",
+            "outcome": "recovering",
+            "narrative": "Reported thoughts of ending her life the day after an induction infusion. Crisis line "
+            "contacted by the nurse; admitted voluntarily for 48 h observation. Ketamine paused pending review.",
+        },
+    ),
+    (
+        "hypertensive-crisis",
+        {
+            "term": "Hypertension",
+            "grade": 3,
+            "serious": False,
+            "causality": "probable",
+            "action_taken": "dose_reduced",
+            "outcome": "recovered",
+            "narrative": "Home reading 184/96 two hours after IV infusion with nausea and vomiting. Advised rest and "
+            "a repeat reading; 138/84 four hours later. Next infusion at a lower dose.",
+        },
+    ),
+    (
+        "mood-dip",
+        {
+            "term": "Depression",
+            "grade": 2,
+            "serious": False,
+            "causality": "possible",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "narrative": "Mood and PHQ-9 worse than baseline in the week after infusion. Phone follow-up; "
+            "no safety concerns; therapist informed.",
+        },
+    ),
+    (
+        "severe-symptom",
+        {
+            "term": "Nausea",
+            "grade": 2,
+            "serious": False,
+            "causality": "probable",
+            "action_taken": "none",
+            "outcome": "recovered",
+            "narrative": "Severe nausea on the drive home; settled with ondansetron within hours.",
+        },
+    ),
+)
+
+
+def _seed_adverse_events(session: Session, *, clinic: Clinic, now: datetime) -> int:
+    """Record the demo's adverse events from its flags, once (one of them serious)."""
+    if session.scalar(select(func.count()).select_from(AdverseEvent).where(AdverseEvent.clinic_id == clinic.id)):
+        return 0
+    physician = session.scalar(
+        select(Clinician).where(Clinician.clinic_id == clinic.id, Clinician.role == "physician").limit(1)
+    )
+    made = 0
+    for rule, values in DEMO_EVENTS:
+        flag = session.scalar(
+            select(Flag).where(Flag.clinic_id == clinic.id, Flag.rule == rule).order_by(Flag.created_at).limit(1)
+        )
+        if flag is None:
+            continue
+        onset = flag.created_at - timedelta(minutes=30)
+        aware = min(now, flag.created_at + timedelta(hours=1))
+        extra = {"resolved_at": min(now, onset + timedelta(hours=5))} if values["outcome"] == "recovered" else {}
+        create_adverse_event(
+            session,
+            clinic_id=clinic.id,
+            actor_id=physician.id if physician else None,
+            values={**values, **extra, "flag_id": flag.id, "onset_at": onset, "aware_at": aware},
+            now=now,
+        )
+        made += 1
+    if not made or not session.scalar(
+        select(func.count()).select_from(AdverseEvent).where(AdverseEvent.clinic_id == clinic.id, AdverseEvent.serious)
+    ):
+        made += _seed_serious_fallback(session, clinic=clinic, actor=physician, now=now)
+    session.commit()
+    return made
+
+
+def _seed_serious_fallback(session: Session, *, clinic: Clinic, actor, now: datetime) -> int:
+    """A small demo may have no crisis patient: record one serious event straight on a patient's infusion."""
+    infusion = session.scalar(
+        select(Infusion).where(Infusion.clinic_id == clinic.id).order_by(Infusion.started_at.desc()).limit(1)
+    )
+    if infusion is None or infusion.ended_at is None:
+        return 0
+    onset = infusion.ended_at + timedelta(minutes=20)
+    create_adverse_event(
+        session,
+        clinic_id=clinic.id,
+        actor_id=actor.id if actor else None,
+        values={
+            "patient_id": infusion.patient_id,
+            "infusion_id": infusion.id,
+            "term": "Syncope",
+            "grade": 3,
+            "serious": True,
+            "seriousness": ["medically_important"],
+            "causality": "probable",
+            "action_taken": "infusion_interrupted",
+            "outcome": "recovered",
+            "onset_at": onset,
+            "resolved_at": onset + timedelta(minutes=15),
+            "aware_at": onset + timedelta(minutes=5),
+            "narrative": "Fainted in the recovery area twenty minutes after the infusion; brief loss of "
+            "consciousness, observed in the emergency department and discharged the same day.",
+        },
+        now=now,
+    )
+    return 1
+
+
 def demo_clinic_exists(session: Session) -> bool:
     """Tell whether the demo clinic was already seeded."""
     return session.scalar(select(Clinic.id).where(Clinic.name == DEMO_CLINIC)) is not None
@@ -347,6 +471,8 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
 
     _work_the_queue(session, rng, clinic=clinic, now=now)
     session.commit()
+
+    _seed_adverse_events(session, clinic=clinic, now=now)
     code = None
     target = (
         made[-1]
@@ -364,6 +490,9 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
         "clinic_name": clinic.name,
         "patients": session.scalar(select(func.count()).select_from(Patient).where(Patient.clinic_id == clinic.id)),
         "infusions": session.scalar(select(func.count()).select_from(Infusion).where(Infusion.clinic_id == clinic.id)),
+        "adverse_events": session.scalar(
+            select(func.count()).select_from(AdverseEvent).where(AdverseEvent.clinic_id == clinic.id)
+        ),
         "staff": [(email, role) for email, _, role, _ in DEMO_STAFF],
         "password": DEMO_PASSWORD,
         "enrollment_code": code,

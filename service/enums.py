@@ -95,3 +95,54 @@ class FlagEventKind(StrEnum):
     NOTE = "note"
     ESCALATED = "escalated"
     RESOLVED = "resolved"
+
+
+class SeriousnessCriterion(StrEnum):
+    """ICH E2A criteria that make an adverse event serious."""
+
+    DEATH = "death"
+    LIFE_THREATENING = "life_threatening"
+    HOSPITALIZATION = "hospitalization"
+    DISABILITY = "disability"
+    CONGENITAL_ANOMALY = "congenital_anomaly"
+    MEDICALLY_IMPORTANT = "medically_important"
+
+
+# Criteria that put a serious event on the 7-day (expedited) regulatory clock; others get 15 days.
+EXPEDITED_CRITERIA = (SeriousnessCriterion.DEATH, SeriousnessCriterion.LIFE_THREATENING)
+
+
+class Causality(StrEnum):
+    """WHO-UMC causality categories."""
+
+    CERTAIN = "certain"
+    PROBABLE = "probable"
+    POSSIBLE = "possible"
+    UNLIKELY = "unlikely"
+    CONDITIONAL = "conditional"
+    UNASSESSABLE = "unassessable"
+
+
+class ActionTaken(StrEnum):
+    """What was done with the ketamine treatment because of the event."""
+
+    NONE = "none"
+    DOSE_REDUCED = "dose_reduced"
+    INFUSION_INTERRUPTED = "infusion_interrupted"
+    TREATMENT_DISCONTINUED = "treatment_discontinued"
+    UNKNOWN = "unknown"
+
+
+class Outcome(StrEnum):
+    RECOVERED = "recovered"
+    RECOVERING = "recovering"
+    NOT_RECOVERED = "not_recovered"
+    RECOVERED_WITH_SEQUELAE = "recovered_with_sequelae"
+    FATAL = "fatal"
+    UNKNOWN = "unknown"
+
+
+class AuditAction(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    EXPORT = "export"

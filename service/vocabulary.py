@@ -63,3 +63,61 @@ MAX_SEVERITY = 4
 def symptom(code: str) -> Symptom:
     """The vocabulary entry for a code (KeyError for an unknown one)."""
     return BY_CODE[code]
+
+
+# --- CTCAE terms for adverse events -----------------------------------------------------------------------------
+# The terms a clinician picks when recording an adverse event: every CTCAE term the symptom vocabulary maps to,
+# plus the CTCAE v5 terms a ketamine clinic also meets (psychiatric, cardiovascular, urinary, respiratory, injury).
+# Anything else is recorded as OTHER_TERM with the clinician's own words.
+OTHER_TERM = "Other, specify"
+
+_MORE_CTCAE_TERMS: tuple[str, ...] = (
+    "Agitation",
+    "Delirium",
+    "Insomnia",
+    "Psychosis",
+    "Restlessness",
+    "Suicide attempt",
+    "Dysarthria",
+    "Presyncope",
+    "Syncope",
+    "Tremor",
+    "Paresthesia",
+    "Diplopia",
+    "Dry mouth",
+    "Sinus tachycardia",
+    "Sinus bradycardia",
+    "Chest pain - cardiac",
+    "Hypotension",
+    "Urinary frequency",
+    "Urinary urgency",
+    "Urinary incontinence",
+    "Urinary retention",
+    "Urinary tract pain",
+    "Hematuria",
+    "Dyspnea",
+    "Hypoxia",
+    "Respiratory failure",
+    "Fatigue",
+    "Malaise",
+    "Injection site reaction",
+    "Allergic reaction",
+    "Anaphylaxis",
+    "Fall",
+    "Death NOS",
+)
+
+
+def _ctcae_terms() -> tuple[str, ...]:
+    terms: list[str] = []
+    for term in (*(s.ctcae_term for s in SYMPTOMS if s.ctcae_term != OTHER_TERM), *_MORE_CTCAE_TERMS):
+        if term not in terms:
+            terms.append(term)
+    return (*sorted(terms, key=str.casefold), OTHER_TERM)
+
+
+CTCAE_TERMS: tuple[str, ...] = _ctcae_terms()
+# Which symptom codes each term covers (so a report's symptom suggests its term).
+SYMPTOMS_BY_TERM: dict[str, tuple[str, ...]] = {
+    term: tuple(s.code for s in SYMPTOMS if s.ctcae_term == term) for term in CTCAE_TERMS
+}

@@ -11,6 +11,7 @@ from service.enums import Platform, Role
 from service.extensions import db
 from service.models import Clinic, Clinician, Device, Patient
 from service.security.passwords import hash_password
+from tests import logscan
 
 PASSWORD = "correct horse battery staple 42"
 _PASSWORD_HASH = None
@@ -100,6 +101,8 @@ def tokens_for(app, principal: Clinician | Device, *, now: datetime | None = Non
     else:
         pair = auth.sign_in_device(db.session, device=principal, settings=settings, now=now)
     db.session.commit()
+    logscan.register("an access token", pair.access_token)
+    logscan.register("a refresh token", pair.refresh_token)
     return pair
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from service.enums import Role
 from service.extensions import db
-from service.models import Clinic, Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
+from service.models import AdverseEvent, Clinic, Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
 
 
 def test_clinic_create_prints_id_and_admin_can_sign_in(app, client):
@@ -101,6 +101,10 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     )
     observed = sorted(r.observed_at for r in reports)
     assert observed[-1] - observed[0] >= timedelta(days=14)  # weeks of history, not one day
+    # A few adverse events, at least one serious (with its regulatory clock).
+    events = db.session.scalars(select(AdverseEvent)).all()
+    assert events and any(e.serious and e.regulatory_due_at is not None for e in events)
+    assert f"{len(events)} adverse events" in result.output
     # The printed code pairs a phone.
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})

@@ -1,7 +1,8 @@
-"""Helpers every HTTP handler uses: the caller, their address, paging over SELECTs."""
+"""Helpers every HTTP handler uses: the caller, their address, paging over SELECTs, If-Match."""
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 from http import HTTPStatus
 
@@ -9,10 +10,11 @@ from flask import current_app, g, request
 from flask_smorest import Page
 from sqlalchemy import func, select
 
+from service.api import audit_trail
 from service.clock import now_utc
 from service.domain.auth import AuthSettings, Principal, authenticate
 from service.enums import PrincipalKind, Role
-from service.errors import Forbidden, Unauthorized
+from service.errors import Forbidden, PreconditionFailed, Unauthorized
 from service.extensions import Blueprint as _BaseBlueprint
 from service.extensions import db
 
@@ -50,15 +52,40 @@ def _authenticate_request() -> Principal:
     return principal
 
 
-class Blueprint(_BaseBlueprint):
-    """Adds access rules that both enforce and document who may call a view."""
+def if_match_version(what: str = "resource") -> int | None:
+    """The version the caller last saw (If-Match), or None when they sent none."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
+    if not match:
+        raise PreconditionFailed(f"If-Match must be the ETag this API sent for the {what}.")
+    return int(match.group(1))
 
-    def _guard(self, check, *, statuses: tuple[int, ...]):
+
+class Blueprint(_BaseBlueprint):
+    """Adds access rules that both enforce and document who may call a view.
+
+    Staff views are audited here, centrally: each successful call by a clinician appends an audit entry
+    (service.api.audit_trail), in the same transaction as whatever the view changed.
+    """
+
+    def _guard(self, check, *, statuses: tuple[int, ...], audit: bool = False):
         def decorator(func):
             @wraps(func)
             def wrapper(*args, **kwargs):
-                check(_authenticate_request())
-                return func(*args, **kwargs)
+                principal = _authenticate_request()
+                check(principal)
+                if not (audit and principal.kind == PrincipalKind.CLINICIAN):
+                    return func(*args, **kwargs)
+                audit_trail.begin(principal, ip=client_address())
+                try:
+                    response = func(*args, **kwargs)
+                except BaseException:
+                    audit_trail.abandon()
+                    raise
+                audit_trail.finish(response)
+                return response
 
             wrapper = self.doc(security=BEARER_SECURITY)(wrapper)
             for status in statuses:
@@ -67,8 +94,8 @@ class Blueprint(_BaseBlueprint):
 
         return decorator
 
-    def staff(self, *roles: Role):
-        """Clinicians only; with roles given, only those roles."""
+    def staff(self, *roles: Role, audit: bool = True):
+        """Clinicians only; with roles given, only those roles. Audited unless the view shows no patient data."""
         allowed = set(roles) if roles else set(Role)
 
         def check(principal: Principal) -> None:
@@ -77,7 +104,7 @@ class Blueprint(_BaseBlueprint):
             if principal.role not in allowed:
                 raise Forbidden("Your role does not allow this.")
 
-        return self._guard(check, statuses=(401, 403))
+        return self._guard(check, statuses=(401, 403), audit=audit)
 
     def patient(self):
         """A patient's paired phone only."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from service.errors import ValidationFailed
@@ -49,3 +49,18 @@ def check_adult(date_of_birth: date, *, now: datetime, field: str = "date_of_bir
     if age_on(date_of_birth, today) > 130:
         raise ValidationFailed("Date of birth is implausibly far in the past.", field=field)
     return date_of_birth
+
+
+def range_bounds(since, until, *, time_zone: str, field: str = "to") -> tuple[datetime | None, datetime | None]:
+    """A [since, until) range of instants from dates (whole days in the zone) or aware timestamps."""
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zoneinfo.ZoneInfo(time_zone)).astimezone(UTC)
+
+    lower = start_of(since) if isinstance(since, date) and not isinstance(since, datetime) else since
+    upper = until
+    if isinstance(until, date) and not isinstance(until, datetime):
+        upper = start_of(until + timedelta(days=1))
+    if lower is not None and upper is not None and upper <= lower:
+        raise ValidationFailed("The range ends before it starts.", field=field, location="query")
+    return lower, upper

@@ -1,5 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from service.models.adverse_event import AdverseEvent, AdverseEventVersion
+from service.models.audit import AuditEntry
 from service.models.auth import AuthFailure, AuthSession, EnrollmentCode, RefreshToken
 from service.models.base import Base
 from service.models.checkin import Checkin
@@ -9,6 +11,9 @@ from service.models.patient import Device, Infusion, Patient
 from service.models.report import Report, ReportSymptom
 
 __all__ = [
+    "AdverseEvent",
+    "AdverseEventVersion",
+    "AuditEntry",
     "AuthFailure",
     "AuthSession",
     "Base",

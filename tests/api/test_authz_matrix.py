@@ -36,11 +36,21 @@ from sqlalchemy import func, select
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
-from service.domain import infusions, reports, triage
+from service.domain import adverse_events, infusions, reports, triage
 from service.domain.clinics import effective_settings
 from service.domain.sessions import revoke_sessions
 from service.extensions import db
-from service.models import Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
+from service.models import (
+    AdverseEvent,
+    AuditEntry,
+    Clinician,
+    Device,
+    EnrollmentCode,
+    Flag,
+    Infusion,
+    Patient,
+    Report,
+)
 from service.rules import Finding, Priority
 from tests import factories
 
@@ -88,6 +98,17 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/flags/<uuid:flag_id>/notes"):                  (401, 403, 403, 201, 201, 201, 404),
     ("POST",   "/api/v1/flags/<uuid:flag_id>/assign"):                 (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/flags/<uuid:flag_id>/escalate"):               (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/adverse-events"):                              (401, 403, 403, 200, 200, 200, 200),
+    # Another clinic's flag named in the body: a 422 on flag_id that reveals nothing (as for /assign).
+    ("POST",   "/api/v1/adverse-events"):                              (401, 403, 403, 201, 201, 201, 422),
+    ("GET",    "/api/v1/adverse-events/terms"):                        (401, 403, 403, 200, 200, 200, 200),
+    ("GET",    "/api/v1/adverse-events/export.csv"):                   (401, 403, 403, 403, 403, 200, 200),
+    ("GET",    "/api/v1/adverse-events/<uuid:event_id>"):              (401, 403, 403, 200, 200, 200, 404),
+    ("PATCH",  "/api/v1/adverse-events/<uuid:event_id>"):              (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/adverse-events/<uuid:event_id>/history"):      (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/adverse-events/<uuid:event_id>/submitted"):    (401, 403, 403, 403, 200, 200, 404),
+    ("GET",    "/api/v1/adverse-events/<uuid:event_id>/fhir"):         (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/audit"):                                       (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("PUT",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/clinic/settings/history"):                     (401, 403, 403, 403, 403, 200, 200),
@@ -149,8 +170,32 @@ def _body(method: str, rule: str) -> dict | None:
         ("POST", "/api/v1/flags/<uuid:flag_id>/notes"): {"text": "Left a voicemail."},
         ("POST", "/api/v1/flags/<uuid:flag_id>/escalate"): {},
         ("PUT", "/api/v1/clinic/settings"): _default_settings(),
+        ("POST", "/api/v1/adverse-events"): {  # flag_id is the scene's (filled in by test_access)
+            "term": "Nausea",
+            "grade": 2,
+            "serious": False,
+            "causality": "possible",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "onset_at": (now_utc() - timedelta(hours=3)).isoformat(),
+            "narrative": "Nausea after the infusion.",
+        },
+        ("PATCH", "/api/v1/adverse-events/<uuid:event_id>"): {"grade": 3},
+        ("POST", "/api/v1/adverse-events/<uuid:event_id>/submitted"): {
+            "submitted_at": (now_utc() - timedelta(minutes=1)).isoformat(),
+            "reference": "MW-2026-0001",
+        },
     }
     return bodies.get((method, rule))
+
+
+def _query(method: str, rule: str) -> str:
+    """The query string an operation needs (export ranges)."""
+    today = now_utc().date()
+    queries = {
+        ("GET", "/api/v1/adverse-events/export.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
+    }
+    return queries.get((method, rule), "")
 
 
 def _default_settings() -> dict:
@@ -242,6 +287,25 @@ def scene(app, world):
         now=now,
     )[0]
     db.session.commit()
+    event = adverse_events.create_adverse_event(
+        db.session,
+        clinic_id=patient.clinic_id,
+        actor_id=world.nurse.principal.id,
+        values={
+            "flag_id": flag_id,
+            "term": "Nausea",
+            "grade": 2,
+            "serious": False,
+            "causality": "probable",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "onset_at": now - timedelta(hours=20),
+            "aware_at": now - timedelta(hours=1),
+            "narrative": "Queasy on the drive home; settled with rest.",
+        },
+        now=now,
+    )
+    db.session.commit()
     spare_device = factories.make_device(patient, name="Spare phone")
     ids = {
         "patient_id": patient.id,
@@ -250,6 +314,7 @@ def scene(app, world):
         "clinician_id": world.nurse.principal.id,
         "report_id": report.id,
         "flag_id": flag_id,
+        "event_id": event.id,
     }
     secrets = {
         "patient name": patient.display_name,
@@ -260,6 +325,8 @@ def scene(app, world):
         "report id": str(report.id),
         "flag id": str(flag_id),
         "report note": report_body["note"],
+        "adverse event id": str(event.id),
+        "adverse event narrative": event.narrative,
     }
     internal = {"MRN": patient.mrn, "infusion notes": infusion.notes, "recording nurse": str(world.nurse.principal.id)}
     return Scene(world=world, ids=ids, secrets=secrets, internal=internal)
@@ -301,11 +368,24 @@ def _fingerprint(scene: Scene) -> tuple:
         db.session.scalars(select(Device.revoked_at).where(Device.patient_id == ids["patient_id"]).order_by(Device.id))
     )
     flag_row = db.session.execute(select(Flag.status, Flag.version).where(Flag.id == ids["flag_id"])).one()
+    event_row = db.session.execute(
+        select(AdverseEvent.version, AdverseEvent.submitted_at).where(AdverseEvent.id == ids["event_id"])
+    ).one()
+    appended = tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (AdverseEvent, AuditEntry))
     nurse_row = db.session.execute(
         select(Clinician.updated_at, Clinician.on_call).where(Clinician.id == ids["clinician_id"])
     ).one()
     db.session.rollback()
-    return (tuple(patient_row), tuple(infusion_row), clinic_counts, revoked, tuple(nurse_row), tuple(flag_row))
+    return (
+        tuple(patient_row),
+        tuple(infusion_row),
+        clinic_counts,
+        revoked,
+        tuple(nurse_row),
+        tuple(flag_row),
+        tuple(event_row),
+        appended,  # a refused request records no event and leaves no audit entry
+    )
 
 
 @pytest.mark.parametrize(("method", "rule", "caller", "expected"), CELLS)
@@ -313,9 +393,12 @@ def test_access(client, scene, method, rule, caller, expected):
     body = _body(method, rule)
     if rule.endswith("/assign"):
         body = {"clinician_id": str(scene.ids["clinician_id"])}
+    if (method, rule) == ("POST", "/api/v1/adverse-events"):
+        body = {**body, "flag_id": str(scene.ids["flag_id"])}
     before = _fingerprint(scene)
     kwargs = {"json": body} if body is not None else {}
-    response = client.open(_url(rule, scene.ids), method=method, headers=_headers(scene.world, caller), **kwargs)
+    url = _url(rule, scene.ids) + _query(method, rule)
+    response = client.open(url, method=method, headers=_headers(scene.world, caller), **kwargs)
 
     assert response.status_code == expected, response.get_data(as_text=True)
     if expected >= 400:

@@ -1,0 +1,144 @@
+"""Adverse event bodies: record, correct, submit, list, history, and the CTCAE term list."""
+
+from marshmallow import fields, validate
+
+from schemas.base import DateOrMoment, Int, Moment, Name, Schema, Text
+from schemas.reports import StrictBoolean
+from service.enums import ActionTaken, Causality, Outcome, Route, SeriousnessCriterion
+from service.vocabulary import CTCAE_TERMS, OTHER_TERM
+
+NARRATIVE_MAX = 10000
+TERM_OTHER_MAX = 200
+REFERENCE_MAX = 120
+
+_TERM_ERROR = f"Not a CTCAE term of the list (GET /api/v1/adverse-events/terms); use '{OTHER_TERM}' with term_other."
+
+
+def _enum(enum, **kwargs):
+    return fields.Enum(enum, by_value=True, **kwargs)
+
+
+class _Clinical(Schema):
+    """The clinical content of an event, as a clinician writes it."""
+
+    term = fields.String(
+        validate=validate.OneOf(CTCAE_TERMS, error=_TERM_ERROR),
+        metadata={"example": "Hypertension", "description": "A CTCAE v5 term of the list", "enum": list(CTCAE_TERMS)},
+    )
+    term_other = Name(
+        TERM_OTHER_MAX,
+        allow_none=True,
+        metadata={"description": f"The event in the clinician's words; only with term '{OTHER_TERM}'"},
+    )
+    grade = Int(1, 5, metadata={"description": "CTCAE grade: 1 mild … 5 death related to the event", "example": 3})
+    serious = StrictBoolean(metadata={"description": "ICH E2A serious; needs at least one seriousness criterion"})
+    seriousness = fields.List(
+        _enum(SeriousnessCriterion),
+        validate=validate.Length(max=len(SeriousnessCriterion)),
+        metadata={"description": "ICH E2A criteria; 'death' goes with grade 5 and outcome 'fatal'"},
+    )
+    causality = _enum(Causality, metadata={"description": "WHO-UMC causality category"})
+    action_taken = _enum(ActionTaken, metadata={"description": "What was done with the ketamine treatment"})
+    outcome = _enum(Outcome)
+    onset_at = Moment(metadata={"example": "2026-11-20T16:10:00-07:00"})
+    resolved_at = Moment(allow_none=True, metadata={"description": "Not with outcome recovering or not_recovered"})
+    aware_at = Moment(
+        metadata={"description": "When the clinic learned of the event (default: now); starts the regulatory clock"}
+    )
+    narrative = Text(NARRATIVE_MAX, metadata={"example": "BP 186/112 two hours after IV infusion; ..."})
+    infusion_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "The infusion suspected (default: the report's, else the latest before onset)"},
+    )
+
+
+class AdverseEventCreateSchema(_Clinical):
+    flag_id = fields.UUID(metadata={"description": "Record it from this flag (its patient and latest report)"})
+    report_id = fields.UUID(metadata={"description": "Record it from this report"})
+    patient_id = fields.UUID(metadata={"description": "Record it for this patient directly"})
+    term = fields.String(
+        required=True,
+        validate=validate.OneOf(CTCAE_TERMS, error=_TERM_ERROR),
+        metadata={"example": "Hypertension", "description": "A CTCAE v5 term of the list", "enum": list(CTCAE_TERMS)},
+    )
+    grade = Int(1, 5, required=True, metadata={"description": "CTCAE grade 1-5", "example": 3})
+    serious = StrictBoolean(required=True)
+    causality = _enum(Causality, required=True, metadata={"description": "WHO-UMC causality category"})
+    action_taken = _enum(ActionTaken, required=True)
+    outcome = _enum(Outcome, required=True)
+    onset_at = Moment(required=True, metadata={"example": "2026-11-20T16:10:00-07:00"})
+    narrative = Text(NARRATIVE_MAX, required=True, metadata={"example": "BP 186/112 two hours after IV infusion."})
+
+
+class AdverseEventPatchSchema(_Clinical):
+    pass
+
+
+class SubmissionSchema(Schema):
+    submitted_at = Moment(required=True, metadata={"description": "When the report went to the regulator"})
+    reference = Name(REFERENCE_MAX, required=True, metadata={"example": "MW-2026-004211"})
+
+
+class AdverseEventSchema(Schema):
+    id = fields.UUID()
+    patient_id = fields.UUID()
+    patient_display_name = fields.String()
+    flag_id = fields.UUID(allow_none=True)
+    report_id = fields.UUID(allow_none=True)
+    term = fields.String()
+    term_other = fields.String(allow_none=True)
+    grade = fields.Integer()
+    serious = fields.Boolean()
+    seriousness = fields.List(_enum(SeriousnessCriterion))
+    causality = _enum(Causality)
+    action_taken = _enum(ActionTaken)
+    outcome = _enum(Outcome)
+    onset_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    aware_at = fields.AwareDateTime()
+    narrative = fields.String()
+    infusion_id = fields.UUID(allow_none=True)
+    infusion_route = _enum(Route, allow_none=True)
+    infusion_dose_mg = fields.Float(allow_none=True)
+    infusion_dose_mg_per_kg = fields.Float(allow_none=True)
+    infusion_started_at = fields.AwareDateTime(allow_none=True)
+    infusion_ended_at = fields.AwareDateTime(allow_none=True)
+    regulatory_due_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "Serious events: 7 days after awareness if fatal or life-threatening"}
+    )
+    overdue_reporting = fields.Boolean(metadata={"description": "Serious, not submitted, and past its due date"})
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    submission_reference = fields.String(allow_none=True)
+    recorded_by_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    version = fields.Integer(metadata={"description": "Also sent as the ETag; send it back in If-Match"})
+
+
+class AdverseEventQueryArgsSchema(Schema):
+    from_ = DateOrMoment(data_key="from", metadata={"description": "Onset from (a date counts whole)"})
+    to = DateOrMoment(metadata={"description": "Onset up to (a date counts whole)"})
+    serious = fields.Boolean()
+    overdue = fields.Boolean(metadata={"description": "Serious events past their regulatory due date, not submitted"})
+    submitted = fields.Boolean()
+    patient_id = fields.UUID()
+
+
+class ExportArgsSchema(Schema):
+    from_ = DateOrMoment(data_key="from", required=True, metadata={"example": "2026-01-01"})
+    to = DateOrMoment(required=True, metadata={"example": "2026-12-31"})
+
+
+class VersionSchema(Schema):
+    version = fields.Integer()
+    at = fields.AwareDateTime()
+    actor_id = fields.UUID(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    action = fields.String(metadata={"description": "created, updated or submitted"})
+    changes = fields.Dict(metadata={"description": "Per field: {old, new}", "example": {"grade": {"old": 2, "new": 3}}})
+
+
+class TermSchema(Schema):
+    term = fields.String()
+    symptom_codes = fields.List(fields.String(), metadata={"description": "Symptom codes of the app mapping to it"})
+    needs_description = fields.Boolean()
