@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from service.api import audit_trail
 from service.clock import now_utc
 from service.domain import auth
 from service.domain.auth import Principal
@@ -170,7 +171,17 @@ def page(*roles: Role, passive: bool = False):
                 return redirect(url_for("console.auth.sign_in", **params))
             if principal.role not in allowed:
                 raise Forbidden("This page is for clinic admins.")
-            return view(*args, **kwargs)
+            if passive:  # the queue's own refresh: the page that loaded it was audited already
+                return view(*args, **kwargs)
+            # Audited like the API: what this page showed or changed, in the same transaction.
+            audit_trail.begin(principal, ip=request.remote_addr)
+            try:
+                response = view(*args, **kwargs)
+            except BaseException:
+                audit_trail.abandon()
+                raise
+            audit_trail.finish(response)
+            return response
 
         wrapper.console_access = "admin" if roles == (Role.ADMIN,) else "staff"
         wrapper.passive = passive

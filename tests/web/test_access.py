@@ -194,3 +194,18 @@ def test_missing_console_page_is_html_and_api_404_stays_json(client):
     assert "There is no such page" in page.get_data(as_text=True)
     api = client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.get_json()["code"] == 404
+
+
+def test_console_pages_are_audited_like_the_api(console, world, patient):
+    """Opening a patient's page in the console leaves an audit entry naming the clinician and the patient."""
+    from sqlalchemy import select
+
+    from service.extensions import db
+    from service.models import AuditEntry
+
+    response = console["nurse"].get(f"/console/patients/{patient.id}")
+    assert response.status_code == 200
+    db.session.rollback()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.patient_id == patient.id)).all()
+    nurse_id = world.nurse.principal.id
+    assert any(e.actor_id == nurse_id and e.action == "read" and e.resource_type == "patient" for e in entries)
