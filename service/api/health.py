@@ -60,8 +60,14 @@ def docs():
 @blp.get("/metrics")
 def metrics():
     """Prometheus metrics: counters of the API processes and gauges read from the database."""
-    stats = flags.queue_stats(db.session, now=now_utc())
+    try:
+        stats = flags.queue_stats(db.session, now=now_utc())
+    except SQLAlchemyError:  # the counters still answer when the database does not
+        db.session.rollback()
+        return Response(render([gauge("aftercare_database_up", "The database answers", 0)]),
+                        mimetype=CONTENT_TYPE_LATEST)
     gauges = [
+        gauge("aftercare_database_up", "The database answers", 1),
         gauge(
             "aftercare_flags_active",
             "Open or acknowledged flags",
