@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 
@@ -19,11 +18,10 @@ from schemas.flags import (
     NoteSchema,
     ResolveSchema,
 )
-from service.api.common import Blueprint, current_principal
+from service.api.common import Blueprint, current_principal, if_match_version
 from service.clock import now_utc
 from service.domain import flags
 from service.domain.clinics import effective_settings
-from service.errors import PreconditionFailed
 from service.extensions import db
 
 blp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Triage: the queue and flags")
@@ -39,14 +37,7 @@ def _etag(flag) -> str:
 
 
 def _if_match() -> int | None:
-    """The version the caller last saw (If-Match), or None when they sent none."""
-    header = request.headers.get("If-Match")
-    if not header:
-        return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
-    if not match:
-        raise PreconditionFailed("If-Match must be the ETag this API sent for the flag.")
-    return int(match.group(1))
+    return if_match_version("flag")
 
 
 def _infusion_brief(infusion) -> dict | None:

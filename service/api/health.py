@@ -64,8 +64,9 @@ def metrics():
         stats = flags.queue_stats(db.session, now=now_utc())
     except SQLAlchemyError:  # the counters still answer when the database does not
         db.session.rollback()
-        return Response(render([gauge("aftercare_database_up", "The database answers", 0)]),
-                        mimetype=CONTENT_TYPE_LATEST)
+        return Response(
+            render([gauge("aftercare_database_up", "The database answers", 0)]), mimetype=CONTENT_TYPE_LATEST
+        )
     gauges = [
         gauge("aftercare_database_up", "The database answers", 1),
         gauge(

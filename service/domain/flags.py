@@ -243,6 +243,19 @@ def _clinician_of(session: Session, *, clinic_id: uuid.UUID, clinician_id: uuid.
     return clinician
 
 
+def _mark_reviewed(session: Session, *, flag: Flag, now: datetime) -> None:
+    """The reports behind a flag show the patient that their care team has seen them."""
+    session.execute(
+        update(Report)
+        .where(
+            Report.id.in_(select(FlagReport.report_id).where(FlagReport.flag_id == flag.id)),
+            Report.reviewed_at.is_(None),
+        )
+        .values(reviewed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def acknowledge(
     session: Session,
     *,
@@ -270,15 +283,7 @@ def acknowledge(
             "updated_at": now,
         },
     )
-    session.execute(
-        update(Report)
-        .where(
-            Report.id.in_(select(FlagReport.report_id).where(FlagReport.flag_id == flag.id)),
-            Report.reviewed_at.is_(None),
-        )
-        .values(reviewed_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    _mark_reviewed(session, flag=flag, now=now)
     _event(
         session,
         flag=flag,
@@ -392,15 +397,7 @@ def resolve(
         values=values,
     )
     if flag.acknowledged_at is None:  # resolving also means somebody looked at it
-        session.execute(
-            update(Report)
-            .where(
-                Report.id.in_(select(FlagReport.report_id).where(FlagReport.flag_id == flag.id)),
-                Report.reviewed_at.is_(None),
-            )
-            .values(reviewed_at=now),
-            execution_options={"synchronize_session": False},
-        )
+        _mark_reviewed(session, flag=flag, now=now)
     _event(
         session,
         flag=flag,

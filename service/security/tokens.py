@@ -73,7 +73,7 @@ def new_refresh_token() -> str:
 
 
 def new_enrollment_code() -> str:
-    """Return a one-time enrollment code, grouped for reading aloud (XXXX-XXXX-XXXX)."""
+    """Return a one-time enrollment code in groups of four for reading aloud (e.g. 7KQ2-M9XA-4TRE)."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
