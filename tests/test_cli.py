@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from service.enums import Role
 from service.extensions import db
-from service.models import Clinic, Clinician, Device, EnrollmentCode, Infusion, Patient, Report
+from service.models import Checkin, Clinic, Clinician, Device, EnrollmentCode, Infusion, Patient, Report
 
 
 def test_clinic_create_prints_id_and_admin_can_sign_in(app, client):
@@ -93,6 +93,13 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     assert all(r.infusion_id is not None and r.observed_at >= r.received_at - timedelta(hours=2) for r in reports)
     observed = sorted(r.observed_at for r in reports)
     assert observed[-1] - observed[0] >= timedelta(days=14)  # weeks of history, not one day
+    # Recent infusions have check-ins waiting for the job process; one infusion ended 2.5 h ago, so its
+    # 2 h check-in is due now.
+    assert "jobs run" in result.output
+    checkins = db.session.scalars(select(Checkin)).all()
+    assert any(c.status == "scheduled" for c in checkins)
+    fresh = [i for i in infusions if i.ended_at > i.created_at - timedelta(hours=3)]
+    assert fresh and any(c.infusion_id == fresh[0].id and c.kind == "2h" for c in checkins)
     # The printed code pairs a phone.
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})

@@ -35,10 +35,11 @@ from sqlalchemy import func, select
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
-from service.domain import infusions, reports, triage
+from service.domain import infusions, outbox, reports, triage
 from service.domain.clinics import effective_settings
+from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
 from service.extensions import db
-from service.models import Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
+from service.models import Checkin, Clinician, Device, EnrollmentCode, Flag, Infusion, Notification, Patient, Report
 from service.rules import Finding, Priority
 from tests import factories
 
@@ -88,6 +89,11 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("PUT",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/clinic/settings/history"):                     (401, 403, 403, 403, 403, 200, 200),
+    ("GET",    "/api/v1/me/checkins"):                                 (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/patients/<uuid:patient_id>/checkins"):         (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/notifications"):                               (401, 403, 403, 403, 403, 200, 200),
+    ("POST",   "/api/v1/notifications/<uuid:notification_id>/retry"):  (401, 403, 403, 403, 403, 200, 404),
+    ("GET",    "/api/v1/jobs/status"):                                 (401, 403, 403, 403, 403, 200, 200),
 }
 # fmt: on
 
@@ -231,6 +237,23 @@ def scene(app, world):
         now=now,
     )[0]
     db.session.commit()
+    checkin = db.session.scalars(select(Checkin).where(Checkin.infusion_id == infusion.id)).first()
+    letter = outbox.row(
+        clinic_id=patient.clinic_id,
+        kind=NotificationKind.CHECKIN_PROMPT,
+        channel=DeliveryChannel.EMAIL,
+        audience=Audience.PATIENT,
+        patient_id=patient.id,
+        checkin_id=checkin.id,
+        dedupe_key=f"checkin:{checkin.id}:prompt",
+        subject=outbox.PROMPT_SUBJECT,
+        body=outbox.PROMPT_TEXT,
+        now=now,
+    )
+    outbox.enqueue(
+        db.session, [{**letter, "status": NotificationStatus.DEAD, "attempts": 6, "last_error": "SMTP down"}]
+    )
+    db.session.commit()
     spare_device = factories.make_device(patient, name="Spare phone")
     ids = {
         "patient_id": patient.id,
@@ -239,6 +262,7 @@ def scene(app, world):
         "clinician_id": world.nurse.principal.id,
         "report_id": report.id,
         "flag_id": flag_id,
+        "notification_id": letter["id"],
     }
     secrets = {
         "patient name": patient.display_name,
@@ -248,6 +272,8 @@ def scene(app, world):
         "phone device id": str(world.patient.principal.id),
         "report id": str(report.id),
         "flag id": str(flag_id),
+        "check-in id": str(checkin.id),
+        "notification id": str(letter["id"]),
         "report note": report_body["note"],
     }
     internal = {"MRN": patient.mrn, "infusion notes": infusion.notes, "recording nurse": str(world.nurse.principal.id)}
@@ -283,8 +309,21 @@ def _fingerprint(scene: Scene) -> tuple:
     nurse_row = db.session.execute(
         select(Clinician.updated_at, Clinician.on_call).where(Clinician.id == ids["clinician_id"])
     ).one()
+    letters = tuple(
+        db.session.execute(
+            select(Notification.id, Notification.status, Notification.attempts).order_by(Notification.id)
+        ).all()
+    )
     db.session.rollback()
-    return (tuple(patient_row), tuple(infusion_row), clinic_counts, revoked, tuple(nurse_row), tuple(flag_row))
+    return (
+        tuple(patient_row),
+        tuple(infusion_row),
+        clinic_counts,
+        revoked,
+        tuple(nurse_row),
+        tuple(flag_row),
+        tuple(map(tuple, letters)),
+    )
 
 
 @pytest.mark.parametrize(("method", "rule", "caller", "expected"), CELLS)
