@@ -93,12 +93,13 @@ def deliver_notifications(ctx, session: Session, now: datetime) -> int:
     """Send due outbox rows through their channels; failures back off, the last one leaves a dead letter."""
     outbox.release_expired_leases(session, now=now, max_attempts=ctx.policy.max_attempts)
     session.commit()
-    delivered = 0
+    delivered, after = 0, None
     while True:
-        claimed = outbox.claim_due(session, now=now, limit=ctx.batch_size)
+        claimed = outbox.claim_due(session, now=now, limit=ctx.batch_size, after=after)
         session.commit()  # the lease is visible before anything leaves
         if not claimed:
             return delivered
+        after = max(r.next_attempt_at for r in claimed)
         messages = outbox.messages_for(session, claimed)
         session.commit()
         sent, failed = [], []

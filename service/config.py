@@ -50,6 +50,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": _truthy(env.get("DATABASE_POOL_PRE_PING")),
             "pool_recycle": 1800,
+            # Database errors reach logs and job_runs.last_error: never with the values (report text, reasons).
+            "hide_parameters": True,
         },
         # Bodies above this are refused with 413 before they are parsed.
         "MAX_CONTENT_LENGTH": 64 * 1024,

@@ -34,6 +34,8 @@ def upgrade():
         batch_op.create_check_constraint('sent_has_sent_at', "status <> 'sent' OR sent_at IS NOT NULL")
         batch_op.create_index('ix_checkins_awaiting_reminder', ['remind_at'], unique=False, postgresql_where=sa.text("status = 'sent' AND reminded_at IS NULL"), sqlite_where=sa.text("status = 'sent' AND reminded_at IS NULL"))
         batch_op.create_index('ix_checkins_scheduled_send', ['send_at'], unique=False, postgresql_where=sa.text("status = 'scheduled'"), sqlite_where=sa.text("status = 'scheduled'"))
+        # Claims go by send_at now; the due_at index would only cost every write.
+        batch_op.drop_index('ix_checkins_scheduled_due', postgresql_where=sa.text("status = 'scheduled'"), sqlite_where=sa.text("status = 'scheduled'"))
         batch_op.create_index('ix_checkins_sent_at', ['sent_at'], unique=False, postgresql_where=sa.text("status = 'sent'"), sqlite_where=sa.text("status = 'sent'"))
         batch_op.create_unique_constraint('uq_checkins_infusion_offset', ['infusion_id', 'offset_hours'])
 
@@ -94,7 +96,7 @@ def upgrade():
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_clinic_created', ['clinic_id', 'created_at', 'id'], unique=False)
-        batch_op.create_index('ix_notifications_clinic_status', ['clinic_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_notifications_clinic_dead', ['clinic_id', 'created_at'], unique=False, postgresql_where=sa.text("status = 'dead'"), sqlite_where=sa.text("status = 'dead'"))
         batch_op.create_index('ix_notifications_patient', ['patient_id', 'created_at'], unique=False)
         batch_op.create_index('ix_notifications_pending_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
         batch_op.create_index('ix_notifications_sending_lease', ['locked_until'], unique=False, postgresql_where=sa.text("status = 'sending'"), sqlite_where=sa.text("status = 'sending'"))
@@ -107,7 +109,7 @@ def downgrade():
         batch_op.drop_index('ix_notifications_sending_lease', postgresql_where=sa.text("status = 'sending'"), sqlite_where=sa.text("status = 'sending'"))
         batch_op.drop_index('ix_notifications_pending_due', postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
         batch_op.drop_index('ix_notifications_patient')
-        batch_op.drop_index('ix_notifications_clinic_status')
+        batch_op.drop_index('ix_notifications_clinic_dead', postgresql_where=sa.text("status = 'dead'"), sqlite_where=sa.text("status = 'dead'"))
         batch_op.drop_index('ix_notifications_clinic_created')
 
     op.drop_table('notifications')
@@ -117,6 +119,7 @@ def downgrade():
         batch_op.drop_constraint('uq_checkins_infusion_offset', type_='unique')
         batch_op.drop_index('ix_checkins_sent_at', postgresql_where=sa.text("status = 'sent'"), sqlite_where=sa.text("status = 'sent'"))
         batch_op.drop_index('ix_checkins_scheduled_send', postgresql_where=sa.text("status = 'scheduled'"), sqlite_where=sa.text("status = 'scheduled'"))
+        batch_op.create_index('ix_checkins_scheduled_due', ['due_at'], unique=False, postgresql_where=sa.text("status = 'scheduled'"), sqlite_where=sa.text("status = 'scheduled'"))
         batch_op.drop_index('ix_checkins_awaiting_reminder', postgresql_where=sa.text("status = 'sent' AND reminded_at IS NULL"), sqlite_where=sa.text("status = 'sent' AND reminded_at IS NULL"))
         batch_op.drop_constraint(op.f('ck_checkins_sent_has_sent_at'), type_='check')
         batch_op.drop_constraint(op.f('ck_checkins_offset_positive'), type_='check')

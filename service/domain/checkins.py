@@ -13,11 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from service.domain import outbox, triage
 from service.domain.quiet_hours import window_of
+from service.domain.sql import among, dialect_of
 from service.enums import ACTIVE_FLAG_STATUSES, Audience, CheckinStatus, NotificationKind, PatientStatus
 from service.models import Checkin, Device, Flag, Infusion, Patient
 from service.rules import Thresholds, evaluate_unresponsive
@@ -210,24 +211,18 @@ def send_due(session: Session, *, now: datetime, limit: int, channels: outbox.Av
     ready, later, inactive = _split(rows, now=now)
     for until, ids in later.items():
         session.execute(
-            update(Checkin).where(Checkin.id.in_(ids)).values(send_at=until),
+            update(Checkin).where(among(session, Checkin.id, ids)).values(send_at=until),
             execution_options={"synchronize_session": False},
         )
     if inactive:
         session.execute(
             update(Checkin)
-            .where(Checkin.id.in_(inactive), Checkin.status == CheckinStatus.SCHEDULED)
+            .where(among(session, Checkin.id, inactive), Checkin.status == CheckinStatus.SCHEDULED)
             .values(status=CheckinStatus.CANCELLED, cancelled_at=now),
             execution_options={"synchronize_session": False},
         )
     if ready:
-        session.execute(
-            update(Checkin)
-            .where(Checkin.id.in_([r.id for r in ready]), Checkin.status == CheckinStatus.SCHEDULED)
-            .values(status=CheckinStatus.SENT, sent_at=now, remind_at=now + REMIND_AFTER),
-            execution_options={"synchronize_session": False},
-        )
-        outbox.enqueue(session, [_message(r, NotificationKind.CHECKIN_PROMPT, channels, now) for r in ready])
+        _write(session, ready, kind=NotificationKind.CHECKIN_PROMPT, channels=channels, now=now)
     return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive))
 
 
@@ -244,23 +239,79 @@ def remind_due(session: Session, *, now: datetime, limit: int, channels: outbox.
     ready, later, inactive = _split(rows, now=now)
     for until, ids in later.items():
         session.execute(
-            update(Checkin).where(Checkin.id.in_(ids)).values(remind_at=until),
+            update(Checkin).where(among(session, Checkin.id, ids)).values(remind_at=until),
             execution_options={"synchronize_session": False},
         )
     if inactive:  # no reminders to paused or discharged patients; the check-in still runs out as missed
         session.execute(
-            update(Checkin).where(Checkin.id.in_(inactive)).values(reminded_at=now),
+            update(Checkin).where(among(session, Checkin.id, inactive)).values(reminded_at=now),
             execution_options={"synchronize_session": False},
         )
     if ready:
-        session.execute(
-            update(Checkin)
-            .where(Checkin.id.in_([r.id for r in ready]), Checkin.status == CheckinStatus.SENT)
-            .values(reminded_at=now),
-            execution_options={"synchronize_session": False},
-        )
-        outbox.enqueue(session, [_message(r, NotificationKind.CHECKIN_REMINDER, channels, now) for r in ready])
+        _write(session, ready, kind=NotificationKind.CHECKIN_REMINDER, channels=channels, now=now)
     return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive))
+
+
+# PostgreSQL: the check-ins' new state and their messages in one statement; only ids and channels travel.
+_WRITE_PG = """
+WITH changed AS (
+    UPDATE checkins SET {set_clause}
+    WHERE checkins.id = ANY(CAST(:ids AS uuid[])) AND {guard}
+    RETURNING checkins.id, checkins.clinic_id, checkins.patient_id, {due_column} AS due
+), chosen AS (
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:channels AS text[])) AS u(id, channel)
+)
+INSERT INTO notifications (id, clinic_id, kind, channel, audience, patient_id, checkin_id, dedupe_key, subject,
+                           body, data, status, attempts, next_attempt_at, created_at)
+SELECT gen_random_uuid(), changed.clinic_id, :kind, chosen.channel, 'patient', changed.patient_id, changed.id,
+       'checkin:' || changed.id::text || :suffix, :subject, :body, jsonb_build_object('checkin_id', changed.id::text),
+       'pending', 0, LEAST(changed.due, :now), :now
+FROM changed JOIN chosen ON chosen.id = changed.id
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+_PROMPT_SQL = _WRITE_PG.format(
+    set_clause="status = 'sent', sent_at = :now, remind_at = :remind_at",
+    guard="checkins.status = 'scheduled'",
+    due_column="checkins.send_at",
+)
+_REMINDER_SQL = _WRITE_PG.format(
+    set_clause="reminded_at = :now", guard="checkins.status = 'sent'", due_column="checkins.remind_at"
+)
+
+
+def _write(session: Session, ready: list, *, kind: NotificationKind, channels: outbox.Availability, now: datetime):
+    """Mark the ready check-ins sent (or reminded) and write one message each, in the caller's transaction."""
+    reminder = kind == NotificationKind.CHECKIN_REMINDER
+    if dialect_of(session) == "postgresql":
+        session.execute(
+            text(_REMINDER_SQL if reminder else _PROMPT_SQL),
+            {
+                "ids": [r.id for r in ready],
+                "channels": [str(_channel(r, channels)) for r in ready],
+                "now": now,
+                "remind_at": now + REMIND_AFTER,
+                "kind": str(kind),
+                "suffix": ":reminder" if reminder else ":prompt",
+                "subject": outbox.PROMPT_SUBJECT,
+                "body": outbox.REMINDER_TEXT if reminder else outbox.PROMPT_TEXT,
+            },
+        )
+        return
+    ids = [r.id for r in ready]
+    if reminder:
+        stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SENT)
+        stmt = stmt.values(reminded_at=now)
+    else:
+        stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SCHEDULED)
+        stmt = stmt.values(status=CheckinStatus.SENT, sent_at=now, remind_at=now + REMIND_AFTER)
+    session.execute(stmt, execution_options={"synchronize_session": False})
+    outbox.enqueue(session, [_message(r, kind, channels, now) for r in ready])
+
+
+def _channel(r, channels: outbox.Availability):
+    return channels.for_patient(
+        preferred=r.preferred_channel, has_email=bool(r.has_email), has_push_token=bool(r.has_push)
+    )
 
 
 def _message(r, kind: NotificationKind, channels: outbox.Availability, now: datetime) -> dict:
@@ -268,9 +319,7 @@ def _message(r, kind: NotificationKind, channels: outbox.Availability, now: date
     return outbox.row(
         clinic_id=r.clinic_id,
         kind=kind,
-        channel=channels.for_patient(
-            preferred=r.preferred_channel, has_email=bool(r.has_email), has_push_token=bool(r.has_push)
-        ),
+        channel=_channel(r, channels),
         audience=Audience.PATIENT,
         patient_id=r.patient_id,
         checkin_id=r.id,
@@ -298,7 +347,7 @@ def miss_overdue(session: Session, *, now: datetime, limit: int) -> list[tuple[u
         return []
     rows = session.execute(
         update(Checkin)
-        .where(Checkin.id.in_(ids), Checkin.status == CheckinStatus.SENT)
+        .where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SENT)
         .values(status=CheckinStatus.MISSED, missed_at=now)
         .returning(Checkin.clinic_id, Checkin.patient_id),
         execution_options={"synchronize_session": False},

@@ -13,12 +13,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Select, select, true, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.delivery.base import Message
+from service.domain.sql import among, dialect_of, insert_unnest
 from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
 from service.errors import Conflict, NotFound
 from service.models import Clinic, Clinician, Device, Notification, Patient
@@ -113,8 +113,39 @@ def enqueue(session: Session, rows: list[dict]) -> None:
     """Write outbox rows in the caller's transaction; a row whose dedupe_key exists is skipped."""
     if not rows:
         return
-    insert_fn = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
-    session.execute(insert_fn(Notification).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows)
+    if dialect_of(session) == "postgresql":
+        present = {key for r in rows for key in r}
+        columns = {name: kind for name, kind in _COLUMN_KINDS.items() if name in present}
+        insert_unnest(session, table="notifications", columns=columns, rows=rows, conflict="dedupe_key")
+        return
+    table = Notification.__table__
+    stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    session.connection().execute(stmt, rows)
+
+
+_COLUMN_KINDS = {
+    "id": "uuid",
+    "clinic_id": "uuid",
+    "kind": "text",
+    "channel": "text",
+    "audience": "text",
+    "patient_id": "uuid",
+    "clinician_id": "uuid",
+    "checkin_id": "uuid",
+    "flag_id": "uuid",
+    "dedupe_key": "text",
+    "subject": "text",
+    "body": "text",
+    "data": "json",
+    "status": "text",
+    "attempts": "int",
+    "next_attempt_at": "time",
+    "locked_until": "time",
+    "last_attempt_at": "time",
+    "last_error": "text",
+    "sent_at": "time",
+    "created_at": "time",
+}
 
 
 def release_expired_leases(session: Session, *, now: datetime, max_attempts: int) -> int:
@@ -156,17 +187,28 @@ _CLAIMED = (
     Notification.body,
     Notification.data,
     Notification.attempts,
+    Notification.next_attempt_at,
 )
 
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta = DEFAULT_LEASE) -> list:
-    """Lease up to ``limit`` due rows, oldest first (SKIP LOCKED: another process takes others); commit next."""
+def claim_due(
+    session: Session, *, now: datetime, limit: int, lease: timedelta = DEFAULT_LEASE, after: datetime | None = None
+) -> list:
+    """Lease up to ``limit`` due rows, oldest first (SKIP LOCKED: another process takes others); commit next.
+
+    ``after`` (the last claimed row's due time) lets a run walk on through the queue instead of
+    stepping again over the index entries of rows it has already sent.
+    """
     # Two statements on purpose: as a sub-select of the UPDATE, PostgreSQL may re-run a LIMITed
     # SKIP LOCKED query once rows change under it and so claim more than the limit.
     ids = list(
         session.scalars(
             select(Notification.id)
-            .where(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                Notification.next_attempt_at <= now,
+                Notification.next_attempt_at >= after if after is not None else true(),
+            )
             .order_by(Notification.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -176,7 +218,7 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta =
         return []
     stmt = (
         update(Notification)
-        .where(Notification.id.in_(ids), Notification.status == NotificationStatus.PENDING)
+        .where(among(session, Notification.id, ids), Notification.status == NotificationStatus.PENDING)
         .values(
             status=NotificationStatus.SENDING,
             locked_until=now + lease,
@@ -190,21 +232,27 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta =
 
 def messages_for(session: Session, claimed: list) -> list[Message]:
     """Claimed rows with their recipients' current addresses (three queries for a whole batch)."""
-    patient_ids = {r.patient_id for r in claimed if r.audience == Audience.PATIENT}
-    clinician_ids = {r.clinician_id for r in claimed if r.clinician_id}
+    # Only what each channel needs: addresses for email, phone tokens for push (the log needs none).
+    emailed = {r.patient_id for r in claimed if r.audience == Audience.PATIENT and r.channel == DeliveryChannel.EMAIL}
+    pushed = {r.patient_id for r in claimed if r.channel == DeliveryChannel.PUSH}
+    clinician_ids = {r.clinician_id for r in claimed if r.clinician_id and r.channel == DeliveryChannel.EMAIL}
     clinic_ids = {r.clinic_id for r in claimed if r.channel == DeliveryChannel.WEBHOOK}
     emails: dict = {}
     tokens: dict = {}
     hooks: dict = {}
-    if patient_ids:
-        emails.update(session.execute(select(Patient.id, Patient.email).where(Patient.id.in_(patient_ids))).all())
-        if any(r.channel == DeliveryChannel.PUSH for r in claimed):
-            for patient_id, token in session.execute(
-                select(Device.patient_id, Device.push_token).where(
-                    Device.patient_id.in_(patient_ids), Device.push_token.is_not(None), Device.revoked_at.is_(None)
-                )
-            ):
-                tokens.setdefault(patient_id, []).append(token)
+    if emailed:
+        emails.update(
+            session.execute(select(Patient.id, Patient.email).where(among(session, Patient.id, list(emailed)))).all()
+        )
+    if pushed:
+        for patient_id, token in session.execute(
+            select(Device.patient_id, Device.push_token).where(
+                among(session, Device.patient_id, list(pushed)),
+                Device.push_token.is_not(None),
+                Device.revoked_at.is_(None),
+            )
+        ):
+            tokens.setdefault(patient_id, []).append(token)
     if clinician_ids:
         emails.update(
             session.execute(
@@ -263,7 +311,7 @@ def record_results(
     if sent:
         session.execute(
             update(Notification)
-            .where(Notification.id.in_(sent), Notification.status == NotificationStatus.SENDING)
+            .where(among(session, Notification.id, sent), Notification.status == NotificationStatus.SENDING)
             .values(status=NotificationStatus.SENT, sent_at=now, locked_until=None, last_error=None),
             execution_options={"synchronize_session": False},
         )

@@ -50,7 +50,6 @@ class Checkin(UUIDPrimaryKey, Base):
         CheckConstraint("offset_hours > 0", name="offset_positive"),
         CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_sent_at"),
         Index("ix_checkins_patient_due", "patient_id", "due_at"),
-        Index("ix_checkins_scheduled_due", "due_at", postgresql_where=SCHEDULED, sqlite_where=SCHEDULED),
         # The send job's claim: scheduled and ready to go, oldest first.
         Index("ix_checkins_scheduled_send", "send_at", postgresql_where=SCHEDULED, sqlite_where=SCHEDULED),
         # The reminder job's claim and the miss job's claim.

@@ -24,6 +24,7 @@ from service.models.base import Base, UUIDPrimaryKey
 
 PENDING = text("status = 'pending'")
 SENDING = text("status = 'sending'")
+DEAD = text("status = 'dead'")
 
 
 class Notification(UUIDPrimaryKey, Base):
@@ -65,7 +66,8 @@ class Notification(UUIDPrimaryKey, Base):
         # Leases of crashed senders, to take back.
         Index("ix_notifications_sending_lease", "locked_until", postgresql_where=SENDING, sqlite_where=SENDING),
         Index("ix_notifications_clinic_created", "clinic_id", "created_at", "id"),
-        Index("ix_notifications_clinic_status", "clinic_id", "status", "created_at"),
+        # Dead letters, for the admins' list (partial: rows pass through pending/sending/sent without touching it).
+        Index("ix_notifications_clinic_dead", "clinic_id", "created_at", postgresql_where=DEAD, sqlite_where=DEAD),
         Index("ix_notifications_patient", "patient_id", "created_at"),
     )
 
