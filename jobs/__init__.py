@@ -1,1 +1,1 @@
-"""The job process (APScheduler is its clock). Jobs run here, never inside web workers."""
+"""The job process: APScheduler runs thin jobs that call the domain (never started in web workers)."""

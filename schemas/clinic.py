@@ -1,6 +1,7 @@
 """Clinic settings: thresholds, response targets, crisis resources, check-in offsets, quiet hours."""
 
 import itertools
+from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
@@ -40,6 +41,51 @@ class QuietHoursSchema(Schema):
     )
 
 
+class EscalationSchema(Schema):
+    critical_ack_minutes = Int(1, 240, required=True, metadata={"description": "On-call told after (minutes)"})
+    admin_after_minutes = Int(1, 24 * 60, required=True, metadata={"description": "Admins told after (minutes)"})
+
+    @validates_schema
+    def _admins_later(self, data, **kwargs):
+        if data.get("admin_after_minutes", 0) <= data.get("critical_ack_minutes", 0):
+            raise ValidationError("Admins are told after the on-call clinicians.", field_name="admin_after_minutes")
+
+
+def _webhook_url(value: str | None) -> None:
+    """HTTPS, except plain HTTP to this machine (a local relay, development)."""
+    if value is None:
+        return
+    parts = urlsplit(value)
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}:
+        return
+    raise ValidationError("A webhook URL must use https.")
+
+
+class WebhookSchema(Schema):
+    url = fields.URL(
+        allow_none=True,
+        schemes={"https", "http"},
+        require_tld=False,
+        validate=[validate.Length(max=500), _webhook_url],
+        metadata={"example": "https://pager.clinic.example/aftercare"},
+    )
+    secret = Text(
+        200,
+        min_length=16,
+        allow_none=True,
+        load_only=True,
+        metadata={"description": "HMAC-SHA256 key; write-only (omit it to keep the stored one)"},
+    )
+    secret_set = fields.Boolean(metadata={"description": "Whether a secret is stored (ignored when sent)"})
+
+    @validates_schema
+    def _secret_needs_url(self, data, **kwargs):
+        if data.get("secret") and not data.get("url"):
+            raise ValidationError("A secret without a URL has nothing to sign.", field_name="secret")
+
+
 class ClinicSettingsSchema(Schema):
     thresholds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(THRESHOLD_KEYS)),
@@ -53,6 +99,8 @@ class ClinicSettingsSchema(Schema):
     )
     checkin_offsets_hours = fields.List(Int(1, 24 * 60), required=True, validate=validate.Length(min=1, max=12))
     quiet_hours = fields.Nested(QuietHoursSchema, required=True)
+    escalation = fields.Nested(EscalationSchema, metadata={"description": "Default 15 and 30 minutes"})
+    webhook = fields.Nested(WebhookSchema, metadata={"description": "Escalations and digests are POSTed here"})
 
     @validates_schema
     def _offsets_distinct(self, data, **kwargs):

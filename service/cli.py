@@ -1,4 +1,4 @@
-"""Operations CLI: `flask --app wsgi clinic create …`, `flask --app wsgi demo seed`."""
+"""Operations CLI: `flask --app wsgi clinic create …`, `demo seed`, `jobs run`, `jobs tick`."""
 
 from __future__ import annotations
 
@@ -68,9 +68,21 @@ def seed_command(patient_count, random_seed, if_missing):
         f"Pair a phone: POST /api/v1/auth/enroll with code {summary['enrollment_code']} "
         f"(for {summary['enrollment_patient']})."
     )
+    click.echo(
+        f"{summary['checkins_scheduled']} check-ins are scheduled"
+        + (
+            f"; {summary['fresh_infusion_patient']} had an infusion 2.5 h ago"
+            if summary["fresh_infusion_patient"]
+            else ""
+        )
+        + ". Start the job process to see prompts and escalations in its log: flask --app wsgi jobs run"
+    )
 
 
 def register(app: Flask) -> None:
     """Attach the CLI groups to the app."""
     app.cli.add_command(clinic_cli)
     app.cli.add_command(demo_cli)
+    from jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)

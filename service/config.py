@@ -50,7 +50,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_pre_ping": _truthy(env.get("DATABASE_POOL_PRE_PING")),
             "pool_recycle": 1800,
-            # Database errors must not carry SQL parameters (patients' data) into logs.
+            # Database errors must not carry SQL parameters (patients' data) into logs or job_runs.last_error.
             "hide_parameters": True,
         },
         # Logs: JSON lines on stderr with each request's id (see service.observability).
@@ -87,8 +87,27 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CONSOLE_QUEUE_REFRESH_SECONDS": 30,
         # Only trust X-Forwarded-For when a proxy in front sets it.
         "TRUSTED_PROXIES": int(env.get("AFTERCARE_TRUSTED_PROXIES", "0")),
+        # The job process: rows claimed per batch (each batch is one transaction).
+        "JOBS_BATCH_SIZE": int(env.get("JOBS_BATCH_SIZE", "500")),
+        # Delivery: attempts before a message becomes a dead letter, and the backoff between them.
+        "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", "6")),
+        "DELIVERY_BACKOFF_SECONDS": float(env.get("DELIVERY_BACKOFF_SECONDS", "30")),
+        "DELIVERY_BACKOFF_MAX_SECONDS": float(env.get("DELIVERY_BACKOFF_MAX_SECONDS", "3600")),
+        "DELIVERY_TIMEOUT_SECONDS": float(env.get("DELIVERY_TIMEOUT_SECONDS", "10")),
+        # Email (SMTP): the channel is on when SMTP_HOST is set. SMTP_TLS: starttls, ssl or none.
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
+        "SMTP_TLS": env.get("SMTP_TLS", "starttls"),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_FROM": env.get("SMTP_FROM", "Aftercare <no-reply@aftercare.invalid>"),
+        # Push (Firebase Cloud Messaging HTTP v1): on when a service-account JSON file is given.
+        "FCM_CREDENTIALS_FILE": env.get("FCM_CREDENTIALS_FILE", ""),
+        "FCM_ENDPOINT": env.get("FCM_ENDPOINT", "https://fcm.googleapis.com"),
     }
     if config["ACCESS_TOKEN_TTL"] > timedelta(minutes=15):
         raise ConfigError("ACCESS_TOKEN_MINUTES may not exceed 15.")
+    if config["SMTP_TLS"] not in ("starttls", "ssl", "none"):
+        raise ConfigError("SMTP_TLS must be starttls, ssl or none.")
     config.update(overrides)
     return config

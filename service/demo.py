@@ -17,9 +17,10 @@ from service.domain.clinics import create_clinic, settings_of
 from service.domain.flags import acknowledge, resolve
 from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
+from service.domain.quiet_hours import window_of
 from service.domain.reports import submit_report
-from service.enums import Channel, FlagStatus, Phase, Platform, Resolution, Role, Route, Sex
-from service.models import AdverseEvent, Clinic, Clinician, Device, Flag, Infusion, Patient
+from service.enums import Channel, CheckinStatus, FlagStatus, Phase, Platform, Resolution, Role, Route, Sex
+from service.models import AdverseEvent, Checkin, Clinic, Clinician, Device, Flag, Infusion, Patient
 
 DEMO_CLINIC = "Aftercare Demo Clinic"
 DEMO_PASSWORD = "demo-password-for-aftercare-only"
@@ -458,6 +459,9 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                         minutes=rng.randint(0, 90) if payload["observed_at"] < now - timedelta(hours=3) else 2
                     )
                     received = min(now, payload["observed_at"] + delay)
+                    checkin_id = _answerable_checkin(session, patient_id=patient.id, observed_at=payload["observed_at"])
+                    if checkin_id is not None:
+                        payload["checkin_id"] = checkin_id
                     submit_report(
                         session,
                         patient=patient,
@@ -473,6 +477,7 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
     session.commit()
 
     _seed_adverse_events(session, clinic=clinic, now=now)
+    fresh = _infusion_today(session, patients=made, nurse=nurse, rng=rng, now=now)
     code = None
     target = (
         made[-1]
@@ -493,8 +498,56 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
         "adverse_events": session.scalar(
             select(func.count()).select_from(AdverseEvent).where(AdverseEvent.clinic_id == clinic.id)
         ),
+        "checkins_scheduled": session.scalar(
+            select(func.count())
+            .select_from(Checkin)
+            .where(Checkin.clinic_id == clinic.id, Checkin.status == CheckinStatus.SCHEDULED)
+        ),
+        "fresh_infusion_patient": fresh.display_name if fresh else None,
         "staff": [(email, role) for email, _, role, _ in DEMO_STAFF],
         "password": DEMO_PASSWORD,
         "enrollment_code": code,
         "enrollment_patient": target.display_name if target else None,
     }
+
+
+def _answerable_checkin(session: Session, *, patient_id, observed_at: datetime):
+    """The check-in a report made at this moment answers: one already due, within the hour after it, unanswered."""
+    return session.scalar(
+        select(Checkin.id)
+        .where(
+            Checkin.patient_id == patient_id,
+            Checkin.status == CheckinStatus.SCHEDULED,
+            Checkin.due_at <= observed_at + timedelta(minutes=30),
+            Checkin.due_at >= observed_at - timedelta(hours=3),
+        )
+        .order_by(Checkin.due_at.desc())
+        .limit(1)
+    )
+
+
+def _infusion_today(session: Session, *, patients: list, nurse, rng: random.Random, now: datetime):
+    """An infusion that ended 2.5 h ago for a patient awake now, so `jobs run` prompts at once."""
+    awake = [p for p in patients if not window_of(p.time_zone, p.quiet_hours_start, p.quiet_hours_end).contains(now)]
+    patient = (awake or patients or [None])[0]
+    if patient is None:
+        return None
+    ended = now - timedelta(hours=2, minutes=30)
+    record_infusion(
+        session,
+        patient=patient,
+        actor=nurse,
+        now=now,
+        values={
+            "started_at": ended - timedelta(minutes=50),
+            "ended_at": ended,
+            "route": Route.IV,
+            "dose_mg": 40.0,
+            "dose_mg_per_kg": 0.5,
+            "phase": Phase.MAINTENANCE,
+            "pre_systolic": rng.randint(110, 130),
+            "pre_diastolic": rng.randint(70, 85),
+        },
+    )
+    session.commit()
+    return patient

@@ -146,3 +146,38 @@ class AuditAction(StrEnum):
     READ = "read"
     WRITE = "write"
     EXPORT = "export"
+
+
+class NotificationKind(StrEnum):
+    """What a message in the outbox is for."""
+
+    CHECKIN_PROMPT = "checkin_prompt"
+    CHECKIN_REMINDER = "checkin_reminder"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+
+
+class DeliveryChannel(StrEnum):
+    """How a message leaves Aftercare."""
+
+    LOG = "log"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    PUSH = "push"
+
+
+class Audience(StrEnum):
+    """Who a message is for: a patient, a clinician, or the clinic's own system (webhook)."""
+
+    PATIENT = "patient"
+    CLINICIAN = "clinician"
+    CLINIC = "clinic"
+
+
+class NotificationStatus(StrEnum):
+    """pending → sending → sent, or back to pending with a backoff, or dead after the last attempt."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"

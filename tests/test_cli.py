@@ -9,7 +9,18 @@ from sqlalchemy import func, select
 
 from service.enums import Role
 from service.extensions import db
-from service.models import AdverseEvent, Clinic, Clinician, Device, EnrollmentCode, Flag, Infusion, Patient, Report
+from service.models import (
+    AdverseEvent,
+    Checkin,
+    Clinic,
+    Clinician,
+    Device,
+    EnrollmentCode,
+    Flag,
+    Infusion,
+    Patient,
+    Report,
+)
 
 
 def test_clinic_create_prints_id_and_admin_can_sign_in(app, client):
@@ -105,6 +116,13 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     events = db.session.scalars(select(AdverseEvent)).all()
     assert events and any(e.serious and e.regulatory_due_at is not None for e in events)
     assert f"{len(events)} adverse events" in result.output
+    # Recent infusions have check-ins waiting for the job process; one infusion ended 2.5 h ago, so its
+    # 2 h check-in is due now.
+    assert "jobs run" in result.output
+    checkins = db.session.scalars(select(Checkin)).all()
+    assert any(c.status == "scheduled" for c in checkins)
+    fresh = [i for i in infusions if i.ended_at > i.created_at - timedelta(hours=3)]
+    assert fresh and any(c.infusion_id == fresh[0].id and c.kind == "2h" for c in checkins)
     # The printed code pairs a phone.
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})

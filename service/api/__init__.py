@@ -1,7 +1,20 @@
 """HTTP blueprints, registered from one MODULES tuple."""
 
-from service.api import adverse_events, audit, auth, clinic, clinicians, flags, health, me, patients, reports
+from service.api import (
+    adverse_events,
+    audit,
+    auth,
+    checkins,
+    clinic,
+    clinicians,
+    flags,
+    health,
+    me,
+    notifications,
+    patients,
+    reports,
+)
 
 # API blueprints (documented in OpenAPI) and plain ones (operations endpoints).
-MODULES = (auth, patients, me, reports, flags, adverse_events, clinicians, clinic, audit)
+MODULES = (auth, patients, me, reports, flags, adverse_events, clinicians, clinic, checkins, notifications, audit)
 PLAIN_MODULES = (health,)

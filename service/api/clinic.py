@@ -8,7 +8,7 @@ from schemas.clinic import ClinicSettingsSchema, SettingsChangeSchema
 from service.api.common import Blueprint, current_principal
 from service.clock import now_utc
 from service.domain import clinic_settings
-from service.domain.clinics import settings_of
+from service.domain.clinics import public_settings, settings_of
 from service.enums import Role
 from service.extensions import db
 from service.models import Clinic
@@ -22,7 +22,7 @@ class Settings(MethodView):
     @blp.response(200, ClinicSettingsSchema)
     def get(self):
         """Show the clinic's settings (defaults filled in)."""
-        return settings_of(db.session.get(Clinic, current_principal().clinic_id))
+        return public_settings(settings_of(db.session.get(Clinic, current_principal().clinic_id)))
 
     @blp.staff(Role.ADMIN)
     @blp.arguments(ClinicSettingsSchema)
@@ -35,7 +35,7 @@ class Settings(MethodView):
             db.session, clinic=clinic, new=body, actor_id=principal.clinician.id, now=now_utc()
         )
         db.session.commit()
-        return settings
+        return public_settings(settings)
 
 
 @blp.route("/settings/history")

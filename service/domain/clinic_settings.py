@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.domain.clinics import effective_settings, settings_of
-from service.errors import DomainError
+from service.errors import DomainError, ValidationFailed
 from service.models import Clinic, SettingsChange
 from service.rules import thresholds_problems
 
@@ -34,11 +34,34 @@ def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: u
         raise SettingsInvalid(problems)
     before = settings_of(clinic)
     after = effective_settings(new)
+    after["webhook"] = _webhook(new.get("webhook"), stored=before.get("webhook") or {})
     clinic.settings = after
     clinic.updated_at = now
-    session.add(SettingsChange(clinic_id=clinic.id, actor_id=actor_id, at=now, before=before, after=after))
+    session.add(
+        SettingsChange(clinic_id=clinic.id, actor_id=actor_id, at=now, before=_redacted(before), after=_redacted(after))
+    )
     session.flush()
     return after
+
+
+def _webhook(given: dict | None, *, stored: dict) -> dict:
+    """The webhook to keep: a new URL and secret, or the stored secret when only the URL is sent again."""
+    given = given or {}
+    url = given.get("url")
+    if not url:
+        return {"url": None, "secret": None}
+    secret = given.get("secret") or stored.get("secret")
+    if not secret:
+        raise ValidationFailed(
+            "A webhook needs a secret (16 or more characters) to sign its messages.", field="webhook"
+        )
+    return {"url": url, "secret": secret}
+
+
+def _redacted(settings: dict) -> dict:
+    """Settings for the history: the webhook secret replaced by whether it was set."""
+    webhook = settings.get("webhook") or {}
+    return {**settings, "webhook": {"url": webhook.get("url"), "secret_set": bool(webhook.get("secret"))}}
 
 
 def settings_history(session: Session, *, clinic_id: uuid.UUID, limit: int = 50) -> list[SettingsChange]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,10 @@ DEFAULT_SETTINGS: dict = {
     "checkin_offsets_hours": [2, 24, 72, 168, 336],
     "quiet_hours": {"start": "21:00", "end": "08:00"},
     "thresholds": Thresholds().to_settings(),
+    # A critical flag nobody acknowledged: on-call told after this long, the admins too after that long.
+    "escalation": {"critical_ack_minutes": 15, "admin_after_minutes": 30},
+    # The clinic's receiver for escalations and digests (pager, clinic system): HTTPS URL and HMAC secret.
+    "webhook": {"url": None, "secret": None},
 }
 
 
@@ -39,6 +44,14 @@ def effective_settings(stored: dict | None) -> dict:
         else:
             merged[key] = value
     return merged
+
+
+def public_settings(settings: dict) -> dict:
+    """Settings as an admin may read them: the webhook secret is never shown, only whether it is set."""
+    shown = copy.deepcopy(settings)
+    webhook = shown.get("webhook") or {}
+    shown["webhook"] = {"url": webhook.get("url"), "secret_set": bool(webhook.get("secret"))}
+    return shown
 
 
 def create_clinic(

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from service.domain import checkins
+from service.domain.clinics import settings_of
 from service.errors import NotFound, ValidationFailed
-from service.models import Clinician, Infusion, Patient
+from service.models import Clinic, Clinician, Infusion, Patient
 
 # Clock skew tolerated between the clinic's devices and the server.
 _SKEW = timedelta(minutes=5)
@@ -52,7 +54,7 @@ def _check(infusion: Infusion, *, now: datetime) -> None:
 def record_infusion(
     session: Session, *, patient: Patient, actor: Clinician | None, values: dict, now: datetime
 ) -> Infusion:
-    """Record an infusion given to a patient."""
+    """Record an infusion given to a patient; its check-ins are scheduled in the same transaction."""
     infusion = Infusion(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
@@ -64,17 +66,25 @@ def record_infusion(
     _check(infusion, now=now)
     session.add(infusion)
     session.flush()
+    _schedule(session, infusion=infusion, patient=patient, now=now)
     return infusion
 
 
+def _schedule(session: Session, *, infusion: Infusion, patient: Patient, now: datetime) -> None:
+    offsets = settings_of(session.get(Clinic, patient.clinic_id))["checkin_offsets_hours"]
+    checkins.schedule_for_infusion(session, infusion=infusion, patient=patient, offsets=offsets, now=now)
+
+
 def update_infusion(session: Session, *, infusion: Infusion, changes: dict, now: datetime) -> Infusion:
-    """Correct an infusion's record."""
+    """Correct an infusion's record; a new start or end moves its check-ins not yet sent."""
     for key, value in changes.items():
         if key in EDITABLE:
             setattr(infusion, key, value)
     _check(infusion, now=now)
     infusion.updated_at = now
     session.flush()
+    if {"ended_at", "started_at"} & set(changes):
+        _schedule(session, infusion=infusion, patient=session.get(Patient, infusion.patient_id), now=now)
     return infusion
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.domain import checkins
+from service.domain.clinics import settings_of
 from service.domain.common import age_on, check_adult, check_time_zone
 from service.domain.sessions import revoke_sessions
 from service.enums import PatientStatus
@@ -58,6 +60,9 @@ def create_patient(session: Session, *, clinic: Clinic, values: dict, now: datet
     """Enrol a new patient in a clinic."""
     values = {k: v for k, v in values.items() if k in CLINICIAN_EDITABLE}
     values.setdefault("time_zone", clinic.time_zone)
+    quiet = settings_of(clinic)["quiet_hours"]
+    values.setdefault("quiet_hours_start", time.fromisoformat(quiet["start"]))
+    values.setdefault("quiet_hours_end", time.fromisoformat(quiet["end"]))
     _check(values, now=now)
     patient = Patient(clinic_id=clinic.id, created_at=now, updated_at=now, **values)
     session.add(patient)
@@ -84,13 +89,17 @@ def patients_query(*, clinic_id: uuid.UUID, status: PatientStatus | None = None)
 def update_patient(
     session: Session, *, patient: Patient, changes: dict, allowed: frozenset[str], now: datetime
 ) -> Patient:
-    """Apply changes to a patient; discharging unpairs their phones."""
+    """Apply changes to a patient; pausing or discharging cancels future check-ins, discharging unpairs phones."""
     changes = {k: v for k, v in changes.items() if k in allowed}
     _check(changes, now=now)
     for key, value in changes.items():
         setattr(patient, key, value)
     patient.updated_at = now
     _flush_unique(session)
+    if changes.get("status") in (PatientStatus.PAUSED, PatientStatus.DISCHARGED):
+        checkins.cancel_future(session, patient_id=patient.id, now=now)
+    elif {"time_zone", "quiet_hours_start", "quiet_hours_end"} & set(changes):
+        checkins.follow_quiet_hours(session, patient=patient)
     if changes.get("status") == PatientStatus.DISCHARGED:
         for device in session.scalars(
             select(Device).where(Device.patient_id == patient.id, Device.revoked_at.is_(None))

@@ -7,6 +7,7 @@ from service.models.base import Base
 from service.models.checkin import Checkin
 from service.models.clinic import Clinic, Clinician
 from service.models.flag import Flag, FlagEvent, FlagReport, SettingsChange
+from service.models.outbox import Digest, JobRun, Notification
 from service.models.patient import Device, Infusion, Patient
 from service.models.report import Report, ReportSymptom
 
@@ -21,11 +22,14 @@ __all__ = [
     "Clinic",
     "Clinician",
     "Device",
+    "Digest",
     "EnrollmentCode",
     "Flag",
     "FlagEvent",
     "FlagReport",
     "Infusion",
+    "JobRun",
+    "Notification",
     "Patient",
     "RefreshToken",
     "Report",

@@ -36,18 +36,21 @@ from sqlalchemy import func, select
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
-from service.domain import adverse_events, infusions, reports, triage
+from service.domain import adverse_events, infusions, outbox, reports, triage
 from service.domain.clinics import effective_settings
 from service.domain.sessions import revoke_sessions
+from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
 from service.extensions import db
 from service.models import (
     AdverseEvent,
     AuditEntry,
+    Checkin,
     Clinician,
     Device,
     EnrollmentCode,
     Flag,
     Infusion,
+    Notification,
     Patient,
     Report,
 )
@@ -112,6 +115,11 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("PUT",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/clinic/settings/history"):                     (401, 403, 403, 403, 403, 200, 200),
+    ("GET",    "/api/v1/me/checkins"):                                 (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/patients/<uuid:patient_id>/checkins"):         (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/notifications"):                               (401, 403, 403, 403, 403, 200, 200),
+    ("POST",   "/api/v1/notifications/<uuid:notification_id>/retry"):  (401, 403, 403, 403, 403, 200, 404),
+    ("GET",    "/api/v1/jobs/status"):                                 (401, 403, 403, 403, 403, 200, 200),
 }
 # fmt: on
 
@@ -305,6 +313,22 @@ def scene(app, world):
         },
         now=now,
     )
+    checkin = db.session.scalars(select(Checkin).where(Checkin.infusion_id == infusion.id)).first()
+    letter = outbox.row(
+        clinic_id=patient.clinic_id,
+        kind=NotificationKind.CHECKIN_PROMPT,
+        channel=DeliveryChannel.EMAIL,
+        audience=Audience.PATIENT,
+        patient_id=patient.id,
+        checkin_id=checkin.id,
+        dedupe_key=f"checkin:{checkin.id}:prompt",
+        subject=outbox.PROMPT_SUBJECT,
+        body=outbox.PROMPT_TEXT,
+        now=now,
+    )
+    outbox.enqueue(
+        db.session, [{**letter, "status": NotificationStatus.DEAD, "attempts": 6, "last_error": "SMTP down"}]
+    )
     db.session.commit()
     spare_device = factories.make_device(patient, name="Spare phone")
     ids = {
@@ -315,6 +339,7 @@ def scene(app, world):
         "report_id": report.id,
         "flag_id": flag_id,
         "event_id": event.id,
+        "notification_id": letter["id"],
     }
     secrets = {
         "patient name": patient.display_name,
@@ -324,6 +349,8 @@ def scene(app, world):
         "phone device id": str(world.patient.principal.id),
         "report id": str(report.id),
         "flag id": str(flag_id),
+        "check-in id": str(checkin.id),
+        "notification id": str(letter["id"]),
         "report note": report_body["note"],
         "adverse event id": str(event.id),
         "adverse event narrative": event.narrative,
@@ -375,6 +402,11 @@ def _fingerprint(scene: Scene) -> tuple:
     nurse_row = db.session.execute(
         select(Clinician.updated_at, Clinician.on_call).where(Clinician.id == ids["clinician_id"])
     ).one()
+    letters = tuple(
+        db.session.execute(
+            select(Notification.id, Notification.status, Notification.attempts).order_by(Notification.id)
+        ).all()
+    )
     db.session.rollback()
     return (
         tuple(patient_row),
@@ -385,6 +417,7 @@ def _fingerprint(scene: Scene) -> tuple:
         tuple(flag_row),
         tuple(event_row),
         appended,  # a refused request records no event and leaves no audit entry
+        tuple(map(tuple, letters)),
     )
 
 

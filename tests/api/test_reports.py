@@ -183,6 +183,7 @@ def test_checkin_answer_marks_it_answered(client, world):
         kind="2h",
         due_at=now_utc(),
         status="sent",
+        sent_at=now_utc(),
         created_at=now_utc(),
     )
     db.session.add_all([checkin, other])

@@ -289,17 +289,9 @@ def test_patient_page_draws_the_course_and_lists_the_timeline(console, world, pa
         reason="Severe <b>nausea</b>.",
         due_in=timedelta(hours=3),
     )
-    db.session.add(
-        Checkin(
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
-            infusion_id=infusion.id,
-            kind="24h",
-            due_at=infusion.ended_at + timedelta(hours=24),
-            status="missed",
-            created_at=now_utc(),
-        )
-    )
+    # Recording the infusion scheduled its check-ins; the 24 h one went unanswered.
+    missed = db.session.scalars(select(Checkin).where(Checkin.infusion_id == infusion.id, Checkin.kind == "24h")).one()
+    missed.status = "missed"
     db.session.commit()
     html = console["nurse"].get(f"/console/patients/{patient.id}").get_data(as_text=True)
     svg = html[html.index("<svg") : html.index("</svg>")]

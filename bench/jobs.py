@@ -1,0 +1,242 @@
+"""Check-in throughput of the job process on PostgreSQL: 100,000 due check-ins → sent prompts.
+
+How the figures are got:
+- A throwaway PostgreSQL database is migrated and filled with one clinic, 20,000 patients (no
+  quiet hours, log channel) and 100,000 scheduled check-ins already due.
+- N worker processes (1, then 2 on a fresh copy) each build the app and the job context, say
+  READY, and wait for a start file; the clock starts when it appears and stops when the last
+  worker exits.
+- Each worker runs what `jobs tick` runs for this: send_checkins (claim a batch with FOR UPDATE
+  SKIP LOCKED, mark it sent, write its outbox rows, commit; repeat) then deliver_notifications
+  (lease a batch, hand each message to the log channel writing to a file, mark sent; repeat).
+- End to end = check-ins marked sent + prompts written + prompts claimed and delivered.
+  Afterwards every check-in must be sent with exactly one prompt, and every prompt delivered once.
+
+Run:  .venv/bin/python -m bench.jobs [--checkins 100000] [--batch 1000] [--processes 1,2]
+Needs PostgreSQL (BENCH_DATABASE_URL, default the local test server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+from bench.common import DEFAULT_PG, ROOT, fresh_postgres, machine
+
+SECRET = "bench-secret-key-" + "j" * 40
+NOW = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+
+
+def prepare(url: str, checkins: int, per_patient: int = 5) -> None:
+    """Migrate and fill: one clinic, patients without quiet hours, ``checkins`` scheduled and due."""
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from service import create_app
+    from service.extensions import db
+    from service.models import Checkin, Clinic, Infusion, Patient
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": False})
+    with app.app_context():
+        upgrade()
+        clinic_id = uuid.uuid4()
+        db.session.execute(
+            insert(Clinic).values(
+                id=clinic_id,
+                name="Bench Clinic",
+                time_zone="America/Denver",
+                settings={},
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        patients, infusions, rows = [], [], []
+        for n in range(0, checkins, per_patient):
+            patient_id, infusion_id = uuid.uuid4(), uuid.uuid4()
+            patients.append(
+                {
+                    "id": patient_id,
+                    "clinic_id": clinic_id,
+                    "display_name": f"Bench {n}",
+                    "date_of_birth": date(1980, 1, 1),
+                    "time_zone": "America/Denver",
+                    "quiet_hours_start": dtime(0, 0),
+                    "quiet_hours_end": dtime(0, 0),
+                    "preferred_channel": "log",
+                    "status": "active",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
+            ended = NOW - timedelta(days=1)
+            infusions.append(
+                {
+                    "id": infusion_id,
+                    "clinic_id": clinic_id,
+                    "patient_id": patient_id,
+                    "started_at": ended - timedelta(hours=1),
+                    "ended_at": ended,
+                    "route": "iv",
+                    "phase": "induction",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
+            for k in range(min(per_patient, checkins - n)):
+                due = NOW - timedelta(seconds=(n + k) % 3600)
+                rows.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "clinic_id": clinic_id,
+                        "patient_id": patient_id,
+                        "infusion_id": infusion_id,
+                        "kind": f"{k + 1}h",
+                        "offset_hours": k + 1,
+                        "due_at": due,
+                        "send_at": due,
+                        "asks_phq9": False,
+                        "status": "scheduled",
+                        "created_at": NOW,
+                    }
+                )
+        for table, values in ((Patient, patients), (Infusion, infusions), (Checkin, rows)):
+            for start in range(0, len(values), 10_000):
+                db.session.execute(insert(table), values[start : start + 10_000])
+        db.session.commit()
+        db.session.execute(__import__("sqlalchemy").text("ANALYZE"))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def worker(url: str, go: str, batch: int, log_file: str) -> None:
+    """One job process: get ready, wait for the start file, send then deliver, report as JSON."""
+    from jobs.runner import context_for, run_job
+    from service import create_app
+
+    handler = logging.FileHandler(log_file)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    delivery = logging.getLogger("service.delivery")
+    delivery.setLevel(logging.INFO)
+    delivery.addHandler(handler)
+    delivery.propagate = False
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": False, "JOBS_BATCH_SIZE": batch})
+    ctx = context_for(app)
+    with app.app_context():  # warm the pool and the mappers before the clock starts
+        from service.extensions import db
+
+        db.session.execute(__import__("sqlalchemy").text("SELECT 1"))
+        db.session.remove()
+    print("READY", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    started = time.perf_counter()
+    sent = run_job(ctx, "send_checkins", now=NOW)
+    middle = time.perf_counter()
+    delivered = run_job(ctx, "deliver_notifications", now=NOW)
+    ended = time.perf_counter()
+    print(
+        json.dumps({"sent": sent, "delivered": delivered, "send_s": middle - started, "deliver_s": ended - middle}),
+        flush=True,
+    )
+
+
+def measure(base_url: str, *, checkins: int, processes: int, batch: int) -> dict:
+    with fresh_postgres(base_url, prefix="aftercare_bench_jobs") as url, tempfile.TemporaryDirectory() as tmp:
+        prepare(url, checkins)
+        go = str(Path(tmp) / "go")
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.jobs", "--worker", url, go, str(batch), str(Path(tmp) / f"log{i}")],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(processes)
+        ]
+        for process in workers:
+            assert process.stdout.readline().strip() == "READY"
+        started = time.perf_counter()
+        Path(go).touch()
+        reports = [json.loads(process.stdout.readline()) for process in workers]
+        for process in workers:
+            process.wait(timeout=600)
+        seconds = time.perf_counter() - started
+        lines = []
+        for i in range(processes):
+            lines += Path(tmp, f"log{i}").read_text().splitlines()
+        check = verify(url)
+    ids = [line.split()[1] for line in lines if line.startswith("deliver ")]
+    return {
+        "processes": processes,
+        "seconds": seconds,
+        "rows_per_s": checkins / seconds,
+        "reports": reports,
+        "delivered_lines": len(ids),
+        "distinct_delivered": len(set(ids)),
+        **check,
+    }
+
+
+def verify(url: str) -> dict:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM checkins WHERE status = 'sent'),"
+                " (SELECT count(*) FROM notifications WHERE status = 'sent'),"
+                " (SELECT count(*) FROM (SELECT checkin_id FROM notifications GROUP BY checkin_id"
+                "  HAVING count(*) > 1) twice)"
+            )
+        ).one()
+    engine.dispose()
+    return {"checkins_sent": row[0], "prompts_sent": row[1], "checkins_prompted_twice": row[2]}
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        _, _, url, go, batch, log_file = sys.argv
+        worker(url, go, int(batch), log_file)
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkins", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--processes", default="1,2")
+    args = parser.parse_args()
+    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+    print(f"machine: {machine()}")
+    print(f"{args.checkins:,} due check-ins, batches of {args.batch}, PostgreSQL at {base.split('@')[-1]}")
+    results = {}
+    for n in (int(p) for p in args.processes.split(",")):
+        result = measure(base, checkins=args.checkins, processes=n, batch=args.batch)
+        results[n] = result
+        ok = (
+            result["checkins_sent"] == result["prompts_sent"] == result["distinct_delivered"] == args.checkins
+            and result["delivered_lines"] == args.checkins
+            and result["checkins_prompted_twice"] == 0
+        )
+        phases = "; ".join(
+            f"sent {r['sent']:,} in {r['send_s']:.2f} s, delivered {r['delivered']:,} in {r['deliver_s']:.2f} s"
+            for r in result["reports"]
+        )
+        print(
+            f"{n} process{'es' if n > 1 else ''}: {result['seconds']:.2f} s, {result['rows_per_s']:,.0f} check-ins/s "
+            f"end to end ({phases}); exactly once: {'yes' if ok else 'NO'}"
+        )
+    if 1 in results and 2 in results:
+        print(f"ratio 2 processes / 1: {results[2]['rows_per_s'] / results[1]['rows_per_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

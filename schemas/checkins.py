@@ -1,0 +1,31 @@
+"""Check-in bodies: what the patient's phone sees, and the clinician's fuller view."""
+
+from marshmallow import fields
+
+from schemas.base import Schema
+from service.enums import CheckinStatus
+
+
+class CheckinSchema(Schema):
+    id = fields.UUID()
+    infusion_id = fields.UUID()
+    kind = fields.String(metadata={"example": "24h", "description": "2h, 24h, 72h, 7d, 14d …"})
+    due_at = fields.AwareDateTime()
+    status = fields.Enum(CheckinStatus, by_value=True)
+    asks_phq9 = fields.Boolean()
+    sent_at = fields.AwareDateTime(allow_none=True)
+    answered_at = fields.AwareDateTime(allow_none=True)
+
+
+class StaffCheckinSchema(CheckinSchema):
+    offset_hours = fields.Integer()
+    send_at = fields.AwareDateTime(metadata={"description": "When it may go out (due_at moved out of quiet hours)"})
+    remind_at = fields.AwareDateTime(allow_none=True)
+    reminded_at = fields.AwareDateTime(allow_none=True)
+    missed_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class CheckinQueryArgsSchema(Schema):
+    status = fields.Enum(CheckinStatus, by_value=True)

@@ -1,0 +1,38 @@
+"""Check-ins: the patient's own, and a patient's as their clinicians see them."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from schemas.checkins import CheckinQueryArgsSchema, CheckinSchema, StaffCheckinSchema
+from service.api.common import Blueprint, SelectPage, current_principal
+from service.domain import checkins, patients
+from service.extensions import db
+
+blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-ins after each infusion")
+
+
+@blp.route("/me/checkins")
+class MyCheckins(MethodView):
+    @blp.patient()
+    @blp.arguments(CheckinQueryArgsSchema, location="query")
+    @blp.response(200, CheckinSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """List the patient's own check-ins, latest due first (answer one with a report's checkin_id)."""
+        return checkins.checkins_query(
+            patient_id=current_principal().patient_id, status=args.get("status"), include_cancelled=False
+        )
+
+
+@blp.route("/patients/<uuid:patient_id>/checkins")
+class PatientCheckins(MethodView):
+    @blp.staff()
+    @blp.arguments(CheckinQueryArgsSchema, location="query")
+    @blp.response(200, StaffCheckinSchema(many=True))
+    @blp.paginate(SelectPage)
+    @blp.errors(404)
+    def get(self, args, patient_id):
+        """List a patient's check-ins with their sending history, latest due first."""
+        patient = patients.get_patient(db.session, clinic_id=current_principal().clinic_id, patient_id=patient_id)
+        return checkins.checkins_query(patient_id=patient.id, status=args.get("status"), include_cancelled=True)

@@ -1,0 +1,423 @@
+"""Check-ins: scheduled after each infusion, sent outside quiet hours, reminded once, missed after a day.
+
+Scheduling runs in the request that records or corrects an infusion; sending, reminding and
+missing run in the job process, each claiming a small batch of due rows (FOR UPDATE SKIP LOCKED
+on PostgreSQL) and writing the check-in's new state and its outbox row in one transaction, so a
+check-in is prompted exactly once however many job processes run or crash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, exists, select, text, update
+from sqlalchemy.orm import Session
+
+from service.domain import outbox, triage
+from service.domain.quiet_hours import window_of
+from service.domain.sql import among, dialect_of
+from service.enums import ACTIVE_FLAG_STATUSES, Audience, CheckinStatus, NotificationKind, PatientStatus
+from service.models import Checkin, Device, Flag, Infusion, Patient
+from service.rules import Thresholds, evaluate_unresponsive
+
+REMIND_AFTER = timedelta(hours=2)
+MISS_AFTER = timedelta(hours=24)
+PHQ9_FROM_HOURS = 168  # the 7-day and later check-ins ask for a PHQ-9
+UNRESPONSIVE = "unresponsive"
+
+
+def kind_for(hours: int) -> str:
+    """A check-in's label from its offset: 2h, 24h, 72h, 7d, 14d …"""
+    if hours >= 168 and hours % 24 == 0:
+        return f"{hours // 24}d"
+    return f"{hours}h"
+
+
+def asks_phq9_for(hours: int) -> bool:
+    return hours >= PHQ9_FROM_HOURS
+
+
+# --- scheduling (in the request that records or corrects an infusion) ------------------------------
+
+
+def schedule_for_infusion(
+    session: Session, *, infusion: Infusion, patient: Patient, offsets: list[int], now: datetime
+) -> list[Checkin]:
+    """Create or move the infusion's not-yet-sent check-ins to its end + each offset.
+
+    Check-ins already past their answer window (due more than a day ago) are not created, so a
+    back-filled infusion does not fire a burst of stale prompts; a paused or discharged patient
+    gets none. Check-ins already sent keep their times. Ends by superseding earlier infusions'
+    check-ins that a later infusion overtook (one stream of prompts, not two interleaved).
+    """
+    existing = {c.offset_hours: c for c in session.scalars(select(Checkin).where(Checkin.infusion_id == infusion.id))}
+    scheduled = [c for c in existing.values() if c.status == CheckinStatus.SCHEDULED]
+    if infusion.ended_at is None or patient.status != PatientStatus.ACTIVE:
+        for checkin in scheduled:
+            _cancel(checkin, now=now)
+        session.flush()
+        return []
+    quiet = window_of(patient.time_zone, patient.quiet_hours_start, patient.quiet_hours_end)
+    for checkin in scheduled:
+        checkin.due_at = infusion.ended_at + timedelta(hours=checkin.offset_hours)
+        if checkin.due_at + MISS_AFTER < now:
+            _cancel(checkin, now=now)
+        else:
+            checkin.send_at = quiet.next_allowed(checkin.due_at)
+    for hours in sorted(set(offsets) - set(existing)):
+        due_at = infusion.ended_at + timedelta(hours=hours)
+        if due_at + MISS_AFTER < now:
+            continue
+        checkin = Checkin(
+            clinic_id=infusion.clinic_id,
+            patient_id=infusion.patient_id,
+            infusion_id=infusion.id,
+            kind=kind_for(hours),
+            offset_hours=hours,
+            due_at=due_at,
+            send_at=quiet.next_allowed(due_at),
+            asks_phq9=asks_phq9_for(hours),
+            status=CheckinStatus.SCHEDULED,
+            created_at=now,
+        )
+        session.add(checkin)
+        existing[hours] = checkin
+    session.flush()
+    supersede(session, patient_id=patient.id, now=now)
+    return sorted(existing.values(), key=lambda c: c.offset_hours)
+
+
+def supersede(session: Session, *, patient_id: uuid.UUID, now: datetime) -> int:
+    """Cancel scheduled check-ins of an infusion that fall after the patient's next infusion started."""
+    infusions = session.execute(
+        select(Infusion.id, Infusion.started_at, Infusion.ended_at).where(Infusion.patient_id == patient_id)
+    ).all()
+    cancelled = 0
+    for checkin in session.scalars(
+        select(Checkin).where(Checkin.patient_id == patient_id, Checkin.status == CheckinStatus.SCHEDULED)
+    ):
+        own = next(i for i in infusions if i.id == checkin.infusion_id)
+        own_end = own.ended_at or own.started_at
+        if any(i.id != own.id and own_end < i.started_at <= checkin.due_at for i in infusions):
+            _cancel(checkin, now=now)
+            cancelled += 1
+    session.flush()
+    return cancelled
+
+
+def _cancel(checkin: Checkin, *, now: datetime) -> None:
+    checkin.status = CheckinStatus.CANCELLED
+    checkin.cancelled_at = now
+
+
+def cancel_future(session: Session, *, patient_id: uuid.UUID, now: datetime) -> int:
+    """Cancel a patient's check-ins not yet sent (they were paused or discharged)."""
+    return session.execute(
+        update(Checkin)
+        .where(Checkin.patient_id == patient_id, Checkin.status == CheckinStatus.SCHEDULED)
+        .values(status=CheckinStatus.CANCELLED, cancelled_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+
+
+def follow_quiet_hours(session: Session, *, patient: Patient) -> None:
+    """Recompute when the patient's scheduled check-ins may go out (their zone or quiet hours changed)."""
+    quiet = window_of(patient.time_zone, patient.quiet_hours_start, patient.quiet_hours_end)
+    for checkin in session.scalars(
+        select(Checkin).where(Checkin.patient_id == patient.id, Checkin.status == CheckinStatus.SCHEDULED)
+    ):
+        checkin.send_at = quiet.next_allowed(checkin.due_at)
+    session.flush()
+
+
+# --- the job side: send, remind, miss ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one claimed batch did: prompts/reminders written, postponed for quiet hours, cancelled."""
+
+    claimed: int
+    sent: int = 0
+    postponed: int = 0
+    cancelled: int = 0
+
+
+def _has_push():
+    return (
+        exists()
+        .where(Device.patient_id == Checkin.patient_id, Device.push_token.is_not(None), Device.revoked_at.is_(None))
+        .label("has_push")
+    )
+
+
+def _claim(session: Session, *, where, order_by, limit: int) -> list:
+    stmt = (
+        select(
+            Checkin.id,
+            Checkin.clinic_id,
+            Checkin.patient_id,
+            Checkin.kind,
+            Checkin.send_at,
+            Checkin.remind_at,
+            Patient.time_zone,
+            Patient.quiet_hours_start,
+            Patient.quiet_hours_end,
+            Patient.preferred_channel,
+            Patient.status.label("patient_status"),
+            Patient.email.is_not(None).label("has_email"),
+            _has_push(),
+        )
+        .join(Patient, Patient.id == Checkin.patient_id)
+        .where(*where)
+        .order_by(order_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Checkin)
+    )
+    return list(session.execute(stmt).all())
+
+
+def _split(rows: list, *, now: datetime) -> tuple[list, dict[datetime, list[uuid.UUID]], list[uuid.UUID]]:
+    """Rows to send now, rows to hold until their quiet hours end (by end time), rows of inactive patients."""
+    ready, later, inactive = [], defaultdict(list), []
+    allowed_at: dict[tuple, datetime] = {}
+    for r in rows:
+        if r.patient_status != PatientStatus.ACTIVE:
+            inactive.append(r.id)
+            continue
+        key = (r.time_zone, r.quiet_hours_start, r.quiet_hours_end)
+        if key not in allowed_at:
+            allowed_at[key] = window_of(*key).next_allowed(now)
+        if allowed_at[key] > now:
+            later[allowed_at[key]].append(r.id)
+        else:
+            ready.append(r)
+    return ready, later, inactive
+
+
+def send_due(session: Session, *, now: datetime, limit: int, channels: outbox.Availability) -> BatchResult:
+    """Claim due check-ins, mark them sent and write their prompts; the caller commits (one batch)."""
+    rows = _claim(
+        session,
+        where=(Checkin.status == CheckinStatus.SCHEDULED, Checkin.send_at <= now),
+        order_by=Checkin.send_at,
+        limit=limit,
+    )
+    if not rows:
+        return BatchResult(0)
+    ready, later, inactive = _split(rows, now=now)
+    for until, ids in later.items():
+        session.execute(
+            update(Checkin).where(among(session, Checkin.id, ids)).values(send_at=until),
+            execution_options={"synchronize_session": False},
+        )
+    if inactive:
+        session.execute(
+            update(Checkin)
+            .where(among(session, Checkin.id, inactive), Checkin.status == CheckinStatus.SCHEDULED)
+            .values(status=CheckinStatus.CANCELLED, cancelled_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    if ready:
+        _write(session, ready, kind=NotificationKind.CHECKIN_PROMPT, channels=channels, now=now)
+    return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive))
+
+
+def remind_due(session: Session, *, now: datetime, limit: int, channels: outbox.Availability) -> BatchResult:
+    """Claim sent, unanswered check-ins whose reminder is due; write one reminder each (quiet hours respected)."""
+    rows = _claim(
+        session,
+        where=(Checkin.status == CheckinStatus.SENT, Checkin.reminded_at.is_(None), Checkin.remind_at <= now),
+        order_by=Checkin.remind_at,
+        limit=limit,
+    )
+    if not rows:
+        return BatchResult(0)
+    ready, later, inactive = _split(rows, now=now)
+    for until, ids in later.items():
+        session.execute(
+            update(Checkin).where(among(session, Checkin.id, ids)).values(remind_at=until),
+            execution_options={"synchronize_session": False},
+        )
+    if inactive:  # no reminders to paused or discharged patients; the check-in still runs out as missed
+        session.execute(
+            update(Checkin).where(among(session, Checkin.id, inactive)).values(reminded_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    if ready:
+        _write(session, ready, kind=NotificationKind.CHECKIN_REMINDER, channels=channels, now=now)
+    return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive))
+
+
+# PostgreSQL: the check-ins' new state and their messages in one statement; only ids and channels travel.
+_WRITE_PG = """
+WITH changed AS (
+    UPDATE checkins SET {set_clause}
+    WHERE checkins.id = ANY(CAST(:ids AS uuid[])) AND {guard}
+    RETURNING checkins.id, checkins.clinic_id, checkins.patient_id, {due_column} AS due
+), chosen AS (
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:channels AS text[])) AS u(id, channel)
+)
+INSERT INTO notifications (id, clinic_id, kind, channel, audience, patient_id, checkin_id, dedupe_key, subject,
+                           body, data, status, attempts, next_attempt_at, created_at)
+SELECT gen_random_uuid(), changed.clinic_id, :kind, chosen.channel, 'patient', changed.patient_id, changed.id,
+       'checkin:' || changed.id::text || :suffix, :subject, :body, jsonb_build_object('checkin_id', changed.id::text),
+       'pending', 0, LEAST(changed.due, :now), :now
+FROM changed JOIN chosen ON chosen.id = changed.id
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+_PROMPT_SQL = _WRITE_PG.format(
+    set_clause="status = 'sent', sent_at = :now, remind_at = :remind_at",
+    guard="checkins.status = 'scheduled'",
+    due_column="checkins.send_at",
+)
+_REMINDER_SQL = _WRITE_PG.format(
+    set_clause="reminded_at = :now", guard="checkins.status = 'sent'", due_column="checkins.remind_at"
+)
+
+
+def _write(session: Session, ready: list, *, kind: NotificationKind, channels: outbox.Availability, now: datetime):
+    """Mark the ready check-ins sent (or reminded) and write one message each, in the caller's transaction."""
+    reminder = kind == NotificationKind.CHECKIN_REMINDER
+    if dialect_of(session) == "postgresql":
+        session.execute(
+            text(_REMINDER_SQL if reminder else _PROMPT_SQL),
+            {
+                "ids": [r.id for r in ready],
+                "channels": [str(_channel(r, channels)) for r in ready],
+                "now": now,
+                "remind_at": now + REMIND_AFTER,
+                "kind": str(kind),
+                "suffix": ":reminder" if reminder else ":prompt",
+                "subject": outbox.PROMPT_SUBJECT,
+                "body": outbox.REMINDER_TEXT if reminder else outbox.PROMPT_TEXT,
+            },
+        )
+        return
+    ids = [r.id for r in ready]
+    if reminder:
+        stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SENT)
+        stmt = stmt.values(reminded_at=now)
+    else:
+        stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SCHEDULED)
+        stmt = stmt.values(status=CheckinStatus.SENT, sent_at=now, remind_at=now + REMIND_AFTER)
+    session.execute(stmt, execution_options={"synchronize_session": False})
+    outbox.enqueue(session, [_message(r, kind, channels, now) for r in ready])
+
+
+def _channel(r, channels: outbox.Availability):
+    return channels.for_patient(
+        preferred=r.preferred_channel, has_email=bool(r.has_email), has_push_token=bool(r.has_push)
+    )
+
+
+def _message(r, kind: NotificationKind, channels: outbox.Availability, now: datetime) -> dict:
+    reminder = kind == NotificationKind.CHECKIN_REMINDER
+    return outbox.row(
+        clinic_id=r.clinic_id,
+        kind=kind,
+        channel=_channel(r, channels),
+        audience=Audience.PATIENT,
+        patient_id=r.patient_id,
+        checkin_id=r.id,
+        dedupe_key=f"checkin:{r.id}:{'reminder' if reminder else 'prompt'}",
+        subject=outbox.PROMPT_SUBJECT,
+        body=outbox.REMINDER_TEXT if reminder else outbox.PROMPT_TEXT,
+        data={"checkin_id": str(r.id)},
+        now=now,
+        due=r.remind_at if reminder else r.send_at,
+    )
+
+
+def miss_overdue(session: Session, *, now: datetime, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Mark sent check-ins unanswered for a day as missed; returns (clinic, patient) pairs to re-check."""
+    ids = list(
+        session.scalars(
+            select(Checkin.id)
+            .where(Checkin.status == CheckinStatus.SENT, Checkin.sent_at <= now - MISS_AFTER)
+            .order_by(Checkin.sent_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    rows = session.execute(
+        update(Checkin)
+        .where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SENT)
+        .values(status=CheckinStatus.MISSED, missed_at=now)
+        .returning(Checkin.clinic_id, Checkin.patient_id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted({(r.clinic_id, r.patient_id) for r in rows})
+
+
+def consecutive_missed(session: Session, *, patient_id: uuid.UUID, window: int = 20) -> tuple[int, datetime | None]:
+    """How many of the latest settled check-ins (answered or missed) in a row were missed, and the last one due."""
+    rows = session.execute(
+        select(Checkin.status, Checkin.due_at)
+        .where(Checkin.patient_id == patient_id, Checkin.status.in_([CheckinStatus.ANSWERED, CheckinStatus.MISSED]))
+        .order_by(Checkin.due_at.desc())
+        .limit(window)
+    ).all()
+    count = 0
+    for status, _ in rows:
+        if status != CheckinStatus.MISSED:
+            break
+        count += 1
+    return count, (rows[0].due_at if count else None)
+
+
+def check_unresponsive(
+    session: Session, *, patient_id: uuid.UUID, clinic_id: uuid.UUID, settings: dict, now: datetime
+) -> uuid.UUID | None:
+    """Run the unresponsive rule for a patient; open (or join) its flag when it fires. Active patients only."""
+    patient = session.execute(
+        select(Patient.status, Patient.time_zone).where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
+    ).one()
+    if patient.status != PatientStatus.ACTIVE:
+        return None
+    missed, last_due = consecutive_missed(session, patient_id=patient_id)
+    if not missed:
+        return None
+    open_priorities = tuple(
+        session.scalars(
+            select(Flag.priority).where(
+                Flag.patient_id == patient_id, Flag.status.in_(ACTIVE_FLAG_STATUSES), Flag.rule != UNRESPONSIVE
+            )
+        )
+    )
+    finding = evaluate_unresponsive(
+        consecutive_missed=missed,
+        context_open_priorities=open_priorities,
+        last_due_at=last_due,
+        time_zone=patient.time_zone,
+        thresholds=Thresholds.from_settings(settings["thresholds"]),
+    )
+    if finding is None:
+        return None
+    return triage.raise_flags(
+        session,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        report_id=None,
+        findings=[finding],
+        targets=settings["response_targets_minutes"],
+        now=now,
+    )[0]
+
+
+# --- reads ----------------------------------------------------------------------------------------------
+
+
+def checkins_query(*, patient_id: uuid.UUID, status: CheckinStatus | None = None, include_cancelled: bool) -> Select:
+    """A patient's check-ins, latest due first."""
+    stmt = select(Checkin).where(Checkin.patient_id == patient_id)
+    if status is not None:
+        stmt = stmt.where(Checkin.status == status)
+    elif not include_cancelled:
+        stmt = stmt.where(Checkin.status != CheckinStatus.CANCELLED)
+    return stmt.order_by(Checkin.due_at.desc(), Checkin.id)

@@ -1,0 +1,159 @@
+"""Escalation: flags nobody picked up reach the on-call clinicians, then the admins.
+
+- critical, not acknowledged ``critical_ack_minutes`` (15) after it became critical → level 1: on-call;
+- critical, not acknowledged ``admin_after_minutes`` (30) after → level 2: also the clinic's admins;
+- high, still not acknowledged past its ``due_by`` → level 1: on-call.
+
+Each step goes through flags.escalate (the flag's level, when, and who was told, as an event) and
+writes its messages to the outbox in the same transaction. With nobody on call, the admins are told.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain import flags, outbox
+from service.domain.clinics import effective_settings
+from service.enums import Audience, DeliveryChannel, FlagPriority, FlagStatus, NotificationKind, Role
+from service.models import Clinic, Clinician, Flag
+
+LEVEL_ON_CALL = 1
+LEVEL_ADMINS = 2
+
+
+def target_level(flag: Flag, *, settings: dict, now: datetime) -> int:
+    """The escalation level a flag should be at now (0: none yet)."""
+    if flag.status != FlagStatus.OPEN:
+        return 0
+    if flag.priority == FlagPriority.CRITICAL:
+        steps = settings["escalation"]
+        # When it became critical: its due_by was set to that moment + the critical response target.
+        since = max(flag.created_at, flag.due_by - timedelta(minutes=settings["response_targets_minutes"]["critical"]))
+        if now >= since + timedelta(minutes=steps["admin_after_minutes"]):
+            return LEVEL_ADMINS
+        if now >= since + timedelta(minutes=steps["critical_ack_minutes"]):
+            return LEVEL_ON_CALL
+        return 0
+    if flag.priority == FlagPriority.HIGH and now >= flag.due_by:
+        return LEVEL_ON_CALL
+    return 0
+
+
+def candidates(session: Session) -> list[uuid.UUID]:
+    """Open critical and high flags not fully escalated, oldest due first (few: they are the urgent queue)."""
+    return list(
+        session.scalars(
+            select(Flag.id)
+            .where(
+                Flag.status == FlagStatus.OPEN,
+                ((Flag.priority == FlagPriority.CRITICAL) & (Flag.escalation_level < LEVEL_ADMINS))
+                | ((Flag.priority == FlagPriority.HIGH) & (Flag.escalation_level < LEVEL_ON_CALL)),
+            )
+            .order_by(Flag.due_by, Flag.id)
+        )
+    )
+
+
+def _staff(session: Session, clinic_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    rows = session.execute(
+        select(Clinician.id, Clinician.role, Clinician.on_call)
+        .where(Clinician.clinic_id == clinic_id, Clinician.active.is_(True))
+        .order_by(Clinician.created_at, Clinician.id)
+    ).all()
+    return [r.id for r in rows if r.on_call], [r.id for r in rows if r.role == Role.ADMIN]
+
+
+def escalate_flags(session: Session, *, flag_ids: list[uuid.UUID], now: datetime, channels: outbox.Availability) -> int:
+    """Take the next escalation steps of these flags (locked, skipping those another process holds)."""
+    rows = list(
+        session.scalars(
+            select(Flag)
+            .where(Flag.id.in_(flag_ids), Flag.status == FlagStatus.OPEN)
+            .order_by(Flag.due_by, Flag.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    settings_by_clinic: dict[uuid.UUID, dict] = {}
+    steps = 0
+    for flag in rows:
+        if flag.clinic_id not in settings_by_clinic:
+            settings_by_clinic[flag.clinic_id] = effective_settings(
+                session.scalar(select(Clinic.settings).where(Clinic.id == flag.clinic_id))
+            )
+        settings = settings_by_clinic[flag.clinic_id]
+        goal = target_level(flag, settings=settings, now=now)
+        while flag.escalation_level < goal:
+            with session.begin_nested():  # one step fails alone
+                _step(
+                    session, flag=flag, level=flag.escalation_level + 1, settings=settings, now=now, channels=channels
+                )
+            steps += 1
+    return steps
+
+
+def _step(
+    session: Session, *, flag: Flag, level: int, settings: dict, now: datetime, channels: outbox.Availability
+) -> None:
+    on_call, admins = _staff(session, flag.clinic_id)
+    told_before = set(on_call) if level == LEVEL_ADMINS else set()
+    if level == LEVEL_ON_CALL:
+        recipients, who = (on_call, "on-call") if on_call else (admins, "admins (nobody is on call)")
+    else:
+        recipients, who = [a for a in admins if a not in told_before], "admins"
+    minutes = int((now - flag.created_at).total_seconds() // 60)
+    if flag.priority == FlagPriority.CRITICAL:
+        note = f"Not acknowledged after {minutes} min: {who} told."
+    else:
+        note = f"Past its response target: {who} told."
+    flags.escalate(session, flag=flag, actor_id=None, now=now, note=note, notified=[str(r) for r in recipients])
+    subject = f"Aftercare: a {flag.priority} flag needs a clinician"
+    body = (
+        f"A {flag.priority} flag has waited {minutes} min without being acknowledged (escalation level {level}). "
+        f"Open flag {flag.id} in Aftercare."
+    )
+    data = {
+        "event": "flag.escalated",
+        "flag_id": str(flag.id),
+        "patient_id": str(flag.patient_id),
+        "priority": str(flag.priority),
+        "level": level,
+        "due_by": flag.due_by.isoformat(),
+    }
+    rows = [
+        outbox.row(
+            clinic_id=flag.clinic_id,
+            kind=NotificationKind.ESCALATION,
+            channel=channels.for_clinician(),
+            audience=Audience.CLINICIAN,
+            clinician_id=clinician_id,
+            patient_id=flag.patient_id,
+            flag_id=flag.id,
+            dedupe_key=f"flag:{flag.id}:level:{level}:clinician:{clinician_id}",
+            subject=subject,
+            body=body,
+            data=data,
+            now=now,
+        )
+        for clinician_id in recipients
+    ]
+    if (settings.get("webhook") or {}).get("url"):
+        rows.append(
+            outbox.row(
+                clinic_id=flag.clinic_id,
+                kind=NotificationKind.ESCALATION,
+                channel=DeliveryChannel.WEBHOOK,
+                audience=Audience.CLINIC,
+                patient_id=flag.patient_id,
+                flag_id=flag.id,
+                dedupe_key=f"flag:{flag.id}:level:{level}:webhook",
+                subject=subject,
+                body=body,
+                data=data,
+                now=now,
+            )
+        )
+    outbox.enqueue(session, rows)
