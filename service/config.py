@@ -85,6 +85,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CONSOLE_IDLE_TIMEOUT": timedelta(minutes=int(env.get("CONSOLE_IDLE_MINUTES", "30"))),
         "CONSOLE_MAX_SESSION": timedelta(hours=int(env.get("CLINICIAN_REFRESH_HOURS", "12"))),
         "CONSOLE_QUEUE_REFRESH_SECONDS": 30,
+        # Webhooks may only reach public https addresses unless this is set (a relay on the clinic's LAN).
+        "WEBHOOK_ALLOW_PRIVATE": _truthy(env.get("AFTERCARE_WEBHOOK_ALLOW_PRIVATE")) or testing,
         # Only trust X-Forwarded-For when a proxy in front sets it.
         "TRUSTED_PROXIES": int(env.get("AFTERCARE_TRUSTED_PROXIES", "0")),
         # The job process: rows claimed per batch (each batch is one transaction).

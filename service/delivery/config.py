@@ -23,6 +23,7 @@ class DeliveryConfig:
     fcm_credentials_file: str | None = None
     fcm_endpoint: str = DEFAULT_ENDPOINT
     timeout_seconds: float = 10.0
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_app_config(cls, config) -> DeliveryConfig:
@@ -36,6 +37,7 @@ class DeliveryConfig:
             fcm_credentials_file=config.get("FCM_CREDENTIALS_FILE") or None,
             fcm_endpoint=config.get("FCM_ENDPOINT") or DEFAULT_ENDPOINT,
             timeout_seconds=float(config.get("DELIVERY_TIMEOUT_SECONDS", 10)),
+            webhook_allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")),
         )
 
 
@@ -43,7 +45,7 @@ def build_channels(config: DeliveryConfig, *, log: logging.Logger | None = None)
     """The channels this deployment can send through: log and webhook always, email and push when configured."""
     channels: dict[str, Channel] = {
         "log": LogChannel(log),
-        "webhook": WebhookChannel(timeout=config.timeout_seconds),
+        "webhook": WebhookChannel(timeout=config.timeout_seconds, allow_private=config.webhook_allow_private),
     }
     if config.smtp_host:
         channels["email"] = EmailChannel(

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import socket
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
 from service.delivery.base import DeliveryError, Message
 
@@ -37,18 +39,69 @@ def verify(secret: str, *, timestamp: str, signature: str, body: bytes, now: flo
     return hmac.compare_digest(sign(secret, ts, body), signature or "")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+def _forbidden(address: str) -> bool:
+    """Addresses a webhook must never reach: this machine, the clinic's private network, link-local, etc."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+
+
+def resolve_target(url: str, *, allow_private: bool) -> tuple[str, str, int, str]:
+    """Check a webhook URL and pin it to one vetted address: (scheme, address, port, path).
+
+    https only, and every address the name resolves to must be public, unless allow_private is set
+    (then plain http is accepted too, for a relay on the clinic's own network or in tests). The
+    connection then goes to the vetted address, so a DNS answer that changes in between cannot
+    redirect it; redirects themselves are never followed.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+        raise DeliveryError("A webhook URL must use https.", permanent=True)
+    if not parts.hostname:
+        raise DeliveryError("The webhook URL has no host.", permanent=True)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise DeliveryError(f"Webhook host does not resolve: {exc.strerror or exc}") from None
+    addresses = [info[4][0] for info in infos]
+    if not allow_private and any(_forbidden(a) for a in addresses):
+        raise DeliveryError("The webhook host resolves to a private or local address; refused.", permanent=True)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, addresses[0], port, path
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a vetted address, with the certificate checked against the URL's host name."""
+
+    def __init__(self, host: str, *, address: str, **kwargs):
+        super().__init__(host, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, *, address: str, **kwargs):
+        super().__init__(host, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
 class WebhookChannel:
     name = "webhook"
 
-    def __init__(self, *, timeout: float = 10.0, clock=time.time):
+    def __init__(self, *, timeout: float = 10.0, clock=time.time, allow_private: bool = False):
         self.timeout = timeout
         self.clock = clock
-        self.opener = urllib.request.build_opener(_NoRedirects)
+        self.allow_private = allow_private
 
     def payload(self, message: Message) -> bytes:
         body = {
@@ -64,28 +117,33 @@ class WebhookChannel:
     def send(self, message: Message) -> None:
         if not message.webhook_url or not message.webhook_secret:
             raise DeliveryError("The clinic has no webhook configured.", permanent=True)
-        if not message.webhook_url.startswith(("https://", "http://")):
-            raise DeliveryError("A webhook URL must be http(s).", permanent=True)
+        scheme, address, port, path = resolve_target(message.webhook_url, allow_private=self.allow_private)
+        host = urllib.parse.urlsplit(message.webhook_url).hostname
         body = self.payload(message)
         timestamp = int(self.clock())
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            message.webhook_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "Aftercare-Webhook/1",
-                "X-Aftercare-Timestamp": str(timestamp),
-                "X-Aftercare-Signature": sign(message.webhook_secret, timestamp, body),
-                "X-Aftercare-Delivery": str(message.id),
-                "X-Aftercare-Event": str(message.data.get("event", message.kind)),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Aftercare-Webhook/1",
+            "X-Aftercare-Timestamp": str(timestamp),
+            "X-Aftercare-Signature": sign(message.webhook_secret, timestamp, body),
+            "X-Aftercare-Delivery": str(message.id),
+            "X-Aftercare-Event": str(message.data.get("event", message.kind)),
+        }
+        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+        connection = connection_class(host, port=port, timeout=self.timeout, address=address)
         try:
-            with self.opener.open(request, timeout=self.timeout) as response:
-                response.read(1024)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise DeliveryError(f"Webhook answered HTTP {exc.code}.", permanent=exc.code in (400, 404, 410)) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryError(f"Webhook unreachable: {getattr(exc, 'reason', exc)}") from None
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read(1024)
+            if 300 <= response.status < 400:
+                raise DeliveryError(
+                    f"Webhook answered a redirect (HTTP {response.status}); not followed.", permanent=True
+                )
+            if response.status >= 400:
+                raise DeliveryError(
+                    f"Webhook answered HTTP {response.status}.", permanent=response.status in (400, 404, 410)
+                )
+        except (OSError, http.client.HTTPException) as exc:
+            raise DeliveryError(f"Webhook unreachable: {getattr(exc, 'reason', None) or exc}") from None
+        finally:
+            connection.close()

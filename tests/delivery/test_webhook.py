@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -57,7 +59,7 @@ def hook_message(url, secret=SECRET, **data) -> Message:
 def test_signed_post_is_accepted_by_a_receiver_that_checks_it():
     with http_server(receiver()) as (url, requests):
         message = hook_message(url + "/hooks/aftercare")
-        WebhookChannel().send(message)
+        WebhookChannel(allow_private=True).send(message)
     [(path, headers, body)] = requests
     assert path == "/hooks/aftercare"
     assert headers["Content-Type"] == "application/json"
@@ -71,7 +73,7 @@ def test_signed_post_is_accepted_by_a_receiver_that_checks_it():
 def test_a_wrong_secret_is_refused_by_the_receiver_and_reported():
     with http_server(receiver()) as (url, _):
         with pytest.raises(DeliveryError, match="HTTP 401") as failure:
-            WebhookChannel().send(hook_message(url, secret="another-secret-entirely"))
+            WebhookChannel(allow_private=True).send(hook_message(url, secret="another-secret-entirely"))
     assert not failure.value.permanent  # a rotated secret may be fixed: retry with backoff
 
 
@@ -88,11 +90,11 @@ def test_verify_rejects_tampering_and_stale_timestamps():
 def test_server_errors_are_retried_and_gone_endpoints_are_not():
     with http_server(lambda *_: (503, {})) as (url, _):
         with pytest.raises(DeliveryError) as busy:
-            WebhookChannel().send(hook_message(url))
+            WebhookChannel(allow_private=True).send(hook_message(url))
     assert not busy.value.permanent
     with http_server(lambda *_: (410, {})) as (url, _):
         with pytest.raises(DeliveryError) as gone:
-            WebhookChannel().send(hook_message(url))
+            WebhookChannel(allow_private=True).send(hook_message(url))
     assert gone.value.permanent
 
 
@@ -112,7 +114,7 @@ def test_escalation_reaches_the_clinics_pager_end_to_end(app, world):
         )
         db.session.commit()
         ctx = job_context(app)
-        ctx.channels["webhook"] = WebhookChannel()
+        ctx.channels["webhook"] = WebhookChannel(allow_private=True)
         run(ctx, t0 + timedelta(minutes=16), "escalate_flags", "deliver_notifications")
     [(path, _, body)] = requests
     payload = json.loads(body)
@@ -120,3 +122,56 @@ def test_escalation_reaches_the_clinics_pager_end_to_end(app, world):
     assert "190" not in body.decode()  # the reading stays in Aftercare
     hooks = notifications(channel="webhook")
     assert [n.status for n in hooks] == [NotificationStatus.SENT]
+
+
+# --- the clinic's own network is off limits -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://172.16.5.4/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://0.0.0.0/hook",
+    ],
+)
+def test_private_link_local_and_loopback_targets_are_refused(url):
+    with pytest.raises(DeliveryError) as refused:
+        WebhookChannel().send(hook_message(url))
+    assert refused.value.permanent and "private or local" in str(refused.value)
+
+
+def test_plain_http_is_refused_unless_allowed():
+    with pytest.raises(DeliveryError) as refused:
+        WebhookChannel().send(hook_message("http://example.org/hook"))
+    assert refused.value.permanent and "https" in str(refused.value)
+
+
+def test_redirects_are_not_followed():
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DeliveryError) as refused:
+            WebhookChannel(allow_private=True).send(hook_message(f"http://127.0.0.1:{server.server_port}/hook"))
+        assert "redirect" in str(refused.value)
+    finally:
+        server.shutdown()
+        server.server_close()
