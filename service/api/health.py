@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service import MIGRATIONS_DIR
 from service.clock import now_utc
-from service.domain import flags
+from service.domain import flags, job_runs
 from service.extensions import db
 from service.metrics import gauge, render
 
@@ -67,8 +67,32 @@ def metrics():
         return Response(
             render([gauge("aftercare_database_up", "The database answers", 0)]), mimetype=CONTENT_TYPE_LATEST
         )
+    jobs = job_runs.status(db.session, clinic_id=None, now=now_utc())
     gauges = [
         gauge("aftercare_database_up", "The database answers", 1),
+        gauge(
+            "aftercare_job_lag_seconds",
+            "Seconds since each job last succeeded (-1: never)",
+            {(job["name"],): job["lag_seconds"] if job["lag_seconds"] is not None else -1 for job in jobs["jobs"]},
+            labels=("job",),
+        ),
+        gauge(
+            "aftercare_job_last_duration_seconds",
+            "How long each job's last run took",
+            {(job["name"],): job["last_duration_ms"] / 1000 for job in jobs["jobs"]},
+            labels=("job",),
+        ),
+        gauge("aftercare_checkins_overdue", "Check-ins due 15+ min ago and not sent", jobs["checkins_overdue"]),
+        gauge(
+            "aftercare_outbox",
+            "Messages in the outbox by state",
+            {
+                ("pending",): jobs["notifications_pending"],
+                ("sending",): jobs["notifications_sending"],
+                ("dead",): jobs["notifications_dead"],
+            },
+            labels=("status",),
+        ),
         gauge(
             "aftercare_flags_active",
             "Open or acknowledged flags",

@@ -56,7 +56,11 @@ def record_end(session: Session, *, name: str, now: datetime, items: int, durati
 
 
 def status(session: Session, *, clinic_id, now: datetime) -> dict:
-    """Each job's last run and lag, the clinic's check-ins overdue to send, and its outbox at a glance."""
+    """Each job's last run and lag, the clinic's check-ins overdue to send, and its outbox at a glance.
+
+    clinic_id None looks across every clinic (the operators' view on /metrics).
+    """
+    mine = (lambda column: column == clinic_id) if clinic_id is not None else (lambda column: True)
     runs = {run.name: run for run in session.scalars(select(JobRun))}
     jobs = []
     for spec in JOBS:
@@ -80,21 +84,19 @@ def status(session: Session, *, clinic_id, now: datetime) -> dict:
         )
     overdue = session.scalar(
         select(func.count()).where(
-            Checkin.clinic_id == clinic_id,
+            mine(Checkin.clinic_id),
             Checkin.status == CheckinStatus.SCHEDULED,
             Checkin.send_at <= now - OVERDUE_AFTER,
         )
     )
     # One count per state, each over its partial index (never the clinic's whole history of sent messages).
     by_status = {
-        state: session.scalar(
-            select(func.count()).where(Notification.status == state, Notification.clinic_id == clinic_id)
-        )
+        state: session.scalar(select(func.count()).where(Notification.status == state, mine(Notification.clinic_id)))
         for state in (NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.DEAD)
     }
     oldest_pending = session.scalar(
         select(func.min(Notification.next_attempt_at)).where(
-            Notification.clinic_id == clinic_id, Notification.status == NotificationStatus.PENDING
+            mine(Notification.clinic_id), Notification.status == NotificationStatus.PENDING
         )
     )
     return {
