@@ -12,7 +12,9 @@ How the figures are got:
 - End to end = check-ins marked sent + prompts written + prompts claimed and delivered.
   Afterwards every check-in must be sent with exactly one prompt, and every prompt delivered once.
 
-Run:  .venv/bin/python -m bench.jobs [--checkins 100000] [--batch 1000] [--processes 1,2]
+Run:  .venv/bin/python -m bench.jobs [--checkins 100000] [--batch 1000] [--processes 1,2] [--calibrate]
+(--calibrate first times the issue's two reference operations on this machine: bare set-based
+claims, and ORM updates one row at a time, to read the figures against the issue's.)
 Needs PostgreSQL (BENCH_DATABASE_URL, default the local test server).
 """
 
@@ -120,9 +122,11 @@ def prepare(url: str, checkins: int, per_patient: int = 5) -> None:
 
 def worker(url: str, go: str, batch: int, log_file: str) -> None:
     """One job process: get ready, wait for the start file, send then deliver, report as JSON."""
+    from jobs.cli import quick_logging
     from jobs.runner import context_for, run_job
     from service import create_app
 
+    quick_logging()  # as `flask jobs run` and `jobs tick` do
     handler = logging.FileHandler(log_file)
     handler.setFormatter(logging.Formatter("%(message)s"))
     delivery = logging.getLogger("service.delivery")
@@ -204,6 +208,59 @@ def verify(url: str) -> dict:
     return {"checkins_sent": row[0], "prompts_sent": row[1], "checkins_prompted_twice": row[2]}
 
 
+def calibrate(base_url: str, *, checkins: int, batch: int) -> dict:
+    """This machine against the issue's reference figures: bare set-based claims, and ORM updates row by row."""
+    from sqlalchemy import any_, bindparam, select, update
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    from service import create_app
+    from service.extensions import db
+    from service.models import Checkin
+
+    with fresh_postgres(base_url, prefix="aftercare_bench_cal") as url:
+        prepare(url, checkins)
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": False})
+        with app.app_context():
+            session = db.session
+            started = time.perf_counter()
+            claimed = 0
+            while True:
+                ids = list(
+                    session.scalars(
+                        select(Checkin.id)
+                        .where(Checkin.status == "scheduled", Checkin.send_at <= NOW)
+                        .order_by(Checkin.send_at)
+                        .limit(batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                if not ids:
+                    break
+                session.execute(
+                    update(Checkin)
+                    .where(Checkin.id == any_(bindparam("ids", ids, type_=ARRAY(Checkin.id.type))))
+                    .values(status="sent", sent_at=NOW),
+                    execution_options={"synchronize_session": False},
+                )
+                session.commit()
+                claimed += len(ids)
+            set_based = claimed / (time.perf_counter() - started)
+            session.execute(update(Checkin).values(status="scheduled", sent_at=None))
+            session.commit()
+            rows = list(session.scalars(select(Checkin).order_by(Checkin.send_at).limit(min(10_000, checkins))))
+            started = time.perf_counter()
+            for start in range(0, len(rows), batch):
+                for checkin in rows[start : start + batch]:
+                    checkin.status = "sent"
+                    checkin.sent_at = NOW
+                    session.flush()
+                session.commit()
+            row_at_a_time = len(rows) / (time.perf_counter() - started)
+            session.remove()
+            db.engine.dispose()
+    return {"set_based_claims": set_based, "orm_row_updates": row_at_a_time}
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         _, _, url, go, batch, log_file = sys.argv
@@ -213,9 +270,16 @@ def main() -> None:
     parser.add_argument("--checkins", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--processes", default="1,2")
+    parser.add_argument("--calibrate", action="store_true", help="also measure the issue's reference operations")
     args = parser.parse_args()
     base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
+    if args.calibrate:
+        reference = calibrate(base, checkins=args.checkins, batch=args.batch)
+        print(
+            f"reference operations here: set-based claims {reference['set_based_claims']:,.0f} rows/s "
+            f"(issue: 150,000), row-at-a-time ORM updates {reference['orm_row_updates']:,.0f} rows/s (issue: 11,000)"
+        )
     print(f"{args.checkins:,} due check-ins, batches of {args.batch}, PostgreSQL at {base.split('@')[-1]}")
     results = {}
     for n in (int(p) for p in args.processes.split(",")):
