@@ -61,6 +61,8 @@ class Flag(UUIDPrimaryKey, Base):
         # The queue: active flags of a clinic, most urgent first, then by due time.
         Index("ix_flags_queue", "clinic_id", "urgency", "due_by", "id", postgresql_where=ACTIVE, sqlite_where=ACTIVE),
         Index("ix_flags_clinic_status", "clinic_id", "status", "urgency", "due_by", "id"),
+        # The whole history in queue order (status=all), for keyset pages deep into it.
+        Index("ix_flags_clinic_order", "clinic_id", "urgency", "due_by", "id"),
         Index("ix_flags_patient", "patient_id", "created_at"),
         Index("ix_flags_assignee_active", "assignee_id", postgresql_where=ACTIVE, sqlite_where=ACTIVE),
     )
