@@ -33,7 +33,7 @@ def test_metrics_show_reports_flags_and_the_queue(client, world):
     assert 'aftercare_reports_received_total{outcome="stored"}' in text
     assert 'aftercare_flags_opened_total{priority="critical"}' in text
     assert 'aftercare_flags_active{priority="critical"} 1.0' in text
-    assert "aftercare_outbox{status=\"dead\"}" in text and "aftercare_checkins_overdue" in text
+    assert 'aftercare_outbox{status="dead"}' in text and "aftercare_checkins_overdue" in text
     assert 'aftercare_job_lag_seconds{job="send_checkins"}' in text
     age_line = next(line for line in text.splitlines() if line.startswith("aftercare_oldest_open_critical_seconds"))
     assert 0 <= float(age_line.split()[-1]) < 60

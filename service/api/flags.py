@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask.views import MethodView
 
 from schemas.flags import (
@@ -20,7 +20,7 @@ from schemas.flags import (
 )
 from service.api.common import Blueprint, current_principal, if_match_version
 from service.clock import now_utc
-from service.domain import flags
+from service.domain import escalation, flags, outbox
 from service.domain.clinics import effective_settings
 from service.extensions import db
 
@@ -207,13 +207,14 @@ class Escalate(MethodView):
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
     @blp.errors(404, 409, 412)
     def post(self, body, flag_id):
-        """Escalate an active flag by one level (asks the on-call team for help)."""
-        flag = flags.escalate(
+        """Escalate an active flag by one level: the on-call clinicians (then the admins) are told."""
+        flag = escalation.escalate_by_hand(
             db.session,
             flag=_flag(flag_id),
             actor_id=current_principal().clinician.id,
             note=body.get("note"),
             expected_version=_if_match(),
             now=now_utc(),
+            channels=outbox.Availability.from_config(current_app.config),
         )
         return _answer(flag)

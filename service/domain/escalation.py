@@ -95,26 +95,75 @@ def escalate_flags(session: Session, *, flag_ids: list[uuid.UUID], now: datetime
     return steps
 
 
+def escalate_by_hand(
+    session: Session,
+    *,
+    flag: Flag,
+    actor_id: uuid.UUID,
+    note: str | None,
+    expected_version: int | None,
+    now: datetime,
+    channels: outbox.Availability,
+) -> Flag:
+    """A clinician asks for help: the flag goes up a level and the on-call clinicians (then admins) are told."""
+    settings = effective_settings(session.scalar(select(Clinic.settings).where(Clinic.id == flag.clinic_id)))
+    _step(
+        session,
+        flag=flag,
+        level=flag.escalation_level + 1,
+        settings=settings,
+        now=now,
+        channels=channels,
+        actor_id=actor_id,
+        note=note,
+        expected_version=expected_version,
+    )
+    return flag
+
+
 def _step(
-    session: Session, *, flag: Flag, level: int, settings: dict, now: datetime, channels: outbox.Availability
+    session: Session,
+    *,
+    flag: Flag,
+    level: int,
+    settings: dict,
+    now: datetime,
+    channels: outbox.Availability,
+    actor_id: uuid.UUID | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
 ) -> None:
+    """One escalation step: the flag's level, an event naming who was told, and their messages."""
     on_call, admins = _staff(session, flag.clinic_id)
-    told_before = set(on_call) if level == LEVEL_ADMINS else set()
     if level == LEVEL_ON_CALL:
         recipients, who = (on_call, "on-call") if on_call else (admins, "admins (nobody is on call)")
-    else:
-        recipients, who = [a for a in admins if a not in told_before], "admins"
+    else:  # the on-call clinicians were told at level 1
+        recipients, who = [a for a in admins if a not in set(on_call)], "admins"
+    recipients = [r for r in recipients if r != actor_id]  # not the clinician who asked
     minutes = int((now - flag.created_at).total_seconds() // 60)
-    if flag.priority == FlagPriority.CRITICAL:
+    if actor_id is not None:
+        note = f"{note.strip()} ({who} told.)" if note and note.strip() else f"Escalated by a clinician: {who} told."
+    elif flag.priority == FlagPriority.CRITICAL:
         note = f"Not acknowledged after {minutes} min: {who} told."
     else:
         note = f"Past its response target: {who} told."
-    flags.escalate(session, flag=flag, actor_id=None, now=now, note=note, notified=[str(r) for r in recipients])
-    subject = f"Aftercare: a {flag.priority} flag needs a clinician"
-    body = (
-        f"A {flag.priority} flag has waited {minutes} min without being acknowledged (escalation level {level}). "
-        f"Open flag {flag.id} in Aftercare."
+    flags.escalate(
+        session,
+        flag=flag,
+        actor_id=actor_id,
+        now=now,
+        note=note,
+        notified=[str(r) for r in recipients],
+        expected_version=expected_version,
     )
+    subject = f"Aftercare: a {flag.priority} flag needs a clinician"
+    if actor_id is not None:
+        body = f"A colleague asked for help with a {flag.priority} flag (escalation level {level}). "
+    else:
+        body = (
+            f"A {flag.priority} flag has waited {minutes} min without being acknowledged (escalation level {level}). "
+        )
+    body += f"Open flag {flag.id} in Aftercare."
     data = {
         "event": "flag.escalated",
         "flag_id": str(flag.id),

@@ -54,6 +54,11 @@ class Availability:
     def for_clinician(self) -> DeliveryChannel:
         return DeliveryChannel.EMAIL if self.email else DeliveryChannel.LOG
 
+    @classmethod
+    def from_config(cls, config) -> Availability:
+        """What the app's config turns on (for messages written outside the job process)."""
+        return cls(email=bool(config.get("SMTP_HOST")), push=bool(config.get("FCM_CREDENTIALS_FILE")))
+
 
 @dataclass(frozen=True)
 class RetryPolicy:

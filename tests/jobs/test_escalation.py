@@ -172,3 +172,23 @@ def test_a_flag_made_critical_later_counts_from_then(app, world):
     assert flag(flag_id).priority == "critical" and flag(flag_id).escalation_level == 0
     run(ctx, T0 + 135 * MIN, "escalate_flags")
     assert flag(flag_id).escalation_level == 1
+
+
+def test_a_clinician_asking_for_help_tells_on_call_and_the_job_carries_on_to_the_admins(app, client, world):
+    on_call = staff(world)
+    flag_id = open_flag(world, at=datetime.now(UTC) - 5 * MIN)
+    asked = client.post(
+        f"/api/v1/flags/{flag_id}/escalate", json={"note": "Need a physician"}, headers=world.nurse.headers
+    )
+    assert asked.status_code == 200
+    event = asked.get_json()["events"][-1]
+    assert event["kind"] == "escalated" and event["actor_id"] == str(world.nurse.principal.id)
+    assert event["text"] == "Need a physician (on-call told.)"
+    assert set(event["data"]["notified"]) == {str(c) for c in on_call}
+    told = escalations()
+    assert {n.clinician_id for n in told} == on_call and all(n.data["level"] == 1 for n in told)
+    assert "A colleague asked for help" in told[0].body
+    # The job does not repeat level 1; at 30 min it adds the admins.
+    run(job_context(app), datetime.now(UTC) + 26 * MIN, "escalate_flags")
+    assert flag(flag_id).escalation_level == 2
+    assert {n.clinician_id for n in escalations()} == on_call | {world.admin.principal.id}
