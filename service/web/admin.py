@@ -1,4 +1,4 @@
-"""Admin pages: staff (add, deactivate, on call), clinic settings, and the outbox and audit log (stubs for now)."""
+"""Admin pages: staff (add, deactivate, on call), clinic settings, the outbox (dead letters with retry) and the audit log."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from schemas.clinic import ClinicSettingsSchema
 from schemas.clinicians import ClinicianCreateSchema
 from service.clock import now_utc
 from service.domain import clinic_settings, clinicians
+from service.domain import outbox as outbox_domain
 from service.domain.clinics import settings_of
-from service.enums import Role
+from service.enums import NotificationStatus, Role
 from service.errors import DomainError
 from service.extensions import db
 from service.models import Clinic
@@ -235,14 +236,47 @@ def save_settings():
     return redirect(url_for(".settings"))
 
 
-# --- outbox and audit log: their models are being built on other branches --------------------------------------
+# --- outbox and audit log --------------------------------------
+
+
+OUTBOX_PAGE = 50
 
 
 @blp.get("/outbox")
 @console.page(ADMIN)
 def outbox():
-    """Dead letters with retry (the outbox arrives with the notifications module)."""
-    return render_template("console/admin_pending.html", what="Outbox", section="outbox")
+    """The outbox: messages to patients and staff with their attempts and last errors; dead letters first."""
+    principal = console.current()
+    status = request.args.get("status") or "dead"
+    if status not in ("all", *(s.value for s in NotificationStatus)):
+        status = "dead"
+    shown = None if status == "all" else NotificationStatus(status)
+    stmt = outbox_domain.notifications_query(clinic_id=principal.clinic_id, status=shown)
+    messages = list(db.session.scalars(stmt.limit(OUTBOX_PAGE)))
+    return render_template(
+        "console/admin_outbox.html",
+        messages=messages,
+        status=status,
+        statuses=["dead", "pending", "sending", "sent", "all"],
+        section="outbox",
+    )
+
+
+@blp.post("/outbox/<uuid:notification_id>/retry")
+@console.page(ADMIN)
+def retry_message(notification_id: uuid.UUID):
+    """Send a dead letter again (a fresh set of attempts; its last error stays visible)."""
+    principal = console.current()
+    message = outbox_domain.get_notification(db.session, clinic_id=principal.clinic_id, notification_id=notification_id)
+    try:
+        outbox_domain.retry(db.session, notification=message, now=now_utc())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".outbox"))
+    db.session.commit()
+    flash("The message is queued again; the delivery job sends it within seconds.", "success")
+    return redirect(url_for(".outbox"))
 
 
 @blp.get("/audit")

@@ -50,6 +50,7 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",  "/console/admin/settings"):                            (R,   403, 403, 200, 200),
     ("POST", "/console/admin/settings"):                            (R,   403, 403, 302, 302),
     ("GET",  "/console/admin/outbox"):                              (R,   403, 403, 200, 200),
+    ("POST", "/console/admin/outbox/<uuid:notification_id>/retry"): (R,   403, 403, 302, 404),
     ("GET",  "/console/admin/audit"):                               (R,   403, 403, 200, 200),
 }
 # fmt: on
@@ -106,12 +107,39 @@ def scene(world, patient):
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
     )
     started = (now_utc() - timedelta(hours=3)).astimezone(ZoneInfo(world.clinic.time_zone))
+    letter = _dead_letter(world, patient)
     return {
+        "notification_id": letter,
         "flag_id": flag.id,
         "patient_id": patient.id,
         "clinician_id": world.physician.principal.id,
         "started_local": started.strftime("%Y-%m-%dT%H:%M"),
     }
+
+
+def _dead_letter(world, patient):
+    """A prompt that could not be delivered: the outbox page's retry button brings it back."""
+    from service.clock import now_utc
+    from service.domain import outbox
+    from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
+
+    letter = outbox.row(
+        clinic_id=world.clinic.id,
+        kind=NotificationKind.CHECKIN_PROMPT,
+        channel=DeliveryChannel.EMAIL,
+        audience=Audience.PATIENT,
+        patient_id=patient.id,
+        checkin_id=None,
+        dedupe_key=f"test:{patient.id}:dead",
+        subject=outbox.PROMPT_SUBJECT,
+        body=outbox.PROMPT_TEXT,
+        now=now_utc(),
+    )
+    outbox.enqueue(
+        db.session, [{**letter, "status": NotificationStatus.DEAD, "attempts": 6, "last_error": "SMTP down"}]
+    )
+    db.session.commit()
+    return letter["id"]
 
 
 def _url(rule: str, ids: dict) -> str:
@@ -209,3 +237,23 @@ def test_console_pages_are_audited_like_the_api(console, world, patient):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.patient_id == patient.id)).all()
     nurse_id = world.nurse.principal.id
     assert any(e.actor_id == nurse_id and e.action == "read" and e.resource_type == "patient" for e in entries)
+
+
+def test_outbox_page_lists_dead_letters_and_retries_them(console, world, patient):
+    from service.models import Notification
+
+    letter_id = _dead_letter(world, patient)
+    page = console["admin"].get("/console/admin/outbox")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "SMTP down" in html and "Retry" in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    refused = console["admin"].post(f"/console/admin/outbox/{letter_id}/retry")
+    assert refused.status_code in (400, 403)
+    done = console["admin"].post(f"/console/admin/outbox/{letter_id}/retry", data={"csrf_token": token})
+    assert done.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Notification, letter_id).status == "pending"
+    assert "No dead letters" in console["admin"].get("/console/admin/outbox").get_data(as_text=True)
+    other = console["other_admin"].get("/console/admin/outbox?status=all").get_data(as_text=True)
+    assert "SMTP down" not in other
