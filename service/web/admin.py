@@ -1,4 +1,4 @@
-"""Admin pages: staff (add, deactivate, on call), clinic settings, the outbox (dead letters with retry) and the audit log."""
+"""Admin pages: staff, clinic settings, the outbox (dead letters with retry) and the audit log."""
 
 from __future__ import annotations
 
