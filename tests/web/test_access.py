@@ -209,3 +209,25 @@ def test_console_pages_are_audited_like_the_api(console, world, patient):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.patient_id == patient.id)).all()
     nurse_id = world.nurse.principal.id
     assert any(e.actor_id == nurse_id and e.action == "read" and e.resource_type == "patient" for e in entries)
+
+
+def test_a_refused_form_is_audited_as_a_read_of_the_page_shown_again(console, world, patient):
+    """Nothing was changed, so no write is claimed; the flag page with the patient's data was shown: a read."""
+    from service.models import AuditEntry
+
+    flag = make_flag(
+        patient, priority=Priority.HIGH, rule="severe-symptom", reason="Nausea.", due_in=timedelta(hours=4)
+    )
+    client = console["nurse"]
+    token = csrf_of(client)
+    refused = client.post(f"/console/flags/{flag.id}/resolve", data={"note": " ", "csrf_token": token})
+    assert refused.status_code == 422
+    done = client.post(f"/console/flags/{flag.id}/notes", data={"text": "Called back.", "csrf_token": token})
+    assert done.status_code == 302
+    db.session.rollback()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.method == "POST").order_by(AuditEntry.id)).all()
+    assert [(e.action, e.resource_type, e.patient_id, e.endpoint.rsplit("/", 1)[-1]) for e in entries] == [
+        ("read", "flag", patient.id, "resolve"),
+        ("write", "flag", patient.id, "notes"),
+    ]
+    assert all(e.actor_id == world.nurse.principal.id and e.resource_id == str(flag.id) for e in entries)
