@@ -13,10 +13,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from service.domain import adverse_events
 from service.extensions import db
-from service.models import Clinician, Flag, Patient
+from service.models import AdverseEvent, Clinician, Flag, Patient
 from service.rules import Priority
 from tests.web.conftest import csrf_of, make_flag, make_infusion
 
@@ -39,6 +40,10 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/flags/<uuid:flag_id>/notes"):                (R,   302, 302, 302, 404),
     ("POST", "/console/flags/<uuid:flag_id>/escalate"):             (R,   302, 302, 302, 404),
     ("POST", "/console/flags/<uuid:flag_id>/resolve"):              (R,   302, 302, 302, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/adverse-event"):        (R,   302, 302, 302, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>"):            (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>/fhir"):       (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/export.csv"):                 (R,   403, 403, 200, 200),
     ("GET",  "/console/patients"):                                  (R,   200, 200, 200, 200),
     ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
@@ -77,6 +82,16 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
         "/console/flags/<uuid:flag_id>/notes": {"text": "Left a voicemail."},
         "/console/flags/<uuid:flag_id>/escalate": {},
         "/console/flags/<uuid:flag_id>/resolve": {"resolution": "contacted_patient", "note": "Called; settled."},
+        "/console/flags/<uuid:flag_id>/adverse-event": {
+            "term": "Nausea",
+            "grade": "2",
+            "serious": "no",
+            "causality": "probable",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "onset_at": ids["onset_local"],
+            "narrative": "Nausea on the drive home; settled with ondansetron.",
+        },
         "/console/patients/<uuid:patient_id>/infusions": {
             "started_at": ids["started_local"],
             "route": "iv",
@@ -105,17 +120,45 @@ def scene(world, patient):
     flag = make_flag(
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
     )
-    started = (now_utc() - timedelta(hours=3)).astimezone(ZoneInfo(world.clinic.time_zone))
+    zone = ZoneInfo(world.clinic.time_zone)
+    now = now_utc()
+    started = (now - timedelta(hours=3)).astimezone(zone)
+    event = adverse_events.create_adverse_event(
+        db.session,
+        clinic_id=world.clinic.id,
+        actor_id=world.nurse.principal.id,
+        values={
+            "flag_id": flag.id,
+            "term": "Nausea",
+            "grade": 2,
+            "serious": False,
+            "causality": "probable",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "onset_at": now - timedelta(hours=2),
+            "narrative": "Felt queasy on the drive home.",
+        },
+        now=now,
+    )
+    db.session.commit()
     return {
         "flag_id": flag.id,
         "patient_id": patient.id,
+        "event_id": event.id,
         "clinician_id": world.physician.principal.id,
         "started_local": started.strftime("%Y-%m-%dT%H:%M"),
+        "onset_local": (now - timedelta(hours=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "today": now.astimezone(zone).date().isoformat(),
     }
 
 
+# Query strings some GET pages need to be a valid request.
+QUERIES = {"/console/adverse-events/export.csv": "?from=2020-01-01&to={today}"}
+
+
 def _url(rule: str, ids: dict) -> str:
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(ids[m.group(1)]), rule)
+    path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(ids[m.group(1)]), rule)
+    return path + QUERIES.get(rule, "").format(**ids)
 
 
 def _state(ids: dict) -> tuple:
@@ -125,8 +168,9 @@ def _state(ids: dict) -> tuple:
         select(Patient.status, Patient.updated_at).where(Patient.id == ids["patient_id"])
     ).one()
     staff = db.session.scalars(select(Clinician.on_call).order_by(Clinician.id)).all()
+    events = db.session.scalar(select(func.count()).select_from(AdverseEvent))
     db.session.rollback()
-    return (tuple(flag), tuple(patient), tuple(staff))
+    return (tuple(flag), tuple(patient), tuple(staff), events)
 
 
 CELLS = [
