@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 from service.observability import json_handler
 
@@ -36,9 +37,33 @@ def register(what: str, value: str | None) -> None:
         SECRETS[value] = what
 
 
+ROOT = Path(__file__).resolve().parent.parent
+_OUR_CODE: list[str] = []
+
+
+def in_our_code(value: str) -> bool:
+    """Whether a value is part of the application's own source (not its tests).
+
+    Hypothesis draws examples from the string constants of the code under test, so a fuzzed login may
+    "try" the password ``adverse_events`` and a property test may "write" it as a narrative; every
+    traceback through service/api/adverse_events.py then quotes it without leaking anything.
+    """
+    if not _OUR_CODE:
+        _OUR_CODE.append(
+            "\n".join(
+                path.read_text(encoding="utf-8", errors="replace")
+                for path in sorted(ROOT.rglob("*.py"))
+                if not {"tests", ".venv", "migrations"} & set(path.relative_to(ROOT).parts)
+            )
+        )
+    return value in _OUR_CODE[0]
+
+
 def register_text(what: str, value) -> None:
     """Remember free text a person wrote (a note, a narrative) when it is distinctive enough to grep for."""
-    if isinstance(value, str) and len(value.strip()) >= 12 and sum(c.isalpha() for c in value) >= 8:
+    if not isinstance(value, str) or len(value.strip()) < 12 or sum(c.isalpha() for c in value) < 8:
+        return
+    if not in_our_code(value):
         SECRETS[value] = what
 
 
@@ -61,7 +86,8 @@ def watch_secrets(monkeypatch) -> None:
     verify = auth.verify_password
 
     def verify_and_remember(password_hash, password):
-        if isinstance(password, str) and len(password) >= 12:  # short ones are words a log may hold anyway
+        # Short ones are words a log may hold anyway; our own code's strings are what tracebacks quote.
+        if isinstance(password, str) and len(password) >= 12 and not in_our_code(password):
             SECRETS[password] = "a password tried"
         return verify(password_hash, password)
 

@@ -185,6 +185,16 @@ def test_the_scan_catches_a_leak(world):
     assert logscan.leaks([json.dumps({"message": "request", "status": 200})]) == []
 
 
+def test_strings_of_our_own_code_are_not_taken_for_secrets():
+    """Hypothesis draws examples from our code's constants ("adverse_events"); tracebacks quote them, nothing leaks."""
+    assert logscan.in_our_code("adverse_events") and logscan.in_our_code("Write the narrative: what happened")
+    logscan.register_text("an adverse event narrative", "Write the narrative: what happened")
+    assert "Write the narrative: what happened" not in logscan.SECRETS
+    assert not logscan.in_our_code(factories.PASSWORD)  # the tests' own values stay secrets
+    logscan.register_text("an adverse event narrative", "Observed overnight after the infusion.")
+    assert logscan.SECRETS["Observed overnight after the infusion."] == "an adverse event narrative"
+
+
 def test_no_log_line_of_the_whole_run_holds_a_known_secret():
     """Runs last: every line any test made the app log, against every secret and PHI string any test registered."""
     assert logscan.TAPE.lines, "no log line was captured: is the tape attached?"

@@ -28,7 +28,6 @@ from service.domain.fhir import adverse_event_resource
 from service.enums import Role
 from service.extensions import db
 from service.models import AdverseEvent, Clinic, Clinician
-from service.vocabulary import CTCAE_TERMS, OTHER_TERM, SYMPTOMS_BY_TERM
 
 blp = Blueprint(
     "adverse_events",
@@ -111,10 +110,7 @@ class Terms(MethodView):
     @blp.response(200, TermSchema(many=True))
     def get(self):
         """List the CTCAE terms an adverse event is recorded with (and the app's symptoms each covers)."""
-        return [
-            {"term": term, "symptom_codes": list(SYMPTOMS_BY_TERM[term]), "needs_description": term == OTHER_TERM}
-            for term in CTCAE_TERMS
-        ]
+        return adverse_events.term_list()
 
 
 @blp.route("/export.csv")

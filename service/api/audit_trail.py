@@ -77,6 +77,7 @@ class AuditDraft:
     endpoint: str | None
     ip: str | None
     written: bool = False
+    refused_form: bool = False  # a console form refused and its page shown again: recorded as a read
 
 
 def target_of(rule: str, view_args: dict) -> tuple[str, str | None, uuid.UUID | None, bool]:
@@ -132,10 +133,21 @@ def begin(principal, *, ip: str | None) -> None:
 def finish(response) -> None:
     """After the view succeeded: append the entry if the view's own commit did not already carry it."""
     draft = g.pop("audit_draft", None)
-    if draft is None or draft.written or getattr(response, "status_code", 200) >= 400:
+    if draft is None or draft.written:
+        return
+    if getattr(response, "status_code", 200) >= 400 and not draft.refused_form:
         return
     _write(db.session(), draft)
     db.session.commit()
+
+
+def refused_form() -> None:
+    """A console form was refused and its page shown again with the reasons: nothing changed, but the page
+    (the flag, the patient) was read. The entry says so instead of claiming a write, or saying nothing."""
+    draft = g.get("audit_draft")
+    if draft is not None and not draft.written:
+        draft.action = AuditAction.READ
+        draft.refused_form = True
 
 
 def abandon() -> None:

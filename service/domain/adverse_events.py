@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from service.enums import EXPEDITED_CRITERIA, ActionTaken, Causality, Outcome, SeriousnessCriterion
 from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from service.models import AdverseEvent, AdverseEventVersion, Flag, FlagReport, Infusion, Patient, Report
-from service.vocabulary import CTCAE_TERMS, OTHER_TERM
+from service.vocabulary import CTCAE_TERMS, OTHER_TERM, SYMPTOMS_BY_TERM
 
 # Clock skew tolerated between the clinic's devices and the server.
 SKEW = timedelta(minutes=5)
@@ -54,6 +54,14 @@ EDITABLE = (
     "infusion_id",
 )
 INFUSION_SNAPSHOT = ("route", "dose_mg", "dose_mg_per_kg", "started_at", "ended_at")
+
+
+def term_list() -> list[dict]:
+    """The CTCAE terms an event is recorded with, with the app's symptom codes each covers ("Other, specify" last)."""
+    return [
+        {"term": term, "symptom_codes": list(SYMPTOMS_BY_TERM[term]), "needs_description": term == OTHER_TERM}
+        for term in CTCAE_TERMS
+    ]
 
 
 def regulatory_due(*, serious: bool, criteria, aware_at: datetime) -> datetime | None:
@@ -465,6 +473,7 @@ class EventFilter:
     overdue: bool | None = None  # serious, not submitted, past its due date
     submitted: bool | None = None
     patient_id: uuid.UUID | None = None
+    flag_id: uuid.UUID | None = None
 
 
 def events_query(*, clinic_id: uuid.UUID, filters: EventFilter, now: datetime) -> Select:
@@ -478,6 +487,8 @@ def events_query(*, clinic_id: uuid.UUID, filters: EventFilter, now: datetime) -
         stmt = stmt.where(AdverseEvent.serious.is_(filters.serious))
     if filters.patient_id is not None:
         stmt = stmt.where(AdverseEvent.patient_id == filters.patient_id)
+    if filters.flag_id is not None:
+        stmt = stmt.where(AdverseEvent.flag_id == filters.flag_id)
     if filters.submitted is True:
         stmt = stmt.where(AdverseEvent.submitted_at.is_not(None))
     elif filters.submitted is False:

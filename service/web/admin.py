@@ -6,13 +6,17 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from schemas.audit import AuditQueryArgsSchema
 from schemas.clinic import ClinicSettingsSchema
 from schemas.clinicians import ClinicianCreateSchema
+from service.api.audit_trail import COLLECTIONS
 from service.clock import now_utc
-from service.domain import clinic_settings, clinicians
+from service.domain import audit as audit_log
+from service.domain import clinic_settings, clinicians, patients
 from service.domain import outbox as outbox_domain
 from service.domain.clinics import settings_of
-from service.enums import NotificationStatus, Role
+from service.domain.common import range_bounds
+from service.enums import AuditAction, NotificationStatus, Role
 from service.errors import DomainError
 from service.extensions import db
 from service.models import Clinic
@@ -279,8 +283,69 @@ def retry_message(notification_id: uuid.UUID):
     return redirect(url_for(".outbox"))
 
 
+# --- the audit log --------------------------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+# The filters, by the names GET /api/v1/audit takes.
+AUDIT_FILTERS = ("actor_id", "patient_id", "resource_type", "action", "from", "to")
+# Resource types entries name: the API's collections, and "console" for console pages about no one record.
+RESOURCE_TYPES = tuple(sorted({*COLLECTIONS.values(), "console", "clinic"}))
+# Which console page shows a resource an entry names.
+RESOURCE_PAGES = {
+    "patient": ("console.patients.patient_page", "patient_id"),
+    "flag": ("console.triage.flag_page", "flag_id"),
+    "adverse_event": ("console.adverse_events.event_page", "event_id"),
+}
+
+
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _audit_filters(chosen: dict) -> audit_log.AuditFilter:
+    """The filters chosen, loaded with the API's own query schema; a bad one is named (422)."""
+    args = forms.load(AuditQueryArgsSchema(), chosen)
+    since, until = range_bounds(args.get("from_"), args.get("to"), time_zone=_clinic().time_zone)
+    return audit_log.AuditFilter(
+        actor_id=args.get("actor_id"),
+        patient_id=args.get("patient_id"),
+        resource_type=args.get("resource_type"),
+        action=args.get("action"),
+        since=since,
+        until=until,
+    )
+
+
 @blp.get("/audit")
 @console.page(ADMIN)
 def audit():
-    """The audit log of reads and writes of patient data (arrives with the audit module)."""
-    return render_template("console/admin_pending.html", what="Audit log", section="audit")
+    """The audit log: who read or changed which patient's data, when, from where (newest first, filtered, paged)."""
+    principal = console.current()
+    chosen = {name: value for name in AUDIT_FILTERS if (value := request.args.get(name, "").strip())}
+    page = _page_number(request.args.get("page"))
+    entries, more, errors, status = [], False, {}, 200
+    try:
+        query = audit_log.audit_query(clinic_id=principal.clinic_id, filters=_audit_filters(chosen))
+    except DomainError as error:
+        errors, status = forms.form_errors(error), error.status
+    else:
+        rows = list(db.session.scalars(query.offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)))
+        entries, more = rows[:AUDIT_PAGE_SIZE], len(rows) > AUDIT_PAGE_SIZE
+    staff = clinicians.staff_of(db.session, clinic_id=principal.clinic_id)
+    html = render_template(
+        "console/admin_audit.html",
+        entries=entries,
+        page=page,
+        more=more,
+        first=(page - 1) * AUDIT_PAGE_SIZE + 1,
+        chosen=chosen,
+        errors=errors,
+        staff=staff,
+        names={person.id: person.name for person in staff},
+        patients=list(db.session.scalars(patients.patients_query(clinic_id=principal.clinic_id))),
+        patient_names=patients.display_names(db.session, patient_ids=[e.patient_id for e in entries]),
+        resource_types=RESOURCE_TYPES,
+        actions=[a.value for a in AuditAction],
+        resource_pages=RESOURCE_PAGES,
+    )
+    return html, status

@@ -23,6 +23,39 @@ RESOLUTION_LABELS = {
     "duplicate": "Duplicate of another flag",
 }
 SEVERITY_WORDS = {0: "none", 1: "mild", 2: "moderate", 3: "severe", 4: "very severe"}
+# Adverse events: CTCAE grades, ICH E2A seriousness, WHO-UMC causality, what was done, outcome (the API's values).
+GRADE_LABELS = {1: "Mild", 2: "Moderate", 3: "Severe", 4: "Life-threatening or disabling", 5: "Death"}
+SERIOUSNESS_LABELS = {
+    "death": "Death",
+    "life_threatening": "Life-threatening",
+    "hospitalization": "Hospitalization (initial or prolonged)",
+    "disability": "Persistent or significant disability",
+    "congenital_anomaly": "Congenital anomaly",
+    "medically_important": "Other medically important event",
+}
+CAUSALITY_LABELS = {
+    "certain": "Certain",
+    "probable": "Probable / likely",
+    "possible": "Possible",
+    "unlikely": "Unlikely",
+    "conditional": "Conditional / unclassified",
+    "unassessable": "Unassessable / unclassifiable",
+}
+ACTION_LABELS = {
+    "none": "No change to the treatment",
+    "dose_reduced": "Dose reduced",
+    "infusion_interrupted": "Infusion interrupted",
+    "treatment_discontinued": "Treatment discontinued",
+    "unknown": "Unknown",
+}
+OUTCOME_LABELS = {
+    "recovered": "Recovered / resolved",
+    "recovering": "Recovering / resolving",
+    "not_recovered": "Not recovered / not resolved",
+    "recovered_with_sequelae": "Recovered with sequelae",
+    "fatal": "Fatal",
+    "unknown": "Unknown",
+}
 
 
 def _zone() -> ZoneInfo:
@@ -103,7 +136,19 @@ def evidence(value) -> str:
     return str(value)
 
 
+def change_value(value) -> str:
+    """A value in an adverse event's history (JSON: text, numbers, lists, ISO timestamps) as a reader reads it."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(change_value(v) for v in value)
+    return evidence(value)
+
+
 FILTERS = {
+    "change_value": change_value,
     "evidence": evidence,
     "when": when,
     "iso": iso,
@@ -117,4 +162,9 @@ FILTERS = {
     "status_label": lambda s: STATUS_LABELS.get(str(s), str(s)),
     "resolution_label": lambda r: RESOLUTION_LABELS.get(str(r), str(r)) if r else "—",
     "severity_word": lambda s: SEVERITY_WORDS.get(s, str(s)),
+    "grade_label": lambda g: GRADE_LABELS.get(g, str(g)),
+    "seriousness_label": lambda c: SERIOUSNESS_LABELS.get(str(c), str(c)),
+    "causality_label": lambda c: CAUSALITY_LABELS.get(str(c), str(c)) if c else "—",
+    "action_label": lambda a: ACTION_LABELS.get(str(a), str(a)) if a else "—",
+    "outcome_label": lambda o: OUTCOME_LABELS.get(str(o), str(o)) if o else "—",
 }

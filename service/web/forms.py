@@ -95,18 +95,36 @@ def choice(form, name: str, enum: type[StrEnum], *, what: str) -> StrEnum:
         raise ValidationFailed(f"Choose {what}.", field=name, location="form") from None
 
 
+YES = ("1", "on", "true", "yes")
+NO = ("0", "off", "false", "no")
+
+
 def typed(form, spec: dict[str, str], *, zone: str) -> dict:
-    """The JSON body a form stands for. spec: field -> int | float | str | local-datetime | bool.
+    """The JSON body a form stands for. spec: field -> int | float | str | local-datetime | bool | yes-no | list.
 
     Empty fields are left out (so schema defaults and "required" apply); a field that is not what
-    its type needs is named with a reason in FormInvalid.
+    its type needs is named with a reason in FormInvalid. "bool" is a checkbox (unticked is false);
+    "yes-no" is a pair of radio buttons (neither chosen is left out, so "required" applies); "list"
+    is a group of checkboxes sharing one name (none ticked is an empty list).
     """
     body: dict = {}
     problems: dict[str, str] = {}
     for name, kind in spec.items():
+        if kind == "list":
+            body[name] = [value.strip() for value in form.getlist(name) if value.strip()]
+            continue
         raw = form.get(name)
         if kind == "bool":
-            body[name] = raw in ("1", "on", "true", "yes")
+            body[name] = raw in YES
+            continue
+        if kind == "yes-no":
+            raw = (raw or "").strip().lower()
+            if raw in YES:
+                body[name] = True
+            elif raw in NO:
+                body[name] = False
+            elif raw:
+                problems[name] = "Choose yes or no."
             continue
         raw = (raw or "").strip()
         if raw == "":

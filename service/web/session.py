@@ -176,10 +176,12 @@ def page(*roles: Role, passive: bool = False):
             # Audited like the API: what this page showed or changed, in the same transaction.
             audit_trail.begin(principal, ip=request.remote_addr)
             try:
-                response = view(*args, **kwargs)
+                response = current_app.make_response(view(*args, **kwargs))
             except BaseException:
                 audit_trail.abandon()
                 raise
+            if response.status_code >= 400 and request.method not in SAFE_METHODS:
+                audit_trail.refused_form()  # the form's page shown again: a read, not a write
             audit_trail.finish(response)
             return response
 

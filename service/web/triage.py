@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from service.clock import now_utc
 from service.domain import clinicians, flags
@@ -12,7 +12,7 @@ from service.domain.clinics import effective_settings
 from service.enums import FlagPriority, FlagStatus, Resolution
 from service.errors import DomainError, ValidationFailed
 from service.extensions import db
-from service.web import forms
+from service.web import adverse_events, forms
 from service.web import session as console
 from service.web.display import RESOLUTION_LABELS
 
@@ -20,9 +20,6 @@ blp = Blueprint("triage", __name__)
 
 QUEUE_LIMIT = 100
 NOTE_MAX = 4000
-
-# The adverse-event form posts here; the view arrives with the adverse-event module.
-ADVERSE_EVENT_ENDPOINT = "console.triage.adverse_event"
 
 
 def names_of(staff) -> dict:
@@ -115,7 +112,16 @@ def _flag(flag_id: uuid.UUID):
     return flags.get_flag(db.session, clinic_id=console.current().clinic_id, flag_id=flag_id)
 
 
-def _render_flag(flag, *, errors: dict | None = None, values: dict | None = None, status: int = 200):
+def _render_flag(
+    flag,
+    *,
+    errors: dict | None = None,
+    values: dict | None = None,
+    ae_errors: dict | None = None,
+    ae_values: dict | None = None,
+    status: int = 200,
+):
+    """The flag page; a refused form's reasons go next to its fields (the adverse-event form has its own)."""
     principal = console.current()
     now = now_utc()
     settings = effective_settings(principal.clinic_settings)
@@ -128,10 +134,10 @@ def _render_flag(flag, *, errors: dict | None = None, values: dict | None = None
         names=names_of(staff),
         staff=[c for c in staff if c.active],
         resolutions=[(r.value, RESOLUTION_LABELS[r.value]) for r in Resolution],
-        adverse_event_ready=ADVERSE_EVENT_ENDPOINT in current_app.view_functions,
         errors=errors or {},
         values=values or {},
         active=view["status"] != FlagStatus.RESOLVED,
+        **adverse_events.form_context(view, values=ae_values, errors=ae_errors),
     )
     return page, status
 
@@ -253,3 +259,28 @@ def resolve(flag_id):
         done="Resolved. The flag has left the queue.",
         to_queue=True,
     )
+
+
+@blp.post("/flags/<uuid:flag_id>/adverse-event")
+@console.page()
+def adverse_event(flag_id):
+    """Record an adverse event from the flag (the API's fields and checks); its own page follows."""
+    flag = _flag(flag_id)
+    try:
+        event = adverse_events.record_from_flag(
+            flag, request.form, actor_id=console.current().clinician.id, zone=g.clinic.time_zone
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _render_flag(
+            _flag(flag_id),
+            ae_errors=adverse_events.field_errors(forms.form_errors(error)),
+            ae_values=adverse_events.sent_values(request.form),
+            status=error.status,
+        )
+    db.session.commit()
+    if event.regulatory_due_at is not None:
+        flash("Adverse event recorded. It is serious: its report to the regulator has a due date (below).", "success")
+    else:
+        flash("Adverse event recorded.", "success")
+    return redirect(url_for("console.adverse_events.event_page", event_id=event.id))

@@ -13,10 +13,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from service.domain import adverse_events
 from service.extensions import db
-from service.models import Clinician, Flag, Patient
+from service.models import AdverseEvent, Clinician, Flag, Patient
 from service.rules import Priority
 from tests.web.conftest import csrf_of, make_flag, make_infusion
 
@@ -39,6 +40,10 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/flags/<uuid:flag_id>/notes"):                (R,   302, 302, 302, 404),
     ("POST", "/console/flags/<uuid:flag_id>/escalate"):             (R,   302, 302, 302, 404),
     ("POST", "/console/flags/<uuid:flag_id>/resolve"):              (R,   302, 302, 302, 404),
+    ("POST", "/console/flags/<uuid:flag_id>/adverse-event"):        (R,   302, 302, 302, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>"):            (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>/fhir"):       (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/export.csv"):                 (R,   403, 403, 200, 200),
     ("GET",  "/console/patients"):                                  (R,   200, 200, 200, 200),
     ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
@@ -78,6 +83,16 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
         "/console/flags/<uuid:flag_id>/notes": {"text": "Left a voicemail."},
         "/console/flags/<uuid:flag_id>/escalate": {},
         "/console/flags/<uuid:flag_id>/resolve": {"resolution": "contacted_patient", "note": "Called; settled."},
+        "/console/flags/<uuid:flag_id>/adverse-event": {
+            "term": "Nausea",
+            "grade": "2",
+            "serious": "no",
+            "causality": "probable",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "onset_at": ids["onset_local"],
+            "narrative": "Nausea on the drive home; settled with ondansetron.",
+        },
         "/console/patients/<uuid:patient_id>/infusions": {
             "started_at": ids["started_local"],
             "route": "iv",
@@ -106,14 +121,37 @@ def scene(world, patient):
     flag = make_flag(
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
     )
-    started = (now_utc() - timedelta(hours=3)).astimezone(ZoneInfo(world.clinic.time_zone))
+    zone = ZoneInfo(world.clinic.time_zone)
+    now = now_utc()
+    started = (now - timedelta(hours=3)).astimezone(zone)
+    event = adverse_events.create_adverse_event(
+        db.session,
+        clinic_id=world.clinic.id,
+        actor_id=world.nurse.principal.id,
+        values={
+            "flag_id": flag.id,
+            "term": "Nausea",
+            "grade": 2,
+            "serious": False,
+            "causality": "probable",
+            "action_taken": "none",
+            "outcome": "recovering",
+            "onset_at": now - timedelta(hours=2),
+            "narrative": "Felt queasy on the drive home.",
+        },
+        now=now,
+    )
+    db.session.commit()
     letter = _dead_letter(world, patient)
     return {
         "notification_id": letter,
         "flag_id": flag.id,
         "patient_id": patient.id,
+        "event_id": event.id,
         "clinician_id": world.physician.principal.id,
         "started_local": started.strftime("%Y-%m-%dT%H:%M"),
+        "onset_local": (now - timedelta(hours=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "today": now.astimezone(zone).date().isoformat(),
     }
 
 
@@ -142,8 +180,13 @@ def _dead_letter(world, patient):
     return letter["id"]
 
 
+# Query strings some GET pages need to be a valid request.
+QUERIES = {"/console/adverse-events/export.csv": "?from=2020-01-01&to={today}"}
+
+
 def _url(rule: str, ids: dict) -> str:
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(ids[m.group(1)]), rule)
+    path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(ids[m.group(1)]), rule)
+    return path + QUERIES.get(rule, "").format(**ids)
 
 
 def _state(ids: dict) -> tuple:
@@ -153,8 +196,9 @@ def _state(ids: dict) -> tuple:
         select(Patient.status, Patient.updated_at).where(Patient.id == ids["patient_id"])
     ).one()
     staff = db.session.scalars(select(Clinician.on_call).order_by(Clinician.id)).all()
+    events = db.session.scalar(select(func.count()).select_from(AdverseEvent))
     db.session.rollback()
-    return (tuple(flag), tuple(patient), tuple(staff))
+    return (tuple(flag), tuple(patient), tuple(staff), events)
 
 
 CELLS = [
@@ -257,3 +301,25 @@ def test_outbox_page_lists_dead_letters_and_retries_them(console, world, patient
     assert "No dead letters" in console["admin"].get("/console/admin/outbox").get_data(as_text=True)
     other = console["other_admin"].get("/console/admin/outbox?status=all").get_data(as_text=True)
     assert "SMTP down" not in other
+
+
+def test_a_refused_form_is_audited_as_a_read_of_the_page_shown_again(console, world, patient):
+    """Nothing was changed, so no write is claimed; the flag page with the patient's data was shown: a read."""
+    from service.models import AuditEntry
+
+    flag = make_flag(
+        patient, priority=Priority.HIGH, rule="severe-symptom", reason="Nausea.", due_in=timedelta(hours=4)
+    )
+    client = console["nurse"]
+    token = csrf_of(client)
+    refused = client.post(f"/console/flags/{flag.id}/resolve", data={"note": " ", "csrf_token": token})
+    assert refused.status_code == 422
+    done = client.post(f"/console/flags/{flag.id}/notes", data={"text": "Called back.", "csrf_token": token})
+    assert done.status_code == 302
+    db.session.rollback()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.method == "POST").order_by(AuditEntry.id)).all()
+    assert [(e.action, e.resource_type, e.patient_id, e.endpoint.rsplit("/", 1)[-1]) for e in entries] == [
+        ("read", "flag", patient.id, "resolve"),
+        ("write", "flag", patient.id, "notes"),
+    ]
+    assert all(e.actor_id == world.nurse.principal.id and e.resource_id == str(flag.id) for e in entries)

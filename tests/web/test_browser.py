@@ -7,21 +7,24 @@ queue, a flag and a patient chart are saved under tests/artifacts/ for a person 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
-from service.domain import reports
+from service.domain import adverse_events, reports
 from service.domain.clinics import effective_settings
 from service.enums import Role
 from service.extensions import db
-from service.models import Flag, Patient
+from service.models import AdverseEvent, Flag, Infusion, Patient
 from service.rules import Priority
 from tests import factories
 from tests.web.conftest import make_flag, make_infusion
@@ -145,6 +148,32 @@ def seed_course(patient) -> None:
     db.session.commit()
 
 
+def _adverse_event(flag, clinician):
+    """A serious adverse event recorded from a flag (through the domain, as the form does)."""
+    now = now_utc()
+    event = adverse_events.create_adverse_event(
+        db.session,
+        clinic_id=flag.clinic_id,
+        actor_id=clinician.id,
+        values={
+            "flag_id": flag.id,
+            "term": "Hypertension",
+            "grade": 3,
+            "serious": True,
+            "seriousness": ["hospitalization"],
+            "causality": "probable",
+            "action_taken": "infusion_interrupted",
+            "outcome": "recovered",
+            "onset_at": now - timedelta(hours=3),
+            "resolved_at": now - timedelta(hours=1),
+            "narrative": "BP 186/112 forty minutes into the infusion; infusion stopped, observed overnight.",
+        },
+        now=now,
+    )
+    db.session.commit()
+    return event
+
+
 def sign_in(page, base: str, email: str) -> None:
     page.goto(f"{base}/console/")
     page.get_by_label("Email").fill(email)
@@ -219,6 +248,46 @@ def test_patient_chart_renders_for_a_seeded_patient(server, page, clinic_scene):
     shot(page, "patient-chart.png")
 
 
+def test_nurse_records_an_adverse_event_from_a_flag_and_sees_it_on_its_page(server, page, clinic_scene, world):
+    flag = clinic_scene["high"]
+    sign_in(page, server, clinic_scene["nurse"].email)
+    page.goto(f"{server}/console/flags/{flag.id}")
+    page.get_by_text("Record an adverse event").click()  # the form is folded away until wanted
+    form = page.locator("#adverse-event-form")
+    form.get_by_label("CTCAE term").select_option("Nausea")
+    form.get_by_label("CTCAE grade").select_option("3")
+    form.locator("#ae-serious-no").check()
+    form.get_by_label("Causality").select_option("probable")
+    form.get_by_label("Action taken").select_option("none")
+    form.get_by_label("Outcome").select_option("recovering")
+    onset = (now_utc() - timedelta(hours=2)).astimezone(ZoneInfo(world.clinic.time_zone))
+    form.get_by_label("Onset").fill(onset.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Narrative").fill(
+        "Severe nausea for four hours after the infusion; vomited twice. Ondansetron 4 mg given, settling."
+    )
+    form.get_by_role("button", name="Record adverse event").click()
+
+    page.wait_for_url(re.compile(rf"{re.escape(server)}/console/adverse-events/[0-9a-f-]{{36}}$"))
+    page.get_by_text("Adverse event recorded.").wait_for()
+    assert page.locator("h1#event-term").inner_text().startswith("Nausea")
+    assert "Grade 3 · Severe" in page.locator(".badges").inner_text()
+    assert "Not serious" in page.locator("#regulatory").inner_text()
+    assert "Created (version 1) by " + clinic_scene["nurse"].name in page.locator("#event-history").inner_text()
+    assert page.get_by_role("link", name="FHIR R4 AdverseEvent (JSON)").is_visible()
+    shot(page, "adverse-event.png")
+
+    db.session.expire_all()  # the server's threads wrote it, not this session
+    (event,) = db.session.scalars(select(AdverseEvent)).all()
+    latest = db.session.scalars(select(Infusion).where(Infusion.patient_id == flag.patient_id)).all()
+    assert event.flag_id == flag.id and event.patient_id == clinic_scene["patient"].id
+    assert event.infusion_id == max(latest, key=lambda i: i.started_at).id and event.infusion_route == "iv"
+    assert page.url.endswith(str(event.id))
+
+    page.get_by_role("link", name="← The flag it was recorded from").click()
+    page.wait_for_url(f"{server}/console/flags/{flag.id}")
+    assert "Nausea, grade 3" in page.locator("#adverse-events-recorded").inner_text()
+
+
 def test_queue_refreshes_itself_and_keeps_its_filters(app, server, page, clinic_scene, world):
     app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 1
     try:
@@ -247,12 +316,15 @@ def test_tablet_width_has_no_sideways_scrolling_and_every_field_is_labelled(brow
     tab = context.new_page()
     try:
         sign_in(tab, server, clinic_scene["admin"].email)
+        event = _adverse_event(clinic_scene["high"], clinic_scene["nurse"])
         for path in (
             "/console/queue",
             f"/console/flags/{clinic_scene['critical'].id}",
             f"/console/patients/{clinic_scene['patient'].id}",
+            f"/console/adverse-events/{event.id}",
             "/console/admin/staff",
             "/console/admin/settings",
+            "/console/admin/audit",
         ):
             tab.goto(server + path)
             width = tab.evaluate("document.documentElement.scrollWidth")

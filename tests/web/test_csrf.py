@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.extensions import db
-from service.models import AuthFailure, AuthSession, Flag, FlagEvent
+from service.models import AdverseEvent, AuthFailure, AuthSession, Flag, FlagEvent
 from service.rules import Priority
 from tests.web.conftest import csrf_of, make_flag
 
@@ -68,6 +68,53 @@ def test_post_from_another_origin_is_refused_even_with_the_token(console, flag):
         headers={"Origin": "http://localhost"},
     )
     assert same.status_code == 302
+
+
+def _adverse_event_form(zone: str) -> dict:
+    from zoneinfo import ZoneInfo
+
+    from service.clock import now_utc
+
+    onset = (now_utc() - timedelta(hours=1)).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+    return {
+        "term": "Suicidal ideation",
+        "grade": "2",
+        "serious": "no",
+        "causality": "possible",
+        "action_taken": "none",
+        "outcome": "recovering",
+        "onset_at": onset,
+        "narrative": "Passive thoughts the evening after the infusion; safety plan reviewed.",
+    }
+
+
+def _adverse_events() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(AdverseEvent))
+
+
+@pytest.mark.parametrize("token", [None, "", "not-the-token"], ids=["missing", "empty", "wrong"])
+def test_recording_an_adverse_event_needs_the_token(console, world, flag, token):
+    client = console["nurse"]
+    data = _adverse_event_form(world.clinic.time_zone)
+    if token is not None:
+        data["csrf_token"] = token
+    response = client.post(f"/console/flags/{flag.id}/adverse-event", data=data)
+    assert response.status_code == 400 and "Reload the page" in response.get_data(as_text=True)
+    assert _adverse_events() == 0
+    sent = client.post(f"/console/flags/{flag.id}/adverse-event", data={**data, "csrf_token": csrf_of(client)})
+    assert sent.status_code == 302 and _adverse_events() == 1  # the same form with the token is recorded
+
+
+def test_recording_an_adverse_event_from_another_origin_is_refused(console, world, flag):
+    client = console["nurse"]
+    response = client.post(
+        f"/console/flags/{flag.id}/adverse-event",
+        data={**_adverse_event_form(world.clinic.time_zone), "csrf_token": csrf_of(client)},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 400 and "another site" in response.get_data(as_text=True)
+    assert _adverse_events() == 0
 
 
 def test_sign_in_form_needs_the_token_too(client, world):

@@ -1,0 +1,188 @@
+"""Adverse events in the console: the form on a flag's page, an event's own page, its FHIR JSON and the CSV export.
+
+The form is read into the body POST /api/v1/adverse-events takes (same field names, the API's schema),
+and recorded with the same domain call; the exports call the same domain functions as the API's.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from flask import Blueprint, current_app, g, render_template, request, stream_with_context
+
+from schemas.adverse_events import AdverseEventCreateSchema, ExportArgsSchema
+from service.clock import now_utc
+from service.domain import adverse_events, clinicians, flags, infusions, line_listing, patients
+from service.domain.common import range_bounds
+from service.domain.fhir import adverse_event_resource
+from service.enums import ActionTaken, Causality, Outcome, Role, SeriousnessCriterion
+from service.extensions import db
+from service.models import Flag
+from service.vocabulary import OTHER_TERM
+from service.web import forms
+from service.web import session as console
+from service.web.display import (
+    ACTION_LABELS,
+    CAUSALITY_LABELS,
+    GRADE_LABELS,
+    OUTCOME_LABELS,
+    SERIOUSNESS_LABELS,
+    local,
+)
+
+blp = Blueprint("adverse_events", __name__, url_prefix="/adverse-events")
+
+FORM_NAME = "adverse_event"
+# The form's fields: the API's names, with how a browser's text becomes the JSON the API takes.
+FORM = {
+    "term": "str",
+    "term_other": "str",
+    "grade": "int",
+    "serious": "yes-no",
+    "seriousness": "list",
+    "causality": "str",
+    "action_taken": "str",
+    "outcome": "str",
+    "onset_at": "local-datetime",
+    "resolved_at": "local-datetime",
+    "aware_at": "local-datetime",
+    "narrative": "str",
+    "infusion_id": "str",
+}
+INFUSION_CHOICES = 10
+FHIR_JSON = "application/fhir+json"
+
+
+# --- the form on a flag's page --------------------------------------------------------------------------------
+
+
+def body_of(form, *, flag_id: uuid.UUID, zone: str) -> dict:
+    """The POST /api/v1/adverse-events body a form stands for (times in the clinic's zone), loaded by its schema."""
+    return forms.load(AdverseEventCreateSchema(), {**forms.typed(form, FORM, zone=zone), "flag_id": str(flag_id)})
+
+
+def record_from_flag(flag: Flag, form, *, actor_id: uuid.UUID, zone: str):
+    """Record an adverse event from a flag: the API's schema and the same domain call (flushed, not committed)."""
+    return adverse_events.create_adverse_event(
+        db.session,
+        clinic_id=flag.clinic_id,
+        actor_id=actor_id,
+        values=body_of(form, flag_id=flag.id, zone=zone),
+        now=now_utc(),
+    )
+
+
+def field_errors(errors: dict[str, str]) -> dict[str, str]:
+    """Errors by the form's field (a list item's error belongs to its list); anything else is the form's."""
+    shown: dict[str, str] = {}
+    for key, reason in errors.items():
+        top = key.split(".")[0]
+        shown.setdefault(top if top in FORM else "form", reason)
+    return shown
+
+
+def sent_values(form) -> dict:
+    """A refused form's values, to show again next to the reasons."""
+    values = {name: form.get(name, "") for name in FORM if FORM[name] != "list"}
+    values["seriousness"] = form.getlist("seriousness")
+    return values
+
+
+def form_context(flag_view: dict, *, values: dict | None, errors: dict | None) -> dict:
+    """What the form needs: the CTCAE terms (those the flag's symptoms map to first), the choices, the infusions."""
+    terms = adverse_events.term_list()
+    codes = {s.code for report in flag_view["reports"] for s in report["symptoms"]}
+    suggested = [t["term"] for t in terms if codes & set(t["symptom_codes"])]
+    patient_infusions = list(
+        db.session.scalars(infusions.infusions_query(patient_id=flag_view["patient_id"]).limit(INFUSION_CHOICES))
+    )
+    return {
+        "ae": {
+            "terms": [t["term"] for t in terms],
+            "suggested": suggested,
+            "other_term": OTHER_TERM,
+            "grades": list(GRADE_LABELS.items()),
+            "criteria": [(c.value, SERIOUSNESS_LABELS[c.value]) for c in SeriousnessCriterion],
+            "causalities": [(c.value, CAUSALITY_LABELS[c.value]) for c in Causality],
+            "actions": [(a.value, ACTION_LABELS[a.value]) for a in ActionTaken],
+            "outcomes": [(o.value, OUTCOME_LABELS[o.value]) for o in Outcome],
+            "infusions": patient_infusions,
+            "sent": values or {},  # not "values": that is a dict's method to Jinja
+            "errors": errors or {},
+            "recorded": list(
+                db.session.scalars(
+                    adverse_events.events_query(
+                        clinic_id=flag_view["clinic_id"],
+                        filters=adverse_events.EventFilter(flag_id=flag_view["id"]),
+                        now=now_utc(),
+                    )
+                )
+            ),
+        }
+    }
+
+
+# --- an event's page ---------------------------------------------------------------------------------------------
+
+
+def _event(event_id: uuid.UUID):
+    return adverse_events.get_adverse_event(db.session, clinic_id=console.current().clinic_id, event_id=event_id)
+
+
+@blp.get("/<uuid:event_id>")
+@console.page()
+def event_page(event_id):
+    """An adverse event: its fields, its regulatory due date, its history, and its exports."""
+    principal = console.current()
+    event = _event(event_id)
+    now = now_utc()
+    staff = clinicians.staff_of(db.session, clinic_id=principal.clinic_id)
+    flag = flags.get_flag(db.session, clinic_id=principal.clinic_id, flag_id=event.flag_id) if event.flag_id else None
+    return render_template(
+        "console/adverse_event.html",
+        event=event,
+        criteria=adverse_events.criteria_of(event),
+        overdue=adverse_events.is_overdue(event, now=now),
+        patient_name=patients.display_names(db.session, patient_ids=[event.patient_id]).get(event.patient_id),
+        flag=flag,
+        history=adverse_events.history_of(db.session, event=event),
+        names={person.id: person.name for person in staff},
+        other_term=OTHER_TERM,
+        onset_day=local(event.onset_at).date().isoformat(),
+        can_export=principal.role == Role.ADMIN,
+        now=now,
+    )
+
+
+@blp.get("/<uuid:event_id>/fhir")
+@console.page()
+def fhir(event_id):
+    """The event as a FHIR R4 AdverseEvent resource (the API's export), to open or save."""
+    resource = adverse_event_resource(_event(event_id))
+    response = current_app.response_class(json.dumps(resource, indent=2), mimetype=FHIR_JSON)
+    response.headers["Content-Disposition"] = f'inline; filename="adverse-event-{event_id}.fhir.json"'
+    response.headers["Cache-Control"] = "no-store"  # patient data: no cache keeps a copy
+    return response
+
+
+@blp.get("/export.csv")
+@console.page(Role.ADMIN)
+def export():
+    """Download the line listing of adverse events with onset in a date range, as CSV (the API's export)."""
+    principal = console.current()
+    args = forms.load(ExportArgsSchema(), {k: v for k, v in request.args.items() if v.strip()})
+    since, until = range_bounds(args["from_"], args["to"], time_zone=g.clinic.time_zone)
+    rows = line_listing.listing_rows(db.session, clinic_id=principal.clinic_id, since=since, until=until)
+    name = f"adverse-events_{_label(args['from_'])}_{_label(args['to'])}.csv"
+    response = current_app.response_class(
+        stream_with_context(line_listing.csv_chunks(rows)), mimetype="text/csv", direct_passthrough=True
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _label(value) -> str:
+    return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
