@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -327,7 +327,8 @@ def reports_query(
     if observed_to is not None:
         stmt = stmt.where(Report.observed_at < observed_to)
     if symptom is not None:
-        stmt = stmt.where(Report.id.in_(select(ReportSymptom.report_id).where(ReportSymptom.code == symptom)))
+        # Correlated, so it walks this patient's reports through (report_id, code), never all reports of a code.
+        stmt = stmt.where(exists().where(ReportSymptom.report_id == Report.id, ReportSymptom.code == symptom))
     return stmt.order_by(Report.observed_at.desc(), Report.id)
 
 

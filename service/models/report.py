@@ -83,7 +83,6 @@ class ReportSymptom(Base):
     __table_args__ = (
         UniqueConstraint("report_id", "code", name="uq_report_symptoms_report_code"),
         CheckConstraint("severity BETWEEN 0 AND 4", name="severity_range"),
-        Index("ix_report_symptoms_code", "code", "report_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
