@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, bindparam, exists, insert, select, update
+from sqlalchemy import Select, bindparam, exists, func, insert, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from service.domain import triage
 from service.domain.auth import PatientRef
 from service.enums import CheckinStatus
 from service.errors import Conflict, NotFound, ValidationFailed
-from service.models import Checkin, Infusion, Patient, Report, ReportSymptom
+from service.models import Checkin, Patient, Report, ReportSymptom
 from service.rules import Thresholds
 
 MAX_FUTURE = timedelta(minutes=5)
@@ -117,41 +118,89 @@ def find_replay(
 
 # Hot-path statements are built once, on the tables (plain Core, no ORM compile step); each request
 # only binds its values.
-_REPORTS = Report.__table__
-_INFUSIONS = Infusion.__table__
+_REPORTS, _SYMPTOMS = Report.__table__, ReportSymptom.__table__
+_REPORT_FIELDS = (
+    "id",
+    "clinic_id",
+    "patient_id",
+    "device_id",
+    "client_report_id",
+    "body_hash",
+    "observed_at",
+    "received_at",
+    "infusion_id",
+    "checkin_id",
+    "amends_id",
+    "mood",
+    "suicidal_thoughts",
+    "phq9",
+    "phq9_total",
+    "systolic",
+    "diastolic",
+    "heart_rate",
+    "note",
+    "flagged",
+    "triage_priority",
+    "crisis",
+)
+_SYMPTOM_FIELDS = ("code", "severity", "started_at", "note")
 _INSERT_ONCE = {
     name: insert_fn(_REPORTS)
     .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
     .returning(_REPORTS.c.id)
     for name, insert_fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_INSERT_SYMPTOMS = insert(ReportSymptom.__table__)
-_INFUSION_FACTS = select(
-    _INFUSIONS.c.id,
-    _INFUSIONS.c.started_at,
-    _INFUSIONS.c.ended_at,
-    _INFUSIONS.c.route,
-    _INFUSIONS.c.pre_systolic,
-    _INFUSIONS.c.pre_diastolic,
-)
-_LATEST_INFUSION = (
-    _INFUSION_FACTS.where(
-        _INFUSIONS.c.patient_id == bindparam("patient_id"),
-        _INFUSIONS.c.ended_at.is_not(None),
-        _INFUSIONS.c.ended_at <= bindparam("observed_at"),
+_INSERT_SYMPTOMS = insert(_SYMPTOMS)
+
+
+def _store_in_one_statement() -> Select:
+    """PostgreSQL: the report (unless its client id is stored) and its symptoms in one statement.
+
+    The symptoms come as one array per column and are unnested, so the statement is the same for
+    any number of symptoms; they are inserted only when the report row was (the CTE returns no id
+    for a replay). A data-modifying CTE runs to completion even though the SELECT does not read it.
+    """
+    stored = (
+        pg_insert(_REPORTS)
+        .values({name: bindparam(name, type_=_REPORTS.c[name].type) for name in _REPORT_FIELDS})
+        .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
+        .returning(_REPORTS.c.id)
+        .cte("stored")
     )
-    .order_by(_INFUSIONS.c.ended_at.desc())
-    .limit(1)
-)
-_NAMED_INFUSION = _INFUSION_FACTS.where(
-    _INFUSIONS.c.id == bindparam("infusion_id"), _INFUSIONS.c.patient_id == bindparam("patient_id")
-)
+    given = (
+        func.unnest(*(bindparam(f"symptom_{name}", type_=ARRAY(_SYMPTOMS.c[name].type)) for name in _SYMPTOM_FIELDS))
+        .table_valued(*_SYMPTOM_FIELDS)
+        .render_derived(name="given")
+    )
+    symptoms = (
+        insert(_SYMPTOMS)
+        .from_select(
+            ["report_id", *_SYMPTOM_FIELDS],
+            select(stored.c.id, *(given.c[n] for n in _SYMPTOM_FIELDS)).select_from(stored.join(given, true())),
+        )
+        .cte("symptoms")
+    )
+    return select(stored.c.id).add_cte(symptoms)
 
 
-def _insert_once(session: Session, values: dict) -> bool:
-    """INSERT the report unless its (patient, client_report_id) exists; True when this call stored it."""
-    stmt = _INSERT_ONCE[session.get_bind().dialect.name]
-    return session.execute(stmt, values).first() is not None
+_STORE_PG = _store_in_one_statement()
+
+
+def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
+    """INSERT the report and its symptoms unless its (patient, client_report_id) exists; True when this
+    call stored it. One round trip on PostgreSQL; two on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        params = dict(values)
+        for name in _SYMPTOM_FIELDS:
+            params[f"symptom_{name}"] = [s.get(name) for s in symptoms]
+        return session.execute(_STORE_PG, params).first() is not None
+    if session.execute(_INSERT_ONCE["sqlite"], values).first() is None:
+        return False
+    if symptoms:
+        session.execute(
+            _INSERT_SYMPTOMS, [{"report_id": values["id"], **{n: s.get(n) for n in _SYMPTOM_FIELDS}} for s in symptoms]
+        )
+    return True
 
 
 def submit_report(
@@ -173,7 +222,18 @@ def submit_report(
     client_report_id = payload["client_report_id"]
     try:
         _check_times(payload, now=now)
-        infusion = _linked_infusion(session, patient_id=patient.id, payload=payload)
+        thresholds = Thresholds.from_settings(settings["thresholds"])
+        facts = triage.report_facts(payload)
+        context = triage.read_context(
+            session,
+            patient_id=patient.id,
+            observed_at=payload["observed_at"],
+            infusion_id=payload.get("infusion_id"),
+            codes=triage.rising_codes(facts, thresholds),
+        )
+        if payload.get("infusion_id") is not None and context.infusion is None:
+            raise ValidationFailed("No infusion with this id belongs to you.", field="infusion_id")
+        infusion = context.infusion
         checkin_id = payload.get("checkin_id")
         if checkin_id is not None:
             _own(session, Checkin, row_id=checkin_id, patient_id=patient.id, field="checkin_id", what="check-in")
@@ -187,13 +247,7 @@ def submit_report(
             return replay
         raise
 
-    findings = triage.assess(
-        session,
-        patient=patient,
-        facts=triage.report_facts(payload),
-        infusion=infusion,
-        thresholds=Thresholds.from_settings(settings["thresholds"]),
-    )
+    findings = triage.assess(patient=patient, facts=facts, context=context, thresholds=thresholds)
     flagged, priority, crisis = triage.outcome(findings)
     vitals = payload.get("vitals") or {}
     phq9 = payload.get("phq9")
@@ -221,26 +275,11 @@ def submit_report(
         "triage_priority": priority,
         "crisis": crisis,
     }
-    if not _insert_once(session, values):
+    if not _store(session, values, payload.get("symptoms") or []):
         replay = find_replay(session, patient_id=patient.id, client_report_id=client_report_id, digest=digest)
         if replay is None:  # the other copy was rolled back between our INSERT and SELECT
             raise Conflict("This report is being stored by another request; send it again.", field="client_report_id")
         return replay
-    symptoms = payload.get("symptoms") or []
-    if symptoms:
-        session.execute(
-            _INSERT_SYMPTOMS,
-            [
-                {
-                    "report_id": values["id"],
-                    "code": s["code"],
-                    "severity": s["severity"],
-                    "started_at": s.get("started_at"),
-                    "note": s.get("note"),
-                }
-                for s in symptoms
-            ],
-        )
     if checkin_id is not None:
         session.execute(
             update(Checkin)
@@ -272,17 +311,6 @@ def submit_report(
         crisis=crisis,
         created=True,
     )
-
-
-def _linked_infusion(session: Session, *, patient_id: uuid.UUID, payload: dict):
-    """The infusion named in the report (it must be the patient's), else the latest that ended before it."""
-    infusion_id = payload.get("infusion_id")
-    if infusion_id is not None:
-        row = session.execute(_NAMED_INFUSION, {"infusion_id": infusion_id, "patient_id": patient_id}).first()
-        if row is None:
-            raise ValidationFailed("No infusion with this id belongs to you.", field="infusion_id")
-        return row
-    return session.execute(_LATEST_INFUSION, {"patient_id": patient_id, "observed_at": payload["observed_at"]}).first()
 
 
 def triage_of(report: Report | Submission, *, crisis_resources: list[dict]) -> dict:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, insert, select
+from sqlalchemy import Select, bindparam, case, insert, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.enums import FlagEventKind, FlagStatus
 from service.metrics import FLAGS_OPENED
-from service.models import Flag, FlagEvent, FlagReport, Report, ReportSymptom
+from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
 from service.models.flag import ACTIVE
 from service.rules import (
     Finding,
@@ -69,35 +71,111 @@ def report_facts(payload: dict) -> ReportFacts:
     )
 
 
-_R, _S = Report.__table__.c, ReportSymptom.__table__.c
+_R, _S, _I = Report.__table__.c, ReportSymptom.__table__.c, Infusion.__table__
+_INFUSION_COLUMNS = (
+    _I.c.id,
+    _I.c.started_at,
+    _I.c.ended_at,
+    _I.c.route,
+    _I.c.pre_systolic,
+    _I.c.pre_diastolic,
+)
+_LATEST_INFUSION = (
+    select(*_INFUSION_COLUMNS)
+    .where(
+        _I.c.patient_id == bindparam("patient_id"),
+        _I.c.ended_at.is_not(None),
+        _I.c.ended_at <= bindparam("observed_at"),
+    )
+    .order_by(_I.c.ended_at.desc())
+    .limit(1)
+)
+_NAMED_INFUSION = select(*_INFUSION_COLUMNS).where(
+    _I.c.id == bindparam("infusion_id"), _I.c.patient_id == bindparam("patient_id")
+)
 _HISTORY = (
-    select(_R.id, _R.observed_at, _S.code, _S.severity)
+    select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity)
     .select_from(Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id))
     .where(
         _R.patient_id == bindparam("patient_id"),
-        _R.observed_at < bindparam("before"),
+        _R.observed_at < bindparam("observed_at"),
         _R.observed_at >= bindparam("since"),
         _S.code.in_(bindparam("codes", expanding=True)),
     )
-    .order_by(_R.observed_at.desc())
 )
 
 
-def _history(session: Session, *, patient_id: uuid.UUID, before: datetime, codes: list[str]) -> tuple:
-    """The patient's earlier reports of these symptoms within the worsening window, newest first."""
+def _context_query(infusion: Select) -> Select:
+    """The infusion row (or NULLs) beside each earlier report symptom (or one row of NULLs): one round trip."""
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    inf, hist = infusion.subquery("inf"), _HISTORY.subquery("hist")
+    return (
+        select(*inf.c, hist.c.report_id, hist.c.observed_at, hist.c.code, hist.c.severity)
+        .select_from(anchor.outerjoin(inf, true()).outerjoin(hist, true()))
+        .order_by(hist.c.observed_at.desc())
+    )
+
+
+_CONTEXT = {False: _context_query(_LATEST_INFUSION), True: _context_query(_NAMED_INFUSION)}
+
+
+class LinkedInfusion(NamedTuple):
+    id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    route: str
+    pre_systolic: int | None
+    pre_diastolic: int | None
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the rules need from the database about a new report: its infusion and the earlier reports."""
+
+    infusion: LinkedInfusion | None
+    history: tuple[PriorReport, ...]
+
+
+def read_context(
+    session: Session,
+    *,
+    patient_id: uuid.UUID,
+    observed_at: datetime,
+    infusion_id: uuid.UUID | None,
+    codes: list[str],
+) -> ReportContext:
+    """The infusion a report belongs to (the named one if it is the patient's, else the latest that
+    ended before the report) and the patient's earlier reports of these symptoms in the worsening
+    window, newest first, in one statement."""
     rows = session.execute(
-        _HISTORY, {"patient_id": patient_id, "before": before, "since": before - HISTORY_WINDOW, "codes": codes}
+        _CONTEXT[infusion_id is not None],
+        {
+            "patient_id": patient_id,
+            "infusion_id": infusion_id,
+            "observed_at": observed_at,
+            "since": observed_at - HISTORY_WINDOW,
+            "codes": codes,
+        },
     ).all()
+    width = len(_INFUSION_COLUMNS)
+    infusion = LinkedInfusion(*rows[0][:width]) if rows and rows[0][0] is not None else None
     grouped: dict[uuid.UUID, tuple[datetime, list]] = {}
-    for report_id, observed_at, code, severity in rows:
-        grouped.setdefault(report_id, (observed_at, []))[1].append(SymptomObs(code, severity))
-    return tuple(PriorReport(observed_at, tuple(symptoms)) for observed_at, symptoms in grouped.values())
+    for row in rows:
+        report_id, observed, code, severity = row[width:]
+        if report_id is not None:
+            grouped.setdefault(report_id, (observed, []))[1].append(SymptomObs(code, severity))
+    history = tuple(PriorReport(observed, tuple(symptoms)) for observed, symptoms in grouped.values())
+    return ReportContext(infusion, history)
 
 
-def assess(session: Session, *, patient, facts: ReportFacts, infusion, thresholds: Thresholds) -> list[Finding]:
+def rising_codes(facts: ReportFacts, thresholds: Thresholds) -> list[str]:
+    """The symptoms of a report severe enough that the worsening rule compares them with history."""
+    return [s.code for s in facts.symptoms if s.severity >= thresholds.worsening_rise]
+
+
+def assess(*, patient, facts: ReportFacts, context: ReportContext, thresholds: Thresholds) -> list[Finding]:
     """Run every per-report rule on a report of this patient."""
-    rising = [s.code for s in facts.symptoms if s.severity >= thresholds.worsening_rise]
-    history = _history(session, patient_id=patient.id, before=facts.observed_at, codes=rising) if rising else ()
+    infusion = context.infusion
     infusion_facts = None
     if infusion is not None:
         infusion_facts = InfusionFacts(
@@ -107,14 +185,14 @@ def assess(session: Session, *, patient, facts: ReportFacts, infusion, threshold
             pre_systolic=infusion.pre_systolic,
             pre_diastolic=infusion.pre_diastolic,
         )
-    context = PatientContext(
+    patient_context = PatientContext(
         time_zone=patient.time_zone,
         phq9_baseline=patient.phq9_baseline,
         mood_baseline=patient.mood_baseline,
         infusion=infusion_facts,
-        recent_reports=history,
+        recent_reports=context.history,
     )
-    return evaluate(facts, context, thresholds)
+    return evaluate(facts, patient_context, thresholds)
 
 
 def outcome(findings: list[Finding]) -> tuple[bool, str | None, bool]:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,8 +141,10 @@ def test_a_process_killed_while_delivering_leaves_a_lease_that_is_sent_again_wit
             pytest.fail(f"delivery never got going: {state}")
         _, first_err = first.communicate(timeout=30)
         with engine.connect() as connection:
+            # SQLite keeps UUIDs as bare hex, PostgreSQL as uuid: compare them as UUIDs.
             leased = {
-                str(i) for (i,) in connection.execute(text("SELECT id FROM notifications WHERE status = 'sending'"))
+                str(uuid.UUID(str(i)))
+                for (i,) in connection.execute(text("SELECT id FROM notifications WHERE status = 'sending'"))
             }
         assert len(leased) <= 5
         # Restarted after the lease ran out (5 min): everything goes, the leased ones once more.
@@ -153,5 +156,5 @@ def test_a_process_killed_while_delivering_leaves_a_lease_that_is_sent_again_wit
         engine.dispose()
     delivered = Counter(DELIVERED.findall(first_err)) + Counter(DELIVERED.findall(second_err))
     assert len(delivered) == total  # nothing lost
-    twice = {i for i, n in delivered.items() if n > 1}
+    twice = {str(uuid.UUID(i)) for i, n in delivered.items() if n > 1}
     assert twice <= leased  # a copy only of what was in flight, carrying the same id for the receiver
