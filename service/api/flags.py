@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import current_app, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 
+from schemas.fast import FlatDumper
 from schemas.flags import (
     AcknowledgeSchema,
     AssignSchema,
@@ -29,6 +30,8 @@ blp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Tria
 NEXT_CURSOR = {
     "X-Next-Cursor": {"description": "Cursor of the next page; absent on the last page", "schema": {"type": "string"}}
 }
+# The queue is the nurses' hot list: its items are dumped by a converter built from FlagQueueItemSchema.
+_QUEUE_ITEMS = FlatDumper(FlagQueueItemSchema())
 ETAG_HEADER = {"ETag": {"description": "The flag's version; send it back in If-Match", "schema": {"type": "string"}}}
 
 
@@ -113,7 +116,7 @@ class Queue(MethodView):
             query = {**request.args.to_dict(), "cursor": next_cursor}
             headers["X-Next-Cursor"] = next_cursor
             headers["Link"] = f'<{url_for("flags.Queue", _external=False, **query)}>; rel="next"'
-        return items, 200, headers
+        return jsonify(_QUEUE_ITEMS.many(items)), 200, headers
 
 
 @blp.route("/<uuid:flag_id>")

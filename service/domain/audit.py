@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from service.enums import AuditAction, Role
@@ -34,9 +34,11 @@ def record_access(
     ip: str | None = None,
     request_id: str | None = None,
     now: datetime,
-) -> AuditEntry:
-    """Append one audit entry (flushed, not committed: it lands with the caller's transaction)."""
-    entry = AuditEntry(
+) -> int:
+    """Append one audit entry and return its id (not committed: it lands with the caller's transaction).
+
+    A plain INSERT, not an ORM object: every staff request appends one, so it is kept cheap."""
+    values = dict(
         at=now,
         clinic_id=clinic_id,
         actor_id=actor_id,
@@ -50,9 +52,10 @@ def record_access(
         ip=ip[:64] if ip else None,
         request_id=request_id[:64] if request_id else None,
     )
-    session.add(entry)
-    session.flush()
-    return entry
+    return session.execute(_APPEND, values).scalar_one()
+
+
+_APPEND = insert(AuditEntry.__table__).returning(AuditEntry.__table__.c.id)
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,23 @@ from service.enums import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagPriority, Fla
 from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from service.models import Clinician, Flag, FlagEvent, FlagReport, Patient, Report
 
+# Core columns of the tables: the queue reads plain rows, no ORM entities (it is the hottest read).
+_F, _P, _FR = Flag.__table__.c, Patient.__table__.c, FlagReport.__table__.c
 QUEUE_COLUMNS = (
-    Flag.id,
-    Flag.patient_id,
-    Patient.display_name,
-    Flag.rule,
-    Flag.priority,
-    Flag.urgency,
-    Flag.status,
-    Flag.reason,
-    Flag.due_by,
-    Flag.created_at,
-    Flag.assignee_id,
-    Flag.escalation_level,
-    Flag.acknowledged_at,
-    Flag.report_count,
+    _F.id,
+    _F.patient_id,
+    _P.display_name,
+    _F.rule,
+    _F.priority,
+    _F.urgency,
+    _F.status,
+    _F.reason,
+    _F.due_by,
+    _F.created_at,
+    _F.assignee_id,
+    _F.escalation_level,
+    _F.acknowledged_at,
+    _F.report_count,
 )
 
 
@@ -67,24 +69,25 @@ def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
 
 def queue_query(*, clinic_id: uuid.UUID, filters: QueueFilter, now: datetime) -> Select:
     """The clinic's flags, most urgent first, then soonest due (uses the queue's index)."""
-    stmt = select(*QUEUE_COLUMNS).join(Patient, Patient.id == Flag.patient_id).where(Flag.clinic_id == clinic_id)
+    stmt = select(*QUEUE_COLUMNS).join_from(Flag.__table__, Patient.__table__, _P.id == _F.patient_id)
+    stmt = stmt.where(_F.clinic_id == clinic_id)
     if filters.status == "active":
-        stmt = stmt.where(Flag.status.in_(ACTIVE_FLAG_STATUSES))
+        stmt = stmt.where(_F.status.in_(ACTIVE_FLAG_STATUSES))
     elif filters.status != "all":
-        stmt = stmt.where(Flag.status == filters.status)
+        stmt = stmt.where(_F.status == filters.status)
     if filters.priority is not None:
-        stmt = stmt.where(Flag.priority == filters.priority)
+        stmt = stmt.where(_F.priority == filters.priority)
     if filters.patient_id is not None:
-        stmt = stmt.where(Flag.patient_id == filters.patient_id)
+        stmt = stmt.where(_F.patient_id == filters.patient_id)
     if filters.assignee_id is not None:
-        stmt = stmt.where(Flag.assignee_id == filters.assignee_id)
+        stmt = stmt.where(_F.assignee_id == filters.assignee_id)
     if filters.unassigned:
-        stmt = stmt.where(Flag.assignee_id.is_(None))
+        stmt = stmt.where(_F.assignee_id.is_(None))
     if filters.overdue is True:
-        stmt = stmt.where(Flag.due_by < now, Flag.status != FlagStatus.RESOLVED)
+        stmt = stmt.where(_F.due_by < now, _F.status != FlagStatus.RESOLVED)
     elif filters.overdue is False:
-        stmt = stmt.where((Flag.due_by >= now) | (Flag.status == FlagStatus.RESOLVED))
-    return stmt.order_by(Flag.urgency, Flag.due_by, Flag.id)
+        stmt = stmt.where((_F.due_by >= now) | (_F.status == FlagStatus.RESOLVED))
+    return stmt.order_by(_F.urgency, _F.due_by, _F.id)
 
 
 def queue_page(
@@ -93,16 +96,14 @@ def queue_page(
     """One page of the queue after the cursor (keyset paging: as fast deep as on page one); no COUNT."""
     stmt = queue_query(clinic_id=clinic_id, filters=filters, now=now)
     if cursor:
-        stmt = stmt.where(tuple_(Flag.urgency, Flag.due_by, Flag.id) > tuple_(*decode_cursor(cursor)))
+        stmt = stmt.where(tuple_(_F.urgency, _F.due_by, _F.id) > tuple_(*decode_cursor(cursor)))
     rows = session.execute(stmt.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     report_ids: dict[uuid.UUID, list[uuid.UUID]] = {row.id: [] for row in rows}
     if rows:
         for flag_id, report_id in session.execute(
-            select(FlagReport.flag_id, FlagReport.report_id)
-            .where(FlagReport.flag_id.in_(list(report_ids)))
-            .order_by(FlagReport.added_at)
+            select(_FR.flag_id, _FR.report_id).where(_FR.flag_id.in_(list(report_ids))).order_by(_FR.added_at)
         ):
             report_ids[flag_id].append(report_id)
     items = [

@@ -274,7 +274,7 @@ def test_the_app_has_no_way_to_change_or_remove_entries(client, world):
 
 @pytest.mark.skipif(not configured_database_url().startswith("postgresql"), reason="the trigger is PostgreSQL's")
 def test_postgresql_refuses_update_and_delete_of_entries(app, world):
-    entry = record_access(
+    entry_id = record_access(
         db.session,
         clinic_id=world.clinic.id,
         actor_id=world.nurse.principal.id,
@@ -285,7 +285,7 @@ def test_postgresql_refuses_update_and_delete_of_entries(app, world):
     )
     db.session.commit()
     for statement in (
-        update(AuditEntry).where(AuditEntry.id == entry.id).values(resource_type="nothing"),
+        update(AuditEntry).where(AuditEntry.id == entry_id).values(resource_type="nothing"),
         text("DELETE FROM audit_log"),
     ):
         with pytest.raises(DBAPIError, match="append-only"):
@@ -297,7 +297,7 @@ def test_postgresql_refuses_update_and_delete_of_entries(app, world):
 def test_record_access_is_there_for_other_callers(app, world):
     """The web console and scripts append entries the same way the API does."""
     report_id = uuid.uuid4()
-    entry = record_access(
+    entry_id = record_access(
         db.session,
         clinic_id=world.clinic.id,
         actor_id=world.admin.principal.id,
@@ -312,6 +312,6 @@ def test_record_access_is_there_for_other_callers(app, world):
     )
     db.session.commit()
     (stored,) = entries()
-    assert stored.id == entry.id and stored.resource_id == str(report_id) and stored.action == "export"
+    assert stored.id == entry_id and stored.resource_id == str(report_id) and stored.action == "export"
     assert db.session.scalar(select(func.count()).select_from(Flag)) == 0  # nothing else was written
     assert db.session.scalar(select(func.count()).select_from(Report)) == 0

@@ -113,7 +113,7 @@ def _ids(console, query: str) -> list[int]:
 
 
 def test_filters_by_actor_patient_resource_type_action_and_dates(console, world, history):
-    e = [entry.id for entry in history["entries"]]
+    e = history["entries"]
     zone = ZoneInfo(world.clinic.time_zone)
     assert _ids(console, f"?actor_id={world.nurse.principal.id}") == [e[1], e[0]]
     assert _ids(console, f"?patient_id={history['patient'].id}") == [e[2], e[0]]
@@ -158,7 +158,7 @@ def test_pages_of_fifty_newest_first(console, world, patient):
             resource_id=str(patient.id),
             patient_id=patient.id,
             now=now - timedelta(minutes=i),
-        ).id
+        )
         for i in range(120)
     ]
     db.session.commit()
