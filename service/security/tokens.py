@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -47,6 +48,20 @@ def issue_access_token(
 
 def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims:
     """Verify signature, algorithm, issuer and expiry; return the claims."""
+    claims, expires = _verified(token, secret)
+    if expires <= int(now.timestamp()):
+        raise InvalidToken("token expired")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[AccessClaims, int]:
+    """The claims and expiry of a token whose signature, algorithm and issuer check out.
+
+    A phone sends the same token with every request for up to 15 minutes: its signature is checked
+    once per process and remembered (bounded; failures are never remembered). Expiry is checked on
+    every call by the caller, and the session behind the token on every request by the database.
+    """
     try:
         payload = jwt.decode(
             token,
@@ -59,12 +74,13 @@ def read_access_token(token: str, *, secret: str, now: datetime) -> AccessClaims
         raise InvalidToken(str(exc)) from exc
     if payload.get("typ") != "access":
         raise InvalidToken("not an access token")
-    if not isinstance(payload["exp"], int) or payload["exp"] <= int(now.timestamp()):
-        raise InvalidToken("token expired")
+    if not isinstance(payload["exp"], int) or isinstance(payload["exp"], bool):
+        raise InvalidToken("malformed expiry")
     try:
-        return AccessClaims(uuid.UUID(payload["sid"]), uuid.UUID(payload["sub"]), str(payload.get("knd")))
+        claims = AccessClaims(uuid.UUID(payload["sid"]), uuid.UUID(payload["sub"]), str(payload.get("knd")))
     except (ValueError, TypeError, AttributeError) as exc:
         raise InvalidToken("malformed claims") from exc
+    return claims, payload["exp"]
 
 
 def new_refresh_token() -> str:
