@@ -146,36 +146,40 @@ class BatchResult:
     cancelled: int = 0
 
 
+_C, _P, _D = Checkin.__table__.c, Patient.__table__.c, Device.__table__.c
+
+
 def _has_push():
     return (
         exists()
-        .where(Device.patient_id == Checkin.patient_id, Device.push_token.is_not(None), Device.revoked_at.is_(None))
+        .where(_D.patient_id == _C.patient_id, _D.push_token.is_not(None), _D.revoked_at.is_(None))
         .label("has_push")
     )
 
 
 def _claim(session: Session, *, where, order_by, limit: int) -> list:
+    """Lock up to ``limit`` check-ins (SKIP LOCKED) with what sending needs of their patients (plain rows)."""
     stmt = (
         select(
-            Checkin.id,
-            Checkin.clinic_id,
-            Checkin.patient_id,
-            Checkin.kind,
-            Checkin.send_at,
-            Checkin.remind_at,
-            Patient.time_zone,
-            Patient.quiet_hours_start,
-            Patient.quiet_hours_end,
-            Patient.preferred_channel,
-            Patient.status.label("patient_status"),
-            Patient.email.is_not(None).label("has_email"),
+            _C.id,
+            _C.clinic_id,
+            _C.patient_id,
+            _C.kind,
+            _C.send_at,
+            _C.remind_at,
+            _P.time_zone,
+            _P.quiet_hours_start,
+            _P.quiet_hours_end,
+            _P.preferred_channel,
+            _P.status.label("patient_status"),
+            _P.email.is_not(None).label("has_email"),
             _has_push(),
         )
-        .join(Patient, Patient.id == Checkin.patient_id)
+        .join_from(Checkin.__table__, Patient.__table__, _P.id == _C.patient_id)
         .where(*where)
         .order_by(order_by)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=Checkin)
+        .with_for_update(skip_locked=True, of=Checkin.__table__)
     )
     return list(session.execute(stmt).all())
 
@@ -202,8 +206,8 @@ def send_due(session: Session, *, now: datetime, limit: int, channels: outbox.Av
     """Claim due check-ins, mark them sent and write their prompts; the caller commits (one batch)."""
     rows = _claim(
         session,
-        where=(Checkin.status == CheckinStatus.SCHEDULED, Checkin.send_at <= now),
-        order_by=Checkin.send_at,
+        where=(_C.status == CheckinStatus.SCHEDULED, _C.send_at <= now),
+        order_by=_C.send_at,
         limit=limit,
     )
     if not rows:
@@ -230,8 +234,8 @@ def remind_due(session: Session, *, now: datetime, limit: int, channels: outbox.
     """Claim sent, unanswered check-ins whose reminder is due; write one reminder each (quiet hours respected)."""
     rows = _claim(
         session,
-        where=(Checkin.status == CheckinStatus.SENT, Checkin.reminded_at.is_(None), Checkin.remind_at <= now),
-        order_by=Checkin.remind_at,
+        where=(_C.status == CheckinStatus.SENT, _C.reminded_at.is_(None), _C.remind_at <= now),
+        order_by=_C.remind_at,
         limit=limit,
     )
     if not rows:
