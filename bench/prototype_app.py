@@ -1,19 +1,35 @@
-"""A calibration point: the minimal report endpoint the ingestion target was first measured with.
+"""Calibration points: the minimal endpoints the ingestion and queue targets are read against.
 
-Flask parses the JSON and one transaction stores the report row and its symptom rows with
-SQLAlchemy Core (one INSERT, one executemany), on PostgreSQL, served like the real app. No sign-in,
-no validation, no rules, no idempotency: only the database work every report needs. Its ratio to the
-bare echo on this machine says how far the machine itself lets a report endpoint go; the real
-endpoint's ratio is read against it.
+POST /reports: Flask parses the JSON and one transaction stores the report row and its symptom rows
+with SQLAlchemy Core (one INSERT, one executemany). GET /queue: one Core SELECT of a page of the
+clinic's flags in queue order (keyset), as JSON. Both on PostgreSQL, served like the real app, with
+no sign-in, no validation, no rules, no audit: only the database work the request needs. Their ratio
+to the bare echo on this machine says how far the machine itself lets such an endpoint go; the real
+endpoints' ratios are read against them.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
+from functools import lru_cache
 
 from flask import Flask, jsonify, request
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, Uuid, create_engine, insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    create_engine,
+    insert,
+    select,
+    tuple_,
+)
 
 metadata = MetaData()
 reports = Table(
@@ -52,6 +68,40 @@ def create_tables(url: str) -> None:
 @app.get("/healthz")
 def healthz():
     return jsonify({"ok": True})
+
+
+@lru_cache(maxsize=1)
+def _flags() -> Table:
+    return Table("flags", MetaData(), autoload_with=engine)
+
+
+@app.get("/queue")
+def queue():
+    """A page of a clinic's flags in queue order, after an optional keyset cursor (urgency, due_by, id)."""
+    flags = _flags()
+    after = request.args.get("after")
+    stmt = select(
+        flags.c.id,
+        flags.c.patient_id,
+        flags.c.rule,
+        flags.c.priority,
+        flags.c.status,
+        flags.c.reason,
+        flags.c.due_by,
+        flags.c.created_at,
+    ).where(flags.c.clinic_id == uuid.UUID(request.args["clinic"]))
+    if after:
+        urgency, due_by, flag_id = after.split(",")
+        stmt = stmt.where(
+            tuple_(flags.c.urgency, flags.c.due_by, flags.c.id)
+            > tuple_(int(urgency), datetime.fromisoformat(due_by), uuid.UUID(flag_id))
+        )
+    stmt = stmt.order_by(flags.c.urgency, flags.c.due_by, flags.c.id).limit(25)
+    with engine.connect() as connection:
+        rows = connection.execute(stmt).all()
+    return jsonify(
+        [{k: (str(v) if not isinstance(v, (int, type(None))) else v) for k, v in row._mapping.items()} for row in rows]
+    )
 
 
 @app.post("/reports")

@@ -9,6 +9,8 @@ How the figures are got:
   bare endpoint over several cycles; per cycle: saturation (16 connections), one client, and about
   half the saturating rate (8 paced connections).
 - For scale, the same deep page by OFFSET is timed in SQL (EXPLAIN ANALYZE) next to the keyset query.
+- Calibration (each cycle, saturation only): GET /queue of bench/prototype_app.py, one Core SELECT of
+  the same pages with no sign-in, no audit, nothing else: what this machine allows such a read at all.
 
 Run:  .venv/bin/python -m bench.queue [--cycles 3] [--seconds 10] [--reports 1000000] [--flags 100000]
 """
@@ -21,6 +23,7 @@ import os
 import statistics
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -40,8 +43,9 @@ SECRET = "bench-secret-key-" + "q" * 40
 SCRIPT = Path(__file__).with_name("get.lua")
 
 
-def prepare(url: str, reports: int, flags: int) -> tuple[str, str]:
-    """Migrate, load the data set, and return (nurse token, cursor of the 25,000th row of all flags)."""
+def prepare(url: str, reports: int, flags: int) -> tuple[str, str, str, str]:
+    """Migrate, load the data set; return (nurse token, cursor of the 25,000th row of all flags, clinic id,
+    the same position for the calibration endpoint)."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": False})
     with app.app_context():
         upgrade()
@@ -99,7 +103,7 @@ def prepare(url: str, reports: int, flags: int) -> tuple[str, str]:
         )
         db.session.remove()
         db.engine.dispose()
-        return token, cursor
+        return token, cursor, str(clinic_id), f"{row.urgency},{row.due_by.isoformat()},{row.id}"
 
 
 def measure(base: str, path: str, env: dict, seconds: int) -> dict[str, WrkResult]:
@@ -121,21 +125,34 @@ def main() -> None:
     base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
     with fresh_postgres(base, prefix="aftercare_queue") as url:
         started = time.time()
-        token, cursor = prepare(url, args.reports, args.flags)
+        token, cursor, clinic_id, after = prepare(url, args.reports, args.flags)
         print(f"data set ready in {time.time() - started:.0f}s")
         env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "TOKEN": token}
         targets = {
             "echo": "/echo",
             "first_page": "/api/v1/flags?limit=25",
             "deep_page": f"/api/v1/flags?status=all&limit=25&cursor={cursor}",
+            "prototype_first": f"/queue?clinic={clinic_id}",
+            "prototype_deep": f"/queue?clinic={clinic_id}&after={quote(after)}",
         }
         runs: dict[str, dict[str, list[WrkResult]]] = {name: {} for name in targets}
-        with gunicorn("wsgi:app", env=env) as app_url, gunicorn("bench.echo_app:app", env=env) as echo_url:
+        with (
+            gunicorn("wsgi:app", env=env) as app_url,
+            gunicorn("bench.echo_app:app", env=env) as echo_url,
+            gunicorn("bench.prototype_app:app", env=env) as prototype_url,
+        ):
             for cycle in range(1, args.cycles + 1):
                 for name, path in targets.items():
-                    for mode, result in measure(
-                        echo_url if name == "echo" else app_url, path, env, args.seconds
-                    ).items():
+                    if name.startswith("prototype"):
+                        env_q = {**env, "PATH_Q": path}
+                        modes = {
+                            "saturated": wrk(
+                                prototype_url, script=SCRIPT, connections=16, seconds=args.seconds, env=env_q
+                            )
+                        }
+                    else:
+                        modes = measure(echo_url if name == "echo" else app_url, path, env, args.seconds)
+                    for mode, result in modes.items():
                         runs[name].setdefault(mode, []).append(result)
                         print(
                             f"cycle {cycle} {name:10} {mode:10} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f}"
@@ -147,7 +164,7 @@ def main() -> None:
         f"Machine: {machine()}; PostgreSQL; {args.reports:,} reports, {args.flags:,} flags; gunicorn 4 sync "
         f"workers; wrk; {args.cycles} cycles of {args.seconds}s; medians."
     )
-    print(f"{'':12}{'mode':12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'ratio':>8}")
+    print(f"{'':16}{'mode':12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'ratio':>8}")
     summary = {}
     echo_rps = statistics.median(r.rps for r in runs["echo"]["saturated"])
     for name in targets:
@@ -161,7 +178,7 @@ def main() -> None:
             summary[f"{name}.{mode}"] = row
             ratio = f"{row['rps'] / echo_rps:8.3f}" if mode == "saturated" else ""
             print(
-                f"{name:12}{mode:12}{row['rps']:9.0f}{row['p50_ms']:9.2f}{row['p99_ms']:9.2f}{row['non2xx']:9d}{ratio}"
+                f"{name:16}{mode:12}{row['rps']:9.0f}{row['p50_ms']:9.2f}{row['p99_ms']:9.2f}{row['non2xx']:9d}{ratio}"
             )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
