@@ -20,7 +20,7 @@ from schemas.adverse_events import (
     TermSchema,
     VersionSchema,
 )
-from service.api.common import Blueprint, SelectPage, current_principal, if_match_version
+from service.api.common import Blueprint, SelectPage, current_principal, etag, etag_header, if_match_version
 from service.clock import now_utc
 from service.domain import adverse_events, line_listing
 from service.domain.common import range_bounds
@@ -36,12 +36,8 @@ blp = Blueprint(
     description="Adverse events: the formal record, its regulatory clock, its history and exports",
 )
 
-ETAG_HEADER = {"ETag": {"description": "The event's version; send it back in If-Match", "schema": {"type": "string"}}}
+ETAG_HEADER = etag_header("event")
 FHIR_JSON = "application/fhir+json"
-
-
-def _etag(event: AdverseEvent) -> str:
-    return f'"{event.version}"'
 
 
 def _event(event_id: uuid.UUID) -> AdverseEvent:
@@ -63,7 +59,7 @@ def _views(events: list[AdverseEvent], now: datetime) -> list[dict]:
 
 
 def _answer(event: AdverseEvent, status: int = 200):
-    return _views([event], now_utc())[0], status, {"ETag": _etag(event)}
+    return _views([event], now_utc())[0], status, {"ETag": etag(event.version)}
 
 
 def _clinic_zone() -> str:

@@ -52,6 +52,16 @@ def _authenticate_request() -> Principal:
     return principal
 
 
+def etag(version: int) -> str:
+    """The ETag a versioned resource is answered with; the client sends it back in If-Match."""
+    return f'"{version}"'
+
+
+def etag_header(what: str) -> dict:
+    """The ETag response header as the OpenAPI document describes it."""
+    return {"ETag": {"description": f"The {what}'s version; send it back in If-Match", "schema": {"type": "string"}}}
+
+
 def if_match_version(what: str = "resource") -> int | None:
     """The version the caller last saw (If-Match), or None when they sent none."""
     header = request.headers.get("If-Match")

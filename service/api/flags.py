@@ -19,7 +19,7 @@ from schemas.flags import (
     NoteSchema,
     ResolveSchema,
 )
-from service.api.common import Blueprint, current_principal, if_match_version
+from service.api.common import Blueprint, current_principal, etag, etag_header, if_match_version
 from service.clock import now_utc
 from service.domain import escalation, flags, outbox
 from service.domain.clinics import effective_settings
@@ -32,11 +32,7 @@ NEXT_CURSOR = {
 }
 # The queue is the nurses' hot list: its items are dumped by a converter built from FlagQueueItemSchema.
 _QUEUE_ITEMS = FlatDumper(FlagQueueItemSchema())
-ETAG_HEADER = {"ETag": {"description": "The flag's version; send it back in If-Match", "schema": {"type": "string"}}}
-
-
-def _etag(flag) -> str:
-    return f'"{flag.version}"'
+ETAG_HEADER = etag_header("flag")
 
 
 def _if_match() -> int | None:
@@ -67,9 +63,11 @@ def _flag(flag_id: uuid.UUID):
     return flags.get_flag(db.session, clinic_id=current_principal().clinic_id, flag_id=flag_id)
 
 
-def _answer(flag):
-    db.session.commit()
-    return _detail(flag, now_utc()), 200, {"ETag": _etag(flag)}
+def _answer(flag, *, commit: bool = True):
+    """The flag as it now stands, with its ETag (after committing what the view changed)."""
+    if commit:
+        db.session.commit()
+    return _detail(flag, now_utc()), 200, {"ETag": etag(flag.version)}
 
 
 @blp.route("")
@@ -127,7 +125,7 @@ class FlagById(MethodView):
     def get(self, flag_id):
         """Show a flag: reason, evidence, its reports, the patient's summary and the history."""
         flag = _flag(flag_id)
-        return _detail(flag, now_utc()), 200, {"ETag": _etag(flag)}
+        return _answer(flag, commit=False)
 
 
 @blp.route("/<uuid:flag_id>/acknowledge")

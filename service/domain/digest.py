@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.domain import outbox
 from service.domain.clinics import effective_settings
 from service.domain.quiet_hours import zone
-from service.enums import ACTIVE_FLAG_STATUSES, Audience, DeliveryChannel, FlagPriority, NotificationKind, Role
+from service.enums import ACTIVE_FLAG_STATUSES, FlagPriority, NotificationKind, Role
 from service.models import Clinic, Clinician, Digest, Flag
 
 DIGEST_AT = time(7, 0)
@@ -76,34 +76,17 @@ def send_due(session: Session, *, clinic: Clinic, now: datetime, channels: outbo
     subject = f"Aftercare daily digest, {day}"
     body = text_of(clinic.name, day, figures)
     data = {"event": "digest", "local_date": day, **figures}
-    rows = [
-        outbox.row(
-            clinic_id=clinic.id,
-            kind=NotificationKind.DIGEST,
-            channel=channels.for_clinician(),
-            audience=Audience.CLINICIAN,
-            clinician_id=clinician_id,
-            dedupe_key=f"digest:{clinic.id}:{day}:{clinician_id}",
-            subject=subject,
-            body=body,
-            data=data,
-            now=now,
-        )
-        for clinician_id in recipients
-    ]
-    if (effective_settings(clinic.settings).get("webhook") or {}).get("url"):
-        rows.append(
-            outbox.row(
-                clinic_id=clinic.id,
-                kind=NotificationKind.DIGEST,
-                channel=DeliveryChannel.WEBHOOK,
-                audience=Audience.CLINIC,
-                dedupe_key=f"digest:{clinic.id}:{day}:webhook",
-                subject=subject,
-                body=body,
-                data=data,
-                now=now,
-            )
-        )
+    rows = outbox.to_staff_and_webhook(
+        clinic_id=clinic.id,
+        kind=NotificationKind.DIGEST,
+        clinician_ids=recipients,
+        webhook=bool((effective_settings(clinic.settings).get("webhook") or {}).get("url")),
+        dedupe_key=lambda to: f"digest:{clinic.id}:{day}:{to or 'webhook'}",
+        subject=subject,
+        body=body,
+        data=data,
+        now=now,
+        channels=channels,
+    )
     outbox.enqueue(session, rows)
     return True

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import flags, outbox
 from service.domain.clinics import effective_settings
-from service.enums import Audience, DeliveryChannel, FlagPriority, FlagStatus, NotificationKind, Role
+from service.enums import FlagPriority, FlagStatus, NotificationKind, Role
 from service.models import Clinic, Clinician, Flag
 
 LEVEL_ON_CALL = 1
@@ -172,37 +172,18 @@ def _step(
         "level": level,
         "due_by": flag.due_by.isoformat(),
     }
-    rows = [
-        outbox.row(
-            clinic_id=flag.clinic_id,
-            kind=NotificationKind.ESCALATION,
-            channel=channels.for_clinician(),
-            audience=Audience.CLINICIAN,
-            clinician_id=clinician_id,
-            patient_id=flag.patient_id,
-            flag_id=flag.id,
-            dedupe_key=f"flag:{flag.id}:level:{level}:clinician:{clinician_id}",
-            subject=subject,
-            body=body,
-            data=data,
-            now=now,
-        )
-        for clinician_id in recipients
-    ]
-    if (settings.get("webhook") or {}).get("url"):
-        rows.append(
-            outbox.row(
-                clinic_id=flag.clinic_id,
-                kind=NotificationKind.ESCALATION,
-                channel=DeliveryChannel.WEBHOOK,
-                audience=Audience.CLINIC,
-                patient_id=flag.patient_id,
-                flag_id=flag.id,
-                dedupe_key=f"flag:{flag.id}:level:{level}:webhook",
-                subject=subject,
-                body=body,
-                data=data,
-                now=now,
-            )
-        )
+    rows = outbox.to_staff_and_webhook(
+        clinic_id=flag.clinic_id,
+        kind=NotificationKind.ESCALATION,
+        clinician_ids=recipients,
+        webhook=bool((settings.get("webhook") or {}).get("url")),
+        dedupe_key=lambda to: f"flag:{flag.id}:level:{level}:" + (f"clinician:{to}" if to else "webhook"),
+        subject=subject,
+        body=body,
+        data=data,
+        now=now,
+        channels=channels,
+        patient_id=flag.patient_id,
+        flag_id=flag.id,
+    )
     outbox.enqueue(session, rows)

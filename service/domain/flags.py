@@ -119,15 +119,15 @@ def queue_page(
     return items, next_cursor
 
 
-def count_active(session: Session, *, clinic_id: uuid.UUID, now: datetime) -> dict:
-    """Active flags of a clinic by priority: how many, how many nobody has acknowledged yet, how many overdue."""
+def count_active(session: Session, *, clinic_id: uuid.UUID | None, now: datetime) -> dict:
+    """Active flags by priority (of one clinic, or of all with None): how many, how many nobody has
+    acknowledged yet, how many overdue."""
     counts = {str(p): {"active": 0, "unacknowledged": 0, "overdue": 0} for p in FlagPriority}
     overdue = func.sum(case((Flag.due_by < now, 1), else_=0))
-    rows = session.execute(
-        select(Flag.priority, Flag.status, func.count(), overdue)
-        .where(Flag.clinic_id == clinic_id, Flag.status.in_(ACTIVE_FLAG_STATUSES))
-        .group_by(Flag.priority, Flag.status)
-    )
+    stmt = select(Flag.priority, Flag.status, func.count(), overdue).where(Flag.status.in_(ACTIVE_FLAG_STATUSES))
+    if clinic_id is not None:
+        stmt = stmt.where(Flag.clinic_id == clinic_id)
+    rows = session.execute(stmt.group_by(Flag.priority, Flag.status))
     for priority, status, count, late in rows:
         entry = counts[str(priority)]
         entry["active"] += count
@@ -413,15 +413,11 @@ def resolve(
 
 def queue_stats(session: Session, *, now: datetime) -> dict:
     """For operators: active flags by priority, and how long the oldest unacknowledged critical has waited."""
-    by_priority = dict(
-        session.execute(
-            select(Flag.priority, func.count()).where(Flag.status.in_(ACTIVE_FLAG_STATUSES)).group_by(Flag.priority)
-        ).all()
-    )
+    counts = count_active(session, clinic_id=None, now=now)
     oldest = session.scalar(
         select(func.min(Flag.created_at)).where(Flag.status == FlagStatus.OPEN, Flag.priority == FlagPriority.CRITICAL)
     )
     return {
-        "active_by_priority": {str(p): by_priority.get(p, 0) for p in FlagPriority},
+        "active_by_priority": {priority: entry["active"] for priority, entry in counts.items()},
         "oldest_open_critical_seconds": (now - oldest).total_seconds() if oldest else 0.0,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,6 +113,58 @@ def row(
         "next_attempt_at": min(due, now) if due else now,
         "created_at": now,
     }
+
+
+def to_staff_and_webhook(
+    *,
+    clinic_id: uuid.UUID,
+    kind: NotificationKind,
+    clinician_ids: list[uuid.UUID],
+    webhook: bool,
+    dedupe_key: Callable[[uuid.UUID | None], str],
+    subject: str,
+    body: str,
+    data: dict,
+    now: datetime,
+    channels: Availability,
+    patient_id: uuid.UUID | None = None,
+    flag_id: uuid.UUID | None = None,
+) -> list[dict]:
+    """One message per clinician (their channel), plus one to the clinic's webhook when it has one.
+
+    ``dedupe_key(clinician_id)`` names each message (``dedupe_key(None)`` the webhook's): a step written
+    twice sends once.
+    """
+    common = {
+        "clinic_id": clinic_id,
+        "kind": kind,
+        "patient_id": patient_id,
+        "flag_id": flag_id,
+        "subject": subject,
+        "body": body,
+        "data": data,
+        "now": now,
+    }
+    rows = [
+        row(
+            **common,
+            channel=channels.for_clinician(),
+            audience=Audience.CLINICIAN,
+            clinician_id=clinician_id,
+            dedupe_key=dedupe_key(clinician_id),
+        )
+        for clinician_id in clinician_ids
+    ]
+    if webhook:
+        rows.append(
+            row(
+                **common,
+                channel=DeliveryChannel.WEBHOOK,
+                audience=Audience.CLINIC,
+                dedupe_key=dedupe_key(None),
+            )
+        )
+    return rows
 
 
 def enqueue(session: Session, rows: list[dict]) -> None:
