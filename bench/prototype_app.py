@@ -2,10 +2,10 @@
 
 POST /reports: Flask parses the JSON and one transaction stores the report row and its symptom rows
 with SQLAlchemy Core (one INSERT, one executemany). GET /queue: one Core SELECT of a page of the
-clinic's flags in queue order (keyset), as JSON. Both on PostgreSQL, served like the real app, with
-no sign-in, no validation, no rules, no audit: only the database work the request needs. Their ratio
-to the bare echo on this machine says how far the machine itself lets such an endpoint go; the real
-endpoints' ratios are read against them.
+clinic's flags in queue order (keyset; active ones unless status=all), as JSON. Both on PostgreSQL,
+served like the real app, with no sign-in, no validation, no rules, no audit: only the database work
+the request needs. Their ratio to the bare echo on this machine says how far the machine itself lets
+such an endpoint go; the real endpoints' ratios are read against them.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def queue():
     """A page of a clinic's flags in queue order, after an optional keyset cursor (urgency, due_by, id)."""
     flags = _flags()
     after = request.args.get("after")
+    status = request.args.get("status", "active")
     stmt = select(
         flags.c.id,
         flags.c.patient_id,
@@ -90,6 +91,8 @@ def queue():
         flags.c.due_by,
         flags.c.created_at,
     ).where(flags.c.clinic_id == uuid.UUID(request.args["clinic"]))
+    if status == "active":  # the queue's default: open and acknowledged flags
+        stmt = stmt.where(flags.c.status.in_(["open", "acknowledged"]))
     if after:
         urgency, due_by, flag_id = after.split(",")
         stmt = stmt.where(
@@ -123,11 +126,10 @@ def post_report():
                 "note": body.get("note"),
             },
         )
-        connection.execute(
-            insert(symptoms),
-            [
-                {"report_id": report_id, "code": s["code"], "severity": s["severity"], "note": s.get("note")}
-                for s in body.get("symptoms") or []
-            ],
-        )
+        rows = [
+            {"report_id": report_id, "code": s["code"], "severity": s["severity"], "note": s.get("note")}
+            for s in body.get("symptoms") or []
+        ]
+        if rows:
+            connection.execute(insert(symptoms), rows)
     return jsonify({"id": str(report_id)}), 201

@@ -133,7 +133,7 @@ def main() -> None:
             "first_page": "/api/v1/flags?limit=25",
             "deep_page": f"/api/v1/flags?status=all&limit=25&cursor={cursor}",
             "prototype_first": f"/queue?clinic={clinic_id}",
-            "prototype_deep": f"/queue?clinic={clinic_id}&after={quote(after)}",
+            "prototype_deep": f"/queue?clinic={clinic_id}&status=all&after={quote(after)}",
         }
         runs: dict[str, dict[str, list[WrkResult]]] = {name: {} for name in targets}
         with (

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, missing
 
 Converter = Callable[[Any], Any]
 
@@ -22,17 +22,24 @@ def _nullable(convert: Converter) -> Converter:
     return lambda value: None if value is None else convert(value)
 
 
+def _plain(field: fields.Field, base: type[fields.Field]) -> bool:
+    """The field serializes exactly as ``base`` does (no subclass override)."""
+    return isinstance(field, base) and type(field)._serialize is base._serialize
+
+
 def converter_for(field: fields.Field) -> Converter:
     """A function giving what ``field.serialize`` gives for a present value."""
-    if isinstance(field, fields.UUID):
+    if field.dump_default is not missing:
+        raise TypeError(f"no fast dump for a field with a dump default ({type(field).__name__})")
+    if _plain(field, fields.UUID):
         return _nullable(str)
-    if isinstance(field, fields.Enum):
+    if _plain(field, fields.Enum) and field.by_value in (True, False):
         return _nullable((lambda v: v.value) if field.by_value else (lambda v: v.name))
-    if isinstance(field, fields.DateTime) and not isinstance(field, fields.NaiveDateTime):
+    if _plain(field, fields.DateTime) and not isinstance(field, fields.NaiveDateTime):
         if field.format not in (None, "iso"):
             raise TypeError(f"no fast dump for the {field.format!r} date format")
         return _nullable(lambda v: v.isoformat())
-    if isinstance(field, fields.String) and type(field)._serialize is fields.String._serialize:
+    if _plain(field, fields.String):
         return _nullable(str)
     if isinstance(field, fields.Boolean) and type(field)._serialize is fields.Field._serialize:
         return lambda value: value  # marshmallow dumps booleans as they are

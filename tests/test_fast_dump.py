@@ -71,8 +71,11 @@ def test_data_keys_and_attributes_are_honoured():
         fields.Float(),
         fields.DateTime(format="rfc"),
         fields.Integer(as_string=True),
+        fields.String(dump_default="x"),
+        fields.Enum(FlagPriority, by_value=fields.String()),
+        type("Shouting", (fields.String,), {"_serialize": lambda self, value, attr, obj, **kw: str(value).upper()})(),
     ],
-    ids=["nested", "function", "float", "rfc-date", "integer-as-string"],
+    ids=["nested", "function", "float", "rfc-date", "integer-as-string", "dump-default", "enum-by-field", "override"],
 )
 def test_fields_it_does_not_understand_are_refused_when_built(field):
     schema_class = Schema.from_dict({"value": field})

@@ -119,9 +119,13 @@ def queue_page(
     return items, next_cursor
 
 
-def count_active(session: Session, *, clinic_id: uuid.UUID | None, now: datetime) -> dict:
-    """Active flags by priority (of one clinic, or of all with None): how many, how many nobody has
-    acknowledged yet, how many overdue."""
+def count_active(
+    session: Session, *, now: datetime, clinic_id: uuid.UUID | None = None, all_clinics: bool = False
+) -> dict:
+    """Active flags by priority (of one clinic, or of every clinic when asked for in so many words): how
+    many, how many nobody has acknowledged yet, how many overdue."""
+    if (clinic_id is None) != all_clinics:
+        raise ValueError("give a clinic_id, or all_clinics=True (not both)")
     counts = {str(p): {"active": 0, "unacknowledged": 0, "overdue": 0} for p in FlagPriority}
     overdue = func.sum(case((Flag.due_by < now, 1), else_=0))
     stmt = select(Flag.priority, Flag.status, func.count(), overdue).where(Flag.status.in_(ACTIVE_FLAG_STATUSES))
@@ -413,7 +417,7 @@ def resolve(
 
 def queue_stats(session: Session, *, now: datetime) -> dict:
     """For operators: active flags by priority, and how long the oldest unacknowledged critical has waited."""
-    counts = count_active(session, clinic_id=None, now=now)
+    counts = count_active(session, all_clinics=True, now=now)
     oldest = session.scalar(
         select(func.min(Flag.created_at)).where(Flag.status == FlagStatus.OPEN, Flag.priority == FlagPriority.CRITICAL)
     )

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, bindparam, exists, func, insert, select, true, update
+from sqlalchemy import Select, String, Text, bindparam, exists, func, insert, select, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -143,6 +143,7 @@ _REPORT_FIELDS = (
     "triage_priority",
     "crisis",
 )
+_REPORT_FIELD_SET = frozenset(_REPORT_FIELDS)
 _SYMPTOM_FIELDS = ("code", "severity", "started_at", "note")
 _INSERT_ONCE = {
     name: insert_fn(_REPORTS)
@@ -151,6 +152,11 @@ _INSERT_ONCE = {
     for name, insert_fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _INSERT_SYMPTOMS = insert(_SYMPTOMS)
+
+
+def _array_of(column) -> ARRAY:
+    """An array parameter for a column; text as unbounded TEXT[] (a cast to VARCHAR(n)[] would cut silently)."""
+    return ARRAY(Text()) if isinstance(column.type, String) else ARRAY(column.type)
 
 
 def _store_in_one_statement() -> Select:
@@ -168,15 +174,18 @@ def _store_in_one_statement() -> Select:
         .cte("stored")
     )
     given = (
-        func.unnest(*(bindparam(f"symptom_{name}", type_=ARRAY(_SYMPTOMS.c[name].type)) for name in _SYMPTOM_FIELDS))
-        .table_valued(*_SYMPTOM_FIELDS)
+        func.unnest(*(bindparam(f"symptom_{name}", type_=_array_of(_SYMPTOMS.c[name])) for name in _SYMPTOM_FIELDS))
+        .table_valued(*_SYMPTOM_FIELDS, with_ordinality="position")
         .render_derived(name="given")
     )
     symptoms = (
         insert(_SYMPTOMS)
         .from_select(
             ["report_id", *_SYMPTOM_FIELDS],
-            select(stored.c.id, *(given.c[n] for n in _SYMPTOM_FIELDS)).select_from(stored.join(given, true())),
+            # In the order sent: symptom rows are read back by id.
+            select(stored.c.id, *(given.c[n] for n in _SYMPTOM_FIELDS))
+            .select_from(stored.join(given, true()))
+            .order_by(given.c.position),
         )
         .cte("symptoms")
     )
@@ -189,6 +198,8 @@ _STORE_PG = _store_in_one_statement()
 def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
     """INSERT the report and its symptoms unless its (patient, client_report_id) exists; True when this
     call stored it. One round trip on PostgreSQL; two on SQLite."""
+    if set(values) != _REPORT_FIELD_SET:  # the PostgreSQL statement binds exactly these
+        raise ValueError(f"report values and _REPORT_FIELDS differ: {sorted(set(values) ^ _REPORT_FIELD_SET)}")
     if session.get_bind().dialect.name == "postgresql":
         params = dict(values)
         for name in _SYMPTOM_FIELDS:
