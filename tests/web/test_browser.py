@@ -346,7 +346,9 @@ def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clini
     tab = context.new_page()
     try:
         tab.goto(f"{server}/console/")
-        tab.keyboard.type(clinic_scene["nurse"].email)  # the email field has focus
+        # The email field takes focus by itself (autofocus); wait for that before typing, as a person would.
+        tab.wait_for_function("document.activeElement && document.activeElement.id === 'email'")
+        tab.keyboard.type(clinic_scene["nurse"].email)
         tab.keyboard.press("Tab")
         tab.keyboard.type(factories.PASSWORD)
         tab.keyboard.press("Enter")
