@@ -142,6 +142,24 @@ def wrk(
     return parse_wrk(output)
 
 
+SATURATING = 16  # connections that saturate 4 sync workers on this machine
+
+
+def measure(url: str, *, script: Path, env: dict, seconds: int) -> dict[str, WrkResult]:
+    """Saturation, one client, and about half the saturating rate (8 connections paced with wrk's
+    delay() so that 8 / (pause + latency) ≈ rate / 2)."""
+    saturated = wrk(url, script=script, connections=SATURATING, seconds=seconds, env=env)
+    single = wrk(url, script=script, connections=1, seconds=max(3, seconds // 2), env=env)
+    pause_ms = max(0, int(8 * 1000 / max(saturated.rps / 2, 1.0) - single.p50_ms))
+    half = wrk(url, script=script, connections=8, seconds=seconds, env={**env, "PAUSE_MS": str(pause_ms)})
+    return {"saturated": saturated, "one_client": single, "half_load": half}
+
+
+def saturate(url: str, *, script: Path, env: dict, seconds: int) -> dict[str, WrkResult]:
+    """Saturation only (the calibration endpoints)."""
+    return {"saturated": wrk(url, script=script, connections=SATURATING, seconds=seconds, env=env)}
+
+
 def wrk_together(runs: dict[str, dict], *, seconds: int) -> dict[str, WrkResult]:
     """Start several wrk runs at once (a traffic mix) and parse each when all are done."""
     processes = {

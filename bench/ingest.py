@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import DEFAULT_PG, ROOT, WrkResult, fresh_postgres, gunicorn, machine, wrk
+from bench.common import DEFAULT_PG, ROOT, WrkResult, fresh_postgres, gunicorn, machine, measure, saturate
 
 SECRET = "bench-secret-key-" + "b" * 40
 SCRIPT = Path(__file__).with_name("report.lua")
@@ -114,20 +114,6 @@ def count_reports(url: str) -> int:
         return total
 
 
-def measure(url: str, env: dict, seconds: int) -> dict[str, WrkResult]:
-    saturated = wrk(url, script=SCRIPT, connections=16, seconds=seconds, env=env)
-    single = wrk(url, script=SCRIPT, connections=1, seconds=max(3, seconds // 2), env=env)
-    # About half the saturating rate: 8 paced connections, each waiting so that 8/(pause+latency) ≈ rate/2.
-    target = max(saturated.rps / 2, 1.0)
-    pause_ms = max(0, int(8 * 1000 / target - single.p50_ms))
-    half = wrk(url, script=SCRIPT, connections=8, seconds=seconds, env={**env, "PAUSE_MS": str(pause_ms)})
-    return {"saturated": saturated, "one_client": single, "half_load": half}
-
-
-def saturate(url: str, env: dict, args) -> dict[str, WrkResult]:
-    return {"saturated": wrk(url, script=SCRIPT, connections=16, seconds=args.seconds, env=env)}
-
-
 def median(results: list[WrkResult], attribute: str) -> float:
     return statistics.median(getattr(r, attribute) for r in results)
 
@@ -162,7 +148,8 @@ def main() -> None:
             }
             for cycle in range(1, args.cycles + 1):
                 for name, target in targets.items():
-                    modes = measure(target, env, args.seconds) if name != "prototype" else saturate(target, env, args)
+                    run = saturate if name == "prototype" else measure
+                    modes = run(target, script=SCRIPT, env=env, seconds=args.seconds)
                     for mode, result in modes.items():
                         runs[name].setdefault(mode, []).append(result)
                         print(

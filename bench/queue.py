@@ -28,7 +28,7 @@ from urllib.parse import quote
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from bench.common import DEFAULT_PG, ROOT, WrkResult, fresh_postgres, gunicorn, machine, wrk
+from bench.common import DEFAULT_PG, ROOT, WrkResult, fresh_postgres, gunicorn, machine, measure, saturate
 from bench.load_queue_data import load
 from service import create_app
 from service.clock import now_utc
@@ -106,15 +106,6 @@ def prepare(url: str, reports: int, flags: int) -> tuple[str, str, str, str]:
         return token, cursor, str(clinic_id), f"{row.urgency},{row.due_by.isoformat()},{row.id}"
 
 
-def measure(base: str, path: str, env: dict, seconds: int) -> dict[str, WrkResult]:
-    env = {**env, "PATH_Q": path}
-    saturated = wrk(base, script=SCRIPT, connections=16, seconds=seconds, env=env)
-    single = wrk(base, script=SCRIPT, connections=1, seconds=max(3, seconds // 2), env=env)
-    pause_ms = max(0, int(8 * 1000 / max(saturated.rps / 2, 1.0) - single.p50_ms))
-    half = wrk(base, script=SCRIPT, connections=8, seconds=seconds, env={**env, "PAUSE_MS": str(pause_ms)})
-    return {"saturated": saturated, "one_client": single, "half_load": half}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cycles", type=int, default=3)
@@ -143,15 +134,13 @@ def main() -> None:
         ):
             for cycle in range(1, args.cycles + 1):
                 for name, path in targets.items():
+                    env_q = {**env, "PATH_Q": path}
                     if name.startswith("prototype"):
-                        env_q = {**env, "PATH_Q": path}
-                        modes = {
-                            "saturated": wrk(
-                                prototype_url, script=SCRIPT, connections=16, seconds=args.seconds, env=env_q
-                            )
-                        }
+                        modes = saturate(prototype_url, script=SCRIPT, env=env_q, seconds=args.seconds)
                     else:
-                        modes = measure(echo_url if name == "echo" else app_url, path, env, args.seconds)
+                        modes = measure(
+                            echo_url if name == "echo" else app_url, script=SCRIPT, env=env_q, seconds=args.seconds
+                        )
                     for mode, result in modes.items():
                         runs[name].setdefault(mode, []).append(result)
                         print(

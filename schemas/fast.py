@@ -41,7 +41,7 @@ def converter_for(field: fields.Field) -> Converter:
         return _nullable(lambda v: v.isoformat())
     if _plain(field, fields.String):
         return _nullable(str)
-    if isinstance(field, fields.Boolean) and type(field)._serialize is fields.Field._serialize:
+    if _plain(field, fields.Boolean):
         return lambda value: value  # marshmallow dumps booleans as they are
     if type(field) is fields.Integer and not field.as_string:
         return _nullable(int)

@@ -145,12 +145,11 @@ _REPORT_FIELDS = (
 )
 _REPORT_FIELD_SET = frozenset(_REPORT_FIELDS)
 _SYMPTOM_FIELDS = ("code", "severity", "started_at", "note")
-_INSERT_ONCE = {
-    name: insert_fn(_REPORTS)
+_INSERT_ONCE_SQLITE = (
+    sqlite_insert(_REPORTS)
     .on_conflict_do_nothing(index_elements=["patient_id", "client_report_id"])
     .returning(_REPORTS.c.id)
-    for name, insert_fn in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+)
 _INSERT_SYMPTOMS = insert(_SYMPTOMS)
 
 
@@ -205,7 +204,7 @@ def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
         for name in _SYMPTOM_FIELDS:
             params[f"symptom_{name}"] = [s.get(name) for s in symptoms]
         return session.execute(_STORE_PG, params).first() is not None
-    if session.execute(_INSERT_ONCE["sqlite"], values).first() is None:
+    if session.execute(_INSERT_ONCE_SQLITE, values).first() is None:
         return False
     if symptoms:
         session.execute(
