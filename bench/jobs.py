@@ -143,15 +143,13 @@ def worker(url: str, go: str, batch: int, log_file: str) -> None:
     print("READY", flush=True)
     while not os.path.exists(go):
         time.sleep(0.001)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sent = run_job(ctx, "send_checkins", now=NOW)
     middle = time.perf_counter()
     delivered = run_job(ctx, "deliver_notifications", now=NOW)
     ended = time.perf_counter()
-    print(
-        json.dumps({"sent": sent, "delivered": delivered, "send_s": middle - started, "deliver_s": ended - middle}),
-        flush=True,
-    )
+    report = {"sent": sent, "delivered": delivered, "send_s": middle - started, "deliver_s": ended - middle}
+    print(json.dumps({**report, "cpu_s": time.process_time() - cpu}), flush=True)
 
 
 def measure(base_url: str, *, checkins: int, processes: int, batch: int) -> dict:
@@ -169,12 +167,15 @@ def measure(base_url: str, *, checkins: int, processes: int, batch: int) -> dict
         ]
         for process in workers:
             assert process.stdout.readline().strip() == "READY"
+        database_cpu = postgres_cpu_seconds()
         started = time.perf_counter()
         Path(go).touch()
         reports = [json.loads(process.stdout.readline()) for process in workers]
         for process in workers:
             process.wait(timeout=600)
         seconds = time.perf_counter() - started
+        if database_cpu is not None:
+            database_cpu = postgres_cpu_seconds() - database_cpu
         lines = []
         for i in range(processes):
             lines += Path(tmp, f"log{i}").read_text().splitlines()
@@ -185,10 +186,30 @@ def measure(base_url: str, *, checkins: int, processes: int, batch: int) -> dict
         "seconds": seconds,
         "rows_per_s": checkins / seconds,
         "reports": reports,
+        "database_cpu_s": database_cpu,
         "delivered_lines": len(ids),
         "distinct_delivered": len(set(ids)),
         **check,
     }
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time used so far by the PostgreSQL server on this machine (from /proc: every running postgres
+    process, plus the finished backends the postmaster has reaped), or None off Linux."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() not in ("postgres", "postmaster"):
+                    continue
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, and cutime, cstime of reaped children
+    except OSError:
+        return None
+    return total / ticks
 
 
 def verify(url: str) -> dict:
@@ -298,8 +319,13 @@ def main() -> None:
             f"{n} process{'es' if n > 1 else ''}: {result['seconds']:.2f} s, {result['rows_per_s']:,.0f} check-ins/s "
             f"end to end ({phases}); exactly once: {'yes' if ok else 'NO'}"
         )
-    if 1 in results and 2 in results:
-        print(f"ratio 2 processes / 1: {results[2]['rows_per_s'] / results[1]['rows_per_s']:.2f}x")
+        per_thousand = 1000 / args.checkins
+        job_cpu = sum(r["cpu_s"] for r in result["reports"]) * per_thousand
+        database = result["database_cpu_s"]
+        print(
+            f"  CPU per 1,000 check-ins: job process{'es' if n > 1 else ''} {job_cpu * 1000:.0f} ms"
+            + (f", PostgreSQL {database * per_thousand * 1000:.0f} ms" if database is not None else "")
+        )
 
 
 if __name__ == "__main__":

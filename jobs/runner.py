@@ -30,6 +30,7 @@ class JobContext:
     policy: outbox.RetryPolicy
     batch_size: int = 500
     rng: random.Random = field(default_factory=random.Random)
+    lease: timedelta = outbox.DEFAULT_LEASE  # how long a claimed message is this process's to send
 
 
 def context_for(app: Flask, *, channels: dict[str, Channel] | None = None) -> JobContext:

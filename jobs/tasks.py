@@ -16,26 +16,28 @@ from service.models import Clinic
 logger = logging.getLogger("jobs")
 
 
+def _prompt(ctx, session: Session, now: datetime, write) -> int:
+    """Claim due check-ins batch by batch, write their messages leased to this process, deliver them after
+    each commit (no wait for the delivery job, no second claim of the rows just written)."""
+    written = 0
+    while True:
+        result = write(session, now=now, limit=ctx.batch_size, channels=ctx.availability, lease=ctx.lease)
+        session.commit()
+        written += result.sent
+        if result.leased:
+            _deliver(ctx, session, list(result.leased), now)
+        if result.claimed == 0:
+            return written
+
+
 def send_checkins(ctx, session: Session, now: datetime) -> int:
     """Prompt every check-in due by now, oldest first, batch by batch."""
-    sent = 0
-    while True:
-        result = checkins.send_due(session, now=now, limit=ctx.batch_size, channels=ctx.availability)
-        session.commit()
-        sent += result.sent
-        if result.claimed == 0:
-            return sent
+    return _prompt(ctx, session, now, checkins.send_due)
 
 
 def send_reminders(ctx, session: Session, now: datetime) -> int:
     """Remind once for every prompt unanswered 2 h on (outside quiet hours)."""
-    reminded = 0
-    while True:
-        result = checkins.remind_due(session, now=now, limit=ctx.batch_size, channels=ctx.availability)
-        session.commit()
-        reminded += result.sent
-        if result.claimed == 0:
-            return reminded
+    return _prompt(ctx, session, now, checkins.remind_due)
 
 
 def mark_missed(ctx, session: Session, now: datetime) -> int:
@@ -100,26 +102,32 @@ def deliver_notifications(ctx, session: Session, now: datetime) -> int:
         if not claimed:
             return delivered
         after = max(r.next_attempt_at for r in claimed)
-        messages = outbox.messages_for(session, claimed)
-        session.commit()
-        sent, failed = [], []
-        for message in messages:
-            channel = ctx.channels.get(message.channel)
-            try:
-                if channel is None:
-                    raise DeliveryError(f"The {message.channel} channel is not configured.", permanent=True)
-                channel.send(message)
-                sent.append(message.id)
-            except DeliveryError as exc:
-                failed.append(outbox.Failure(message.id, message.attempt, str(exc), exc.permanent))
-            except Exception as exc:  # a bug in one adapter must not stop the batch
-                logger.exception("channel %s failed on %s", message.channel, message.id)
-                failed.append(outbox.Failure(message.id, message.attempt, f"{type(exc).__name__}: {exc}"))
-        dead = outbox.record_results(session, sent=sent, failed=failed, now=now, policy=ctx.policy, rng=ctx.rng)
-        session.commit()
-        if failed:
-            logger.warning("delivery: %d failed (%d now dead letters)", len(failed), dead)
-        delivered += len(sent)
+        delivered += _deliver(ctx, session, claimed, now)
+
+
+def _deliver(ctx, session: Session, claimed: list, now: datetime) -> int:
+    """Hand claimed (leased, committed) outbox rows to their channels, oldest first, and record what
+    happened; returns how many were sent."""
+    messages = outbox.messages_for(session, sorted(claimed, key=lambda r: r.next_attempt_at))
+    session.commit()
+    sent, failed = [], []
+    for message in messages:
+        channel = ctx.channels.get(message.channel)
+        try:
+            if channel is None:
+                raise DeliveryError(f"The {message.channel} channel is not configured.", permanent=True)
+            channel.send(message)
+            sent.append(message.id)
+        except DeliveryError as exc:
+            failed.append(outbox.Failure(message.id, message.attempt, str(exc), exc.permanent))
+        except Exception as exc:  # a bug in one adapter must not stop the batch
+            logger.exception("channel %s failed on %s", message.channel, message.id)
+            failed.append(outbox.Failure(message.id, message.attempt, f"{type(exc).__name__}: {exc}"))
+    dead = outbox.record_results(session, sent=sent, failed=failed, now=now, policy=ctx.policy, rng=ctx.rng)
+    session.commit()
+    if failed:
+        logger.warning("delivery: %d failed (%d now dead letters)", len(failed), dead)
+    return len(sent)
 
 
 TASKS = {

@@ -144,6 +144,7 @@ class BatchResult:
     sent: int = 0
     postponed: int = 0
     cancelled: int = 0
+    leased: tuple = ()  # the messages written already leased to this process, to deliver after commit
 
 
 _C, _P, _D = Checkin.__table__.c, Patient.__table__.c, Device.__table__.c
@@ -202,8 +203,16 @@ def _split(rows: list, *, now: datetime) -> tuple[list, dict[datetime, list[uuid
     return ready, later, inactive
 
 
-def send_due(session: Session, *, now: datetime, limit: int, channels: outbox.Availability) -> BatchResult:
-    """Claim due check-ins, mark them sent and write their prompts; the caller commits (one batch)."""
+def send_due(
+    session: Session, *, now: datetime, limit: int, channels: outbox.Availability, lease: timedelta | None = None
+) -> BatchResult:
+    """Claim due check-ins, mark them sent and write their prompts; the caller commits (one batch).
+
+    With ``lease``, the prompts are written already claimed for delivery by this process
+    (outbox.leased_state) and come back in ``leased``: the caller delivers them right after the
+    commit instead of waiting for the delivery job; if it dies first, the lease runs out and the
+    delivery job sends them.
+    """
     rows = _claim(
         session,
         where=(_C.status == CheckinStatus.SCHEDULED, _C.send_at <= now),
@@ -225,13 +234,16 @@ def send_due(session: Session, *, now: datetime, limit: int, channels: outbox.Av
             .values(status=CheckinStatus.CANCELLED, cancelled_at=now),
             execution_options={"synchronize_session": False},
         )
-    if ready:
-        _write(session, ready, kind=NotificationKind.CHECKIN_PROMPT, channels=channels, now=now)
-    return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive))
+    leased = _write(session, ready, kind=NotificationKind.CHECKIN_PROMPT, channels=channels, now=now, lease=lease)
+    return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive), leased)
 
 
-def remind_due(session: Session, *, now: datetime, limit: int, channels: outbox.Availability) -> BatchResult:
-    """Claim sent, unanswered check-ins whose reminder is due; write one reminder each (quiet hours respected)."""
+def remind_due(
+    session: Session, *, now: datetime, limit: int, channels: outbox.Availability, lease: timedelta | None = None
+) -> BatchResult:
+    """Claim sent, unanswered check-ins whose reminder is due; write one reminder each (quiet hours respected).
+
+    ``lease`` as for send_due."""
     rows = _claim(
         session,
         where=(_C.status == CheckinStatus.SENT, _C.reminded_at.is_(None), _C.remind_at <= now),
@@ -251,9 +263,8 @@ def remind_due(session: Session, *, now: datetime, limit: int, channels: outbox.
             update(Checkin).where(among(session, Checkin.id, inactive)).values(reminded_at=now),
             execution_options={"synchronize_session": False},
         )
-    if ready:
-        _write(session, ready, kind=NotificationKind.CHECKIN_REMINDER, channels=channels, now=now)
-    return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive))
+    leased = _write(session, ready, kind=NotificationKind.CHECKIN_REMINDER, channels=channels, now=now, lease=lease)
+    return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive), leased)
 
 
 # PostgreSQL: the check-ins' new state and their messages in one statement; only ids and channels travel.
@@ -266,28 +277,45 @@ WITH changed AS (
     SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:channels AS text[])) AS u(id, channel)
 )
 INSERT INTO notifications (id, clinic_id, kind, channel, audience, patient_id, checkin_id, dedupe_key, subject,
-                           body, data, status, attempts, next_attempt_at, created_at)
+                           body, data, status, attempts, next_attempt_at, locked_until, last_attempt_at, created_at)
 SELECT gen_random_uuid(), changed.clinic_id, :kind, chosen.channel, 'patient', changed.patient_id, changed.id,
        'checkin:' || changed.id::text || :suffix, :subject, :body, jsonb_build_object('checkin_id', changed.id::text),
-       'pending', 0, LEAST(changed.due, :now), :now
+       :status, :attempts, LEAST(changed.due, :now), :locked_until, :last_attempt_at, :now
 FROM changed JOIN chosen ON chosen.id = changed.id
 ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING {returning}
 """
 _PROMPT_SQL = _WRITE_PG.format(
+    returning=outbox.CLAIMED_COLUMNS,
     set_clause="status = 'sent', sent_at = :now, remind_at = :remind_at",
     guard="checkins.status = 'scheduled'",
     due_column="checkins.send_at",
 )
 _REMINDER_SQL = _WRITE_PG.format(
-    set_clause="reminded_at = :now", guard="checkins.status = 'sent'", due_column="checkins.remind_at"
+    returning=outbox.CLAIMED_COLUMNS,
+    set_clause="reminded_at = :now",
+    guard="checkins.status = 'sent'",
+    due_column="checkins.remind_at",
 )
 
 
-def _write(session: Session, ready: list, *, kind: NotificationKind, channels: outbox.Availability, now: datetime):
-    """Mark the ready check-ins sent (or reminded) and write one message each, in the caller's transaction."""
+def _write(
+    session: Session,
+    ready: list,
+    *,
+    kind: NotificationKind,
+    channels: outbox.Availability,
+    now: datetime,
+    lease: timedelta | None,
+) -> tuple:
+    """Mark the ready check-ins sent (or reminded) and write one message each, in the caller's transaction;
+    with ``lease`` the messages are written claimed by this process and returned as claimed rows."""
+    if not ready:
+        return ()
     reminder = kind == NotificationKind.CHECKIN_REMINDER
+    state = outbox.leased_state(now=now, lease=lease) if lease else outbox.pending_state()
     if dialect_of(session) == "postgresql":
-        session.execute(
+        written = session.execute(
             text(_REMINDER_SQL if reminder else _PROMPT_SQL),
             {
                 "ids": [r.id for r in ready],
@@ -298,9 +326,10 @@ def _write(session: Session, ready: list, *, kind: NotificationKind, channels: o
                 "suffix": ":reminder" if reminder else ":prompt",
                 "subject": outbox.PROMPT_SUBJECT,
                 "body": outbox.REMINDER_TEXT if reminder else outbox.PROMPT_TEXT,
+                **state,
             },
-        )
-        return
+        ).all()
+        return tuple(written) if lease else ()
     ids = [r.id for r in ready]
     if reminder:
         stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SENT)
@@ -309,7 +338,9 @@ def _write(session: Session, ready: list, *, kind: NotificationKind, channels: o
         stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SCHEDULED)
         stmt = stmt.values(status=CheckinStatus.SENT, sent_at=now, remind_at=now + REMIND_AFTER)
     session.execute(stmt, execution_options={"synchronize_session": False})
-    outbox.enqueue(session, [_message(r, kind, channels, now) for r in ready])
+    rows = [{**_message(r, kind, channels, now), **state} for r in ready]
+    written_ids = outbox.enqueue(session, rows)
+    return tuple(outbox.claimed_rows(session, written_ids)) if lease else ()
 
 
 def _channel(r, channels: outbox.Availability):

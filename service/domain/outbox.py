@@ -167,18 +167,35 @@ def to_staff_and_webhook(
     return rows
 
 
-def enqueue(session: Session, rows: list[dict]) -> None:
-    """Write outbox rows in the caller's transaction; a row whose dedupe_key exists is skipped."""
+def enqueue(session: Session, rows: list[dict]) -> list[uuid.UUID]:
+    """Write outbox rows in the caller's transaction; a row whose dedupe_key exists is skipped.
+
+    Returns the ids of the rows written."""
     if not rows:
-        return
+        return []
     if dialect_of(session) == "postgresql":
         present = {key for r in rows for key in r}
         columns = {name: kind for name, kind in _COLUMN_KINDS.items() if name in present}
-        insert_unnest(session, table="notifications", columns=columns, rows=rows, conflict="dedupe_key")
-        return
+        return insert_unnest(session, table="notifications", columns=columns, rows=rows, conflict="dedupe_key")
     table = Notification.__table__
     stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    session.connection().execute(stmt, rows)
+    return list(session.connection().execute(stmt, rows).scalars())
+
+
+def pending_state() -> dict:
+    """An outbox row's state when written for the delivery job to claim."""
+    return {"status": NotificationStatus.PENDING, "attempts": 0, "locked_until": None, "last_attempt_at": None}
+
+
+def leased_state(*, now: datetime, lease: timedelta = DEFAULT_LEASE) -> dict:
+    """An outbox row's state when claimed for delivery (as claim_due leaves it): written so, the writer
+    delivers it after its commit; if the writer dies first the lease runs out and the row is sent again."""
+    return {
+        "status": NotificationStatus.SENDING,
+        "attempts": 1,
+        "locked_until": now + lease,
+        "last_attempt_at": now,
+    }
 
 
 _COLUMN_KINDS = {
@@ -250,6 +267,15 @@ _CLAIMED = (
     _N.c.attempts,
     _N.c.next_attempt_at,
 )
+# The same columns for statements written as SQL text (RETURNING of the check-in jobs' INSERT).
+CLAIMED_COLUMNS = ", ".join(column.name for column in _CLAIMED)
+
+
+def claimed_rows(session: Session, ids: list[uuid.UUID]) -> list:
+    """Rows as claim_due returns them, for messages written already leased (see leased_state)."""
+    if not ids:
+        return []
+    return list(session.execute(select(*_CLAIMED).where(among(session, _N.c.id, ids))).all())
 
 
 def claim_due(

@@ -23,8 +23,9 @@ def among(session: Session, column, values: Sequence):
     return column.in_(list(values))
 
 
-def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows: list[dict], conflict: str) -> None:
-    """PostgreSQL: insert many rows with one statement of one array per column (ON CONFLICT DO NOTHING).
+def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows: list[dict], conflict: str) -> list:
+    """PostgreSQL: insert many rows with one statement of one array per column (ON CONFLICT DO NOTHING);
+    returns the ids of the rows written.
 
     A multi-row VALUES list costs the driver time per placeholder on every call; arrays keep the
     statement tiny and the same each time. ``columns`` maps a column to uuid, json, int, time or text.
@@ -33,7 +34,7 @@ def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows
     selects = ", ".join(f"CAST(:{name} AS {_PG_TYPES[kind]}[])" for name, kind in columns.items())
     statement = text(
         f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({selects}) "  # noqa: S608 - names are ours
-        f"ON CONFLICT ({conflict}) DO NOTHING"
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING id"
     )
     params = {}
     for name, kind in columns.items():
@@ -43,4 +44,4 @@ def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows
         elif kind == "text":
             values = [None if v is None else str(v) for v in values]
         params[name] = values
-    session.execute(statement, params)
+    return list(session.scalars(statement, params))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from service.delivery.base import DeliveryError
 from service.domain.clinics import effective_settings
 from service.domain.reports import submit_report
 from service.domain.triage import raise_flags
@@ -48,12 +49,35 @@ def test_a_due_check_in_is_prompted_once_with_a_lock_screen_safe_text(app, world
     assert prompt.channel == DeliveryChannel.LOG  # no push or email configured here
     assert prompt.body == "You have a check-in waiting in Aftercare."
     assert not any(word in (prompt.subject + prompt.body).lower() for word in HEALTH_WORDS)
-    # Running again sends nothing more; delivery hands it over exactly once.
+    # The prompt left with the job that wrote it (leased to it, handed over after the commit): one attempt.
+    assert [m.id for m in ctx.channels["log"].sent] == [prompt.id]
+    assert (prompt.status, prompt.attempts, prompt.sent_at, prompt.locked_until) == (
+        NotificationStatus.SENT,
+        1,
+        END + 2 * H,
+        None,
+    )
+    # Running again sends nothing more; the delivery job finds nothing to hand over a second time.
     assert run(ctx, END + 2 * H, "send_checkins")["send_checkins"] == 0
     run(ctx, END + 2 * H, "deliver_notifications")
     run(ctx, END + 3 * H, "deliver_notifications")
     assert [m.id for m in ctx.channels["log"].sent] == [prompt.id]
     assert notifications()[0].status == NotificationStatus.SENT
+
+
+def test_a_prompt_that_fails_at_once_is_retried_by_the_delivery_job(app, world):
+    patient = patient_in(world, preferred_channel=Channel.EMAIL, email="a@patients.test")
+    give_infusion(patient, ended_at=END)
+    email = Recorder("email", fail=lambda message: DeliveryError("SMTP 451 try later"))
+    ctx = job_context(app, email=email)
+    assert run(ctx, END + 2 * H, "send_checkins")["send_checkins"] == 1
+    [prompt] = notifications()
+    assert (prompt.channel, prompt.status, prompt.attempts) == (DeliveryChannel.EMAIL, NotificationStatus.PENDING, 1)
+    assert prompt.last_error == "SMTP 451 try later" and prompt.next_attempt_at > END + 2 * H
+    email.fail = None
+    run(ctx, prompt.next_attempt_at, "deliver_notifications")
+    assert [m.id for m in email.sent] == [prompt.id] and notifications()[0].status == NotificationStatus.SENT
+    assert notifications()[0].attempts == 2
 
 
 def test_the_channel_follows_the_patients_preference_and_what_can_reach_them(app, world):
