@@ -7,10 +7,13 @@ How the figures are got:
   READY, and wait for a start file; the clock starts when it appears and stops when the last
   worker exits.
 - Each worker runs what `jobs tick` runs for this: send_checkins (claim a batch with FOR UPDATE
-  SKIP LOCKED, mark it sent, write its outbox rows, commit; repeat) then deliver_notifications
-  (lease a batch, hand each message to the log channel writing to a file, mark sent; repeat).
-- End to end = check-ins marked sent + prompts written + prompts claimed and delivered.
+  SKIP LOCKED, mark it sent, write its outbox rows already leased to this process, commit, hand
+  them to the log channel writing to a file, mark them sent; repeat), then deliver_notifications
+  (which finds nothing left when nothing failed).
+- End to end = check-ins marked sent + prompts written + prompts delivered.
   Afterwards every check-in must be sent with exactly one prompt, and every prompt delivered once.
+- CPU per 1,000 check-ins: the job processes' own (time.process_time) and PostgreSQL's (every
+  postgres process's utime + stime from /proc, reaped backends included, over the timed part).
 
 Run:  .venv/bin/python -m bench.jobs [--checkins 100000] [--batch 1000] [--processes 1,2] [--calibrate]
 (--calibrate first times the issue's two reference operations on this machine: bare set-based
