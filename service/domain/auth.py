@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.clinicians import normalize_email
 from service.domain.sessions import revoke_sessions
+from service.domain.sql import DriverStatement
 from service.enums import PatientStatus, Platform, PrincipalKind, Role
 from service.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from service.models import (
@@ -339,14 +340,16 @@ _PRINCIPAL_QUERY = select(
     .outerjoin(_DV, _DV.c.id == _AS.c.device_id)
     .outerjoin(_PT, _PT.c.id == _DV.c.patient_id)
 )
-_PRINCIPAL_BY_SESSION = _PRINCIPAL_QUERY.where(_AS.c.id == bindparam("session_id"))
+# Every signed-in request runs this: straight on the driver (see DriverStatement).
+_PRINCIPAL_BY_SESSION = DriverStatement(_PRINCIPAL_QUERY.where(_AS.c.id == bindparam("session_id")))
 
 
 def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | None:
     """The principal behind a live session in one round trip (no ORM rows), or None if it has ended."""
-    row = session.execute(_PRINCIPAL_BY_SESSION, {"session_id": session_id}).one_or_none()
-    if row is None:
+    rows = _PRINCIPAL_BY_SESSION.rows(session, {"session_id": session_id})
+    if not rows:
         return None
+    [row] = rows
     (
         kind,
         clinic_id,

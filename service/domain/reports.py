@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import triage
 from service.domain.auth import PatientRef
+from service.domain.sql import DriverStatement
 from service.enums import CheckinStatus
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.models import Checkin, Patient, Report, ReportSymptom
@@ -191,7 +192,7 @@ def _store_in_one_statement() -> Select:
     return select(stored.c.id).add_cte(symptoms)
 
 
-_STORE_PG = _store_in_one_statement()
+_STORE_PG = DriverStatement(_store_in_one_statement())  # every report: straight on the driver
 
 
 def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
@@ -203,7 +204,7 @@ def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
         params = dict(values)
         for name in _SYMPTOM_FIELDS:
             params[f"symptom_{name}"] = [s.get(name) for s in symptoms]
-        return session.execute(_STORE_PG, params).first() is not None
+        return bool(_STORE_PG.rows(session, params))
     if session.execute(_INSERT_ONCE_SQLITE, values).first() is None:
         return False
     if symptoms:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, case, insert, literal, select, true
+from sqlalchemy import Select, Text, any_, bindparam, case, insert, literal, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service.domain.sql import DriverStatement
 from service.enums import FlagEventKind, FlagStatus
 from service.metrics import FLAGS_OPENED
 from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
@@ -93,22 +95,30 @@ _LATEST_INFUSION = (
 _NAMED_INFUSION = select(*_INFUSION_COLUMNS).where(
     _I.c.id == bindparam("infusion_id"), _I.c.patient_id == bindparam("patient_id")
 )
-_HISTORY = (
-    select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity)
-    .select_from(Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id))
-    .where(
-        _R.patient_id == bindparam("patient_id"),
-        _R.observed_at < bindparam("observed_at"),
-        _R.observed_at >= bindparam("since"),
-        _S.code.in_(bindparam("codes", expanding=True)),
+# The codes as one array on PostgreSQL (a statement compiled once), an expanding IN elsewhere.
+_CODES = {
+    "postgresql": _S.code == any_(bindparam("codes", type_=ARRAY(Text()))),
+    "other": _S.code.in_(bindparam("codes", expanding=True)),
+}
+
+
+def _history(codes) -> Select:
+    return (
+        select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity)
+        .select_from(Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id))
+        .where(
+            _R.patient_id == bindparam("patient_id"),
+            _R.observed_at < bindparam("observed_at"),
+            _R.observed_at >= bindparam("since"),
+            codes,
+        )
     )
-)
 
 
-def _context_query(infusion: Select) -> Select:
+def _context_query(infusion: Select, codes) -> Select:
     """The infusion row (or NULLs) beside each earlier report symptom (or one row of NULLs): one round trip."""
     anchor = select(literal(1).label("one")).subquery("anchor")
-    inf, hist = infusion.subquery("inf"), _HISTORY.subquery("hist")
+    inf, hist = infusion.subquery("inf"), _history(codes).subquery("hist")
     return (
         select(*inf.c, hist.c.report_id, hist.c.observed_at, hist.c.code, hist.c.severity)
         .select_from(anchor.outerjoin(inf, true()).outerjoin(hist, true()))
@@ -116,7 +126,13 @@ def _context_query(infusion: Select) -> Select:
     )
 
 
-_CONTEXT = {False: _context_query(_LATEST_INFUSION), True: _context_query(_NAMED_INFUSION)}
+# Every report runs one of these: straight on the driver (see DriverStatement).
+_CONTEXT = {
+    named: DriverStatement(
+        _context_query(infusion, _CODES["postgresql"]), elsewhere=_context_query(infusion, _CODES["other"])
+    )
+    for named, infusion in ((False, _LATEST_INFUSION), (True, _NAMED_INFUSION))
+}
 
 
 class LinkedInfusion(NamedTuple):
@@ -147,8 +163,8 @@ def read_context(
     """The infusion a report belongs to (the named one if it is the patient's, else the latest that
     ended before the report) and the patient's earlier reports of these symptoms in the worsening
     window, newest first, in one statement."""
-    rows = session.execute(
-        _CONTEXT[infusion_id is not None],
+    rows = _CONTEXT[infusion_id is not None].rows(
+        session,
         {
             "patient_id": patient_id,
             "infusion_id": infusion_id,
@@ -156,7 +172,7 @@ def read_context(
             "since": observed_at - HISTORY_WINDOW,
             "codes": codes,
         },
-    ).all()
+    )
     width = len(_INFUSION_COLUMNS)
     infusion = LinkedInfusion(*rows[0][:width]) if rows and rows[0][0] is not None else None
     grouped: dict[uuid.UUID, tuple[datetime, list]] = {}
