@@ -7,9 +7,11 @@ import re
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +47,34 @@ def fresh_postgres(base_url: str, prefix: str = "aftercare_bench"):
         admin.dispose()
 
 
+_SERVERS: dict[int, int] = {}  # port -> process group of the gunicorn serving it (to read its CPU time)
+
+
+def cpu_seconds(wanted) -> float | None:
+    """CPU time (user + system) so far of the processes ``wanted(pid, process group, name)`` picks, with
+    the finished children they reaped; from /proc, or None where there is no /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            name, fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+            fields = fields.split()
+        except OSError:
+            continue
+        if wanted(int(pid), int(fields[2]), name.split("(", 1)[1]):
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time so far of the PostgreSQL server on this machine (finished backends included)."""
+    return cpu_seconds(lambda pid, group, name: name in ("postgres", "postmaster"))
+
+
 @contextmanager
 def gunicorn(app_path: str, *, env: dict, workers: int = 4, port: int | None = None):
     """Serve a WSGI app with gunicorn (sync workers) on loopback, in its own process group."""
@@ -74,8 +104,10 @@ def gunicorn(app_path: str, *, env: dict, workers: int = 4, port: int | None = N
                 time.sleep(0.2)
         else:
             raise RuntimeError(f"gunicorn for {app_path} did not start")
+        _SERVERS[port] = process.pid
         yield f"http://127.0.0.1:{port}"
     finally:
+        _SERVERS.pop(port, None)
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
@@ -89,6 +121,8 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     p95_ms: float = 0.0
+    server_cpu_ms: float | None = None  # per request: the gunicorn serving it (master and workers)
+    database_cpu_ms: float | None = None  # per request: every PostgreSQL process
 
     @property
     def rps(self) -> float:
@@ -136,13 +170,39 @@ def wrk(
 ) -> WrkResult:
     """Run wrk with a Lua script whose done() prints a RESULT line; parse it."""
     command = _wrk_command(url, script=script, connections=connections, seconds=seconds, threads=threads)
+    group = _SERVERS.get(urllib.parse.urlsplit(url).port)
+    served = (lambda pid, pgid, name: pgid == group) if group else None
+    before = (cpu_seconds(served), postgres_cpu_seconds()) if served else (None, None)
     output = subprocess.run(
         command, capture_output=True, text=True, env=_wrk_env(env), check=True, timeout=seconds + 60
     ).stdout
-    return parse_wrk(output)
+    result = parse_wrk(output)
+    if served and None not in before and result.requests:
+        result.server_cpu_ms = (cpu_seconds(served) - before[0]) * 1000 / result.requests
+        result.database_cpu_ms = (postgres_cpu_seconds() - before[1]) * 1000 / result.requests
+    return result
 
 
 SATURATING = 16  # connections that saturate 4 sync workers on this machine
+
+
+def cpu_note(result: WrkResult) -> str:
+    """', CPU per request: server …, PostgreSQL …' when it was measured (saturated runs of our servers)."""
+    if result.server_cpu_ms is None:
+        return ""
+    return f"  CPU/request: server {result.server_cpu_ms:.2f} ms, PostgreSQL {result.database_cpu_ms:.2f} ms"
+
+
+def cpu_summary(runs: dict[str, dict[str, list[WrkResult]]]) -> str:
+    """Median CPU per request at saturation of each target: its server, and PostgreSQL."""
+    parts = []
+    for name, modes in runs.items():
+        measured = [r for r in modes.get("saturated", []) if r.server_cpu_ms is not None]
+        if measured:
+            server = statistics.median(r.server_cpu_ms for r in measured)
+            database = statistics.median(r.database_cpu_ms for r in measured)
+            parts.append(f"{name} {server:.2f} + {database:.2f}")
+    return "CPU ms per request at saturation (server + PostgreSQL, medians): " + "; ".join(parts)
 
 
 def measure(url: str, *, script: Path, env: dict, seconds: int) -> dict[str, WrkResult]:

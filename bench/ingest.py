@@ -10,6 +10,8 @@ How the figures are got:
   several cycles. Each cycle measures: saturation (16 connections), one client, and about half
   the saturating rate (8 connections paced with wrk's delay()).
 - Figures are medians over cycles; the ratio is ingest req/s ÷ echo req/s from the same run.
+- CPU per request at saturation: the serving gunicorn's processes (its process group) and every
+  PostgreSQL process, user + system time from /proc over the wrk run, divided by the requests.
 - Calibration (each cycle, saturation only): bench/prototype_app.py, the minimal report endpoint
   (Flask + one transaction of Core inserts, nothing else) the target was first measured with. Its
   ratio to the echo on this machine is what the machine allows a report endpoint at all.
@@ -31,7 +33,18 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.common import DEFAULT_PG, ROOT, WrkResult, fresh_postgres, gunicorn, machine, measure, saturate
+from bench.common import (
+    DEFAULT_PG,
+    ROOT,
+    WrkResult,
+    cpu_note,
+    cpu_summary,
+    fresh_postgres,
+    gunicorn,
+    machine,
+    measure,
+    saturate,
+)
 
 SECRET = "bench-secret-key-" + "b" * 40
 SCRIPT = Path(__file__).with_name("report.lua")
@@ -154,7 +167,8 @@ def main() -> None:
                         runs[name].setdefault(mode, []).append(result)
                         print(
                             f"cycle {cycle} {name:6} {mode:10} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f} ms"
-                            f"  p99 {result.p99_ms:6.2f} ms  non-2xx {result.non2xx}  errors {result.errors}",
+                            f"  p99 {result.p99_ms:6.2f} ms  non-2xx {result.non2xx}  errors {result.errors}"
+                            + cpu_note(result),
                             flush=True,
                         )
         stored = count_reports(url)
@@ -179,6 +193,7 @@ def main() -> None:
             print(f"{name:8}{mode:12}{row['rps']:9.0f}{row['p50_ms']:9.2f}{row['p99_ms']:9.2f}{row['non2xx']:9d}")
     ratio = summary["ingest.saturated"]["rps"] / summary["echo.saturated"]["rps"]
     calibration = summary["prototype.saturated"]["rps"] / summary["echo.saturated"]["rps"]
+    print(cpu_summary(runs))
     print(f"\ningest / echo throughput ratio: {ratio:.3f}  (target >= 0.15, ambitious 0.20)")
     print(
         f"calibration: the minimal prototype / echo on this machine: {calibration:.3f} "

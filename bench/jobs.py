@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from bench.common import DEFAULT_PG, ROOT, fresh_postgres, machine
+from bench.common import DEFAULT_PG, ROOT, fresh_postgres, machine, postgres_cpu_seconds
 
 SECRET = "bench-secret-key-" + "j" * 40
 NOW = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
@@ -194,25 +194,6 @@ def measure(base_url: str, *, checkins: int, processes: int, batch: int) -> dict
         "distinct_delivered": len(set(ids)),
         **check,
     }
-
-
-def postgres_cpu_seconds() -> float | None:
-    """CPU time used so far by the PostgreSQL server on this machine (from /proc: every running postgres
-    process, plus the finished backends the postmaster has reaped), or None off Linux."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                if Path(f"/proc/{pid}/comm").read_text().strip() not in ("postgres", "postmaster"):
-                    continue
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += sum(int(f) for f in fields[11:15])  # utime, stime, and cutime, cstime of reaped children
-    except OSError:
-        return None
-    return total / ticks
 
 
 def verify(url: str) -> dict:

@@ -28,7 +28,18 @@ from urllib.parse import quote
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from bench.common import DEFAULT_PG, ROOT, WrkResult, fresh_postgres, gunicorn, machine, measure, saturate
+from bench.common import (
+    DEFAULT_PG,
+    ROOT,
+    WrkResult,
+    cpu_note,
+    cpu_summary,
+    fresh_postgres,
+    gunicorn,
+    machine,
+    measure,
+    saturate,
+)
 from bench.load_queue_data import load
 from service import create_app
 from service.clock import now_utc
@@ -145,7 +156,7 @@ def main() -> None:
                         runs[name].setdefault(mode, []).append(result)
                         print(
                             f"cycle {cycle} {name:10} {mode:10} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.2f}"
-                            f" ms  p99 {result.p99_ms:6.2f} ms  non-2xx {result.non2xx}",
+                            f" ms  p99 {result.p99_ms:6.2f} ms  non-2xx {result.non2xx}" + cpu_note(result),
                             flush=True,
                         )
     print()
@@ -169,6 +180,7 @@ def main() -> None:
             print(
                 f"{name:16}{mode:12}{row['rps']:9.0f}{row['p50_ms']:9.2f}{row['p99_ms']:9.2f}{row['non2xx']:9d}{ratio}"
             )
+    print(cpu_summary(runs))
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "queue.json").write_text(json.dumps({"summary": summary, "machine": machine()}, indent=2))
