@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ class JobContext:
     batch_size: int = 500
     rng: random.Random = field(default_factory=random.Random)
     lease: timedelta = outbox.DEFAULT_LEASE  # how long a claimed message is this process's to send
+    monotonic: Callable[[], float] = time.monotonic  # the clock of a run's elapsed time (tests inject one)
 
 
 def context_for(app: Flask, *, channels: dict[str, Channel] | None = None) -> JobContext:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +16,19 @@ from service.models import Clinic
 logger = logging.getLogger("jobs")
 
 
+def _lease(ctx, started: float) -> timedelta:
+    """The lease for a batch claimed now: ``now`` is when the run began, so a long run adds its elapsed time
+    (else its later batches would be written with leases already run out, for another job to take back)."""
+    return ctx.lease + timedelta(seconds=ctx.monotonic() - started)
+
+
 def _prompt(ctx, session: Session, now: datetime, write) -> int:
     """Claim due check-ins batch by batch, write their messages leased to this process, deliver them after
     each commit (no wait for the delivery job, no second claim of the rows just written)."""
-    written = 0
+    written, started = 0, ctx.monotonic()
     while True:
-        result = write(session, now=now, limit=ctx.batch_size, channels=ctx.availability, lease=ctx.lease)
+        lease = _lease(ctx, started)
+        result = write(session, now=now, limit=ctx.batch_size, channels=ctx.availability, lease=lease)
         session.commit()
         written += result.sent
         if result.leased:
@@ -95,9 +102,9 @@ def deliver_notifications(ctx, session: Session, now: datetime) -> int:
     """Send due outbox rows through their channels; failures back off, the last one leaves a dead letter."""
     outbox.release_expired_leases(session, now=now, max_attempts=ctx.policy.max_attempts)
     session.commit()
-    delivered, after = 0, None
+    delivered, after, started = 0, None, ctx.monotonic()
     while True:
-        claimed = outbox.claim_due(session, now=now, limit=ctx.batch_size, after=after)
+        claimed = outbox.claim_due(session, now=now, limit=ctx.batch_size, after=after, lease=_lease(ctx, started))
         session.commit()  # the lease is visible before anything leaves
         if not claimed:
             return delivered

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from psycopg.types.json import Json
-from sqlalchemy import JSON, any_, bindparam, exc, text
+from sqlalchemy import any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
@@ -27,7 +26,7 @@ def among(session: Session, column, values: Sequence):
 
 def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows: list[dict], conflict: str) -> list:
     """PostgreSQL: insert many rows with one statement of one array per column (ON CONFLICT DO NOTHING);
-    returns the ids of the rows written.
+    returns the ids of the rows written (the table's key column is ``id``).
 
     A multi-row VALUES list costs the driver time per placeholder on every call; arrays keep the
     statement tiny and the same each time. ``columns`` maps a column to uuid, json, int, time or text.
@@ -50,46 +49,74 @@ def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows
 
 
 class DriverStatement:
-    """A statement on a hot path: on PostgreSQL compiled once and run straight on the driver (psycopg)
-    over the session's connection, in its transaction; through the session elsewhere.
+    """A statement on a hot path: with psycopg, compiled once and run straight on the driver over the
+    session's connection, in its transaction; through the session's connection elsewhere.
 
     On small statements SQLAlchemy's per-execution work (cache lookup, execution context, result
-    metadata) costs more than psycopg's own; this skips it and nothing else: the SQL is the one
-    SQLAlchemy compiles, errors come back as SQLAlchemy's DBAPIError, and a lost connection is
-    invalidated as SQLAlchemy would. Rows are plain tuples in the statement's column order. Values go
-    to psycopg as they are (it adapts uuid, datetime, str, int and lists itself), JSON ones wrapped.
+    metadata) costs more than psycopg's own; this skips that and nothing else. The SQL is the one
+    SQLAlchemy compiles; values go through the column types' own bind processors (UTC timestamps,
+    JSON, enums) and rows through their result processors, so callers get what SQLAlchemy would give;
+    errors are handled by the connection as SQLAlchemy handles them (wrapped as DBAPIError with the
+    engine's hidden parameters, a lost connection invalidated with its pool). Rows are plain tuples
+    in the statement's column order.
     """
 
     def __init__(self, statement: ClauseElement, *, elsewhere: ClauseElement | None = None):
         self.statement = statement
         self.elsewhere = statement if elsewhere is None else elsewhere  # e.g. IN (…) where PostgreSQL has = ANY
-        self._pg: tuple[str, dict, frozenset[str]] | None = None
+        self._compiled: dict[type, _Compiled] = {}  # per dialect class
 
-    def _compile(self, dialect) -> tuple[str, dict, frozenset[str]]:
+    def _compile(self, dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
         if compiled.positional or compiled.post_compile_params or compiled.literal_execute_params:
             raise ValueError("a DriverStatement needs named parameters and no expanding IN (use = ANY)")
-        defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        json_names = frozenset(name for name, bind in compiled.binds.items() if isinstance(bind.type, JSON))
-        return compiled.string, defaults, json_names
+        names = compiled.bind_names
+        defaults = {names[bind]: bind.effective_value for bind in names if not bind.required}
+        binds = tuple(compiled._bind_processors.items())
+        results = tuple(column.type for column in compiled._result_columns)
+        return _Compiled(compiled.string, defaults, binds, results)
 
     def rows(self, session: Session, params: dict) -> list[tuple]:
+        if session.autoflush:  # as session.execute() would: pending ORM changes reach the database first
+            session.flush()
         connection = session.connection()
-        if connection.dialect.name != "postgresql":
+        dialect = connection.dialect
+        if dialect.driver != "psycopg":
             result = connection.execute(self.elsewhere, params)
             return [tuple(row) for row in result] if result.returns_rows else []
-        if self._pg is None:
-            self._pg = self._compile(connection.dialect)
-        sql, defaults, json_names = self._pg
-        values = {**defaults, **params}
-        for name in json_names:
-            if values.get(name) is not None:
-                values[name] = Json(values[name])
-        driver = connection.connection.dbapi_connection
+        compiled = self._compiled.get(type(dialect))
+        if compiled is None:
+            compiled = self._compiled[type(dialect)] = self._compile(dialect)
+        values = {**compiled.defaults, **params}
         try:
-            cursor = driver.execute(sql, values)
-            return cursor.fetchall() if cursor.description is not None else []
-        except connection.dialect.loaded_dbapi.Error as error:
-            if connection.dialect.is_disconnect(error, driver, None):
-                connection.invalidate(error)
-            raise exc.DBAPIError.instance(sql, values, error, connection.dialect.loaded_dbapi.Error) from error
+            for name, process in compiled.binds:
+                if name in values:
+                    values[name] = process(values[name])
+            cursor = connection.connection.dbapi_connection.execute(compiled.sql, values)
+            if cursor.description is None:
+                return []
+            rows = cursor.fetchall()
+        except BaseException as error:  # as Connection._execute_context does: wrap, invalidate, re-raise
+            connection._handle_dbapi_exception(error, compiled.sql, values, None, None)
+        processors = compiled.result_processors(dialect, cursor.description)
+        if not processors:
+            return rows
+        return [tuple(process(v) if process else v for process, v in zip(processors, row, strict=True)) for row in rows]
+
+
+class _Compiled:
+    """A DriverStatement compiled for one dialect: its SQL, default values, bind and result processors."""
+
+    def __init__(self, sql: str, defaults: dict, binds: tuple, result_types: tuple):
+        self.sql, self.defaults, self.binds, self.result_types = sql, defaults, binds, result_types
+        self._result_processors: list | None = None
+
+    def result_processors(self, dialect, description) -> list:
+        """One processor (or None) per column, built from the first result; [] when no column needs one."""
+        if self._result_processors is None:
+            processors = [
+                kind._cached_result_processor(dialect, column.type_code)
+                for kind, column in zip(self.result_types, description, strict=True)
+            ]
+            self._result_processors = processors if any(processors) else []
+        return self._result_processors

@@ -6,12 +6,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import JSON, Integer, bindparam, column, exc, insert, literal, select, table
+from sqlalchemy import JSON, Integer, bindparam, column, exc, func, insert, literal, select, table
 from sqlalchemy.dialects import postgresql
 
 from service.domain.sql import DriverStatement
 from service.extensions import db
 from service.models import Clinic
+from tests import factories
+from tests.dbutil import configured_database_url
 
 T = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
 
@@ -55,3 +57,63 @@ def test_an_expanding_in_is_refused_on_postgresql():
     stmt = select(table("t", column("x"))).where(column("x").in_(bindparam("xs", expanding=True)))
     with pytest.raises(ValueError, match="ANY"):
         DriverStatement(stmt)._compile(postgresql.psycopg.dialect())
+
+
+def test_values_and_rows_go_through_the_column_types_as_with_sqlalchemy(app, world):
+    from service.enums import Route
+    from service.models import Infusion
+    from tests.jobkit import give_infusion
+
+    patient = factories.make_patient(world.clinic)
+    give_infusion(patient, ended_at=T)
+    db.session.commit()
+    infusions = Infusion.__table__
+    patient_id = patient.id
+    stmt = select(infusions.c.route, infusions.c.ended_at, infusions.c.started_at).where(
+        infusions.c.patient_id == bindparam("patient_id"), infusions.c.ended_at <= bindparam("before")
+    )
+    rows = DriverStatement(stmt).rows(db.session, {"patient_id": patient_id, "before": datetime.now(UTC)})
+    assert rows == [tuple(r) for r in db.session.execute(stmt, {"patient_id": patient_id, "before": datetime.now(UTC)})]
+    assert rows, "the world's patient has an infusion"
+    route, ended_at, _ = rows[0]
+    assert isinstance(route, Route)  # the enum member, as SQLAlchemy gives it
+    assert ended_at.tzinfo is UTC  # UTC whatever the connection's time zone
+    with pytest.raises(exc.StatementError, match="naive"):  # the UTC column type still refuses naive times
+        DriverStatement(stmt).rows(db.session, {"patient_id": patient_id, "before": datetime(2026, 1, 1)})
+    db.session.rollback()
+
+
+def test_json_none_is_stored_as_sqlalchemy_stores_it(app):
+    doc = bindparam("doc", type_=JSON)
+    stmt = select(doc.is_(None).label("sql_null"))
+    through_sqlalchemy = db.session.execute(stmt, {"doc": None}).scalar()
+    assert DriverStatement(stmt).rows(db.session, {"doc": None}) == [(through_sqlalchemy,)]
+    db.session.rollback()
+
+
+def test_failed_statements_do_not_show_their_values_in_errors(app):
+    clinics = Clinic.__table__
+    row = {"id": uuid.uuid4(), "name": "Secret name", "time_zone": "UTC", "settings": {}, "created_at": T}
+    stmt = insert(clinics).values({**{name: bindparam(name) for name in row}, "updated_at": T})
+    DriverStatement(stmt).rows(db.session, row)
+    with pytest.raises(exc.IntegrityError) as caught:  # the same id again
+        DriverStatement(stmt).rows(db.session, row)
+    assert "Secret name" not in str(caught.value) and "parameters hidden" in str(caught.value)
+    db.session.rollback()
+
+
+@pytest.mark.skipif(
+    not configured_database_url().startswith("postgresql"), reason="ends a PostgreSQL backend; SQLite has none"
+)
+def test_a_lost_connection_is_invalidated_and_the_next_request_gets_a_new_one(app):
+    backend = DriverStatement(select(func.pg_backend_pid()))
+    [(pid,)] = backend.rows(db.session, {})
+    with db.engine.connect() as other:
+        other.execute(select(func.pg_terminate_backend(pid)))
+    with pytest.raises(exc.DBAPIError) as caught:
+        backend.rows(db.session, {})
+    assert caught.value.connection_invalidated
+    db.session.rollback()
+    [(new_pid,)] = backend.rows(db.session, {})
+    assert new_pid != pid
+    db.session.rollback()

@@ -21,7 +21,7 @@ from service.enums import (
     PatientStatus,
 )
 from service.extensions import db
-from service.models import Checkin, Device, Flag, FlagEvent, Patient
+from service.models import Checkin, Device, Flag, FlagEvent, Notification, Patient
 from service.rules import Finding, Priority
 from tests import factories
 from tests.jobkit import Recorder, checkins_of, give_infusion, job_context, notifications, run
@@ -251,3 +251,28 @@ def test_after_downtime_the_jobs_catch_up_in_order(app, world):
     assert len(sent) == len(due_order) == 6  # 2h, 24h, 72h of each
     assert [m.data["checkin_id"] for m in sent] == [str(c.id) for c in due_order]
     assert run(ctx, END + 80 * H, "send_checkins")["send_checkins"] == 0
+
+
+def test_a_long_run_leases_each_batch_from_when_it_is_written(app, world):
+    """`now` is when a run began; a run that takes longer than a lease must not write leases that have
+    already run out, or the delivery job (on its own clock) would take the rows back and send them again."""
+    patients = [patient_in(world) for _ in range(3)]
+    for patient in patients:
+        give_infusion(patient, ended_at=END)
+    seen: dict = {}
+
+    class LeaseWatcher(Recorder):
+        def send(self, message):
+            seen[message.id] = db.session.scalar(select(Notification.locked_until).where(Notification.id == message.id))
+            super().send(message)
+
+    ctx = job_context(app, log=LeaseWatcher("log"))
+    ctx.batch_size = 1
+    elapsed = iter(range(0, 100_000, 600))  # every reading of the run's clock: ten more minutes
+    ctx.monotonic = lambda: float(next(elapsed))
+    assert run(ctx, END + 2 * H, "send_checkins")["send_checkins"] == 3
+    leases = sorted(seen.values())
+    assert len(leases) == 3
+    # Each batch's lease runs five minutes past the moment it was written, not past the run's start.
+    assert [lease - (END + 2 * H) for lease in leases] == [timedelta(minutes=m) for m in (15, 25, 35)]
+    assert all(n.status == NotificationStatus.SENT and n.locked_until is None for n in notifications())
