@@ -152,6 +152,9 @@ def test_one_reminder_two_hours_after_sending_unless_answered(app, world):
     assert [n.patient_id for n in reminders] == [quiet.id]
     assert reminders[0].body == "Reminder: you have a check-in waiting in Aftercare."
     assert checkins_of(answering.id)[0].status == CheckinStatus.ANSWERED
+    # The reminder left with the job that wrote it, like the prompts: sent once, at the first attempt.
+    assert (reminders[0].status, reminders[0].attempts) == (NotificationStatus.SENT, 1)
+    assert [m.id for m in ctx.channels["log"].sent if m.kind == NotificationKind.CHECKIN_REMINDER] == [reminders[0].id]
 
 
 def test_a_reminder_due_in_quiet_hours_waits(app, world):
