@@ -144,7 +144,7 @@ class BatchResult:
     sent: int = 0
     postponed: int = 0
     cancelled: int = 0
-    leased: tuple = ()  # the messages written already leased to this process, to deliver after commit
+    leased: tuple = ()  # the messages written, already leased to this process, to deliver after the commit
 
 
 _C, _P, _D = Checkin.__table__.c, Patient.__table__.c, Device.__table__.c
@@ -204,11 +204,11 @@ def _split(rows: list, *, now: datetime) -> tuple[list, dict[datetime, list[uuid
 
 
 def send_due(
-    session: Session, *, now: datetime, limit: int, channels: outbox.Availability, lease: timedelta | None = None
+    session: Session, *, now: datetime, limit: int, channels: outbox.Availability, lease: timedelta
 ) -> BatchResult:
     """Claim due check-ins, mark them sent and write their prompts; the caller commits (one batch).
 
-    With ``lease``, the prompts are written already claimed for delivery by this process
+    The prompts are written already claimed for delivery by this process for ``lease``
     (outbox.leased_state) and come back in ``leased``: the caller delivers them right after the
     commit instead of waiting for the delivery job; if it dies first, the lease runs out and the
     delivery job sends them.
@@ -239,7 +239,7 @@ def send_due(
 
 
 def remind_due(
-    session: Session, *, now: datetime, limit: int, channels: outbox.Availability, lease: timedelta | None = None
+    session: Session, *, now: datetime, limit: int, channels: outbox.Availability, lease: timedelta
 ) -> BatchResult:
     """Claim sent, unanswered check-ins whose reminder is due; write one reminder each (quiet hours respected).
 
@@ -306,14 +306,14 @@ def _write(
     kind: NotificationKind,
     channels: outbox.Availability,
     now: datetime,
-    lease: timedelta | None,
+    lease: timedelta,
 ) -> tuple:
-    """Mark the ready check-ins sent (or reminded) and write one message each, in the caller's transaction;
-    with ``lease`` the messages are written claimed by this process and returned as claimed rows."""
+    """Mark the ready check-ins sent (or reminded) and write one message each, in the caller's transaction,
+    claimed by this process for ``lease``; returns them as claim_due returns claimed rows."""
     if not ready:
         return ()
     reminder = kind == NotificationKind.CHECKIN_REMINDER
-    state = outbox.leased_state(now=now, lease=lease) if lease else outbox.pending_state()
+    state = outbox.leased_state(now=now, lease=lease)
     if dialect_of(session) == "postgresql":
         written = session.execute(
             text(_REMINDER_SQL if reminder else _PROMPT_SQL),
@@ -329,7 +329,7 @@ def _write(
                 **state,
             },
         ).all()
-        return tuple(written) if lease else ()
+        return tuple(written)
     ids = [r.id for r in ready]
     if reminder:
         stmt = update(Checkin).where(among(session, Checkin.id, ids), Checkin.status == CheckinStatus.SENT)
@@ -340,7 +340,7 @@ def _write(
     session.execute(stmt, execution_options={"synchronize_session": False})
     rows = [{**_message(r, kind, channels, now), **state} for r in ready]
     written_ids = outbox.enqueue(session, rows)
-    return tuple(outbox.claimed_rows(session, written_ids)) if lease else ()
+    return tuple(outbox.claimed_rows(session, written_ids))
 
 
 def _channel(r, channels: outbox.Availability):

@@ -182,11 +182,6 @@ def enqueue(session: Session, rows: list[dict]) -> list[uuid.UUID]:
     return list(session.connection().execute(stmt, rows).scalars())
 
 
-def pending_state() -> dict:
-    """An outbox row's state when written for the delivery job to claim."""
-    return {"status": NotificationStatus.PENDING, "attempts": 0, "locked_until": None, "last_attempt_at": None}
-
-
 def leased_state(*, now: datetime, lease: timedelta = DEFAULT_LEASE) -> dict:
     """An outbox row's state when claimed for delivery (as claim_due leaves it): written so, the writer
     delivers it after its commit; if the writer dies first the lease runs out and the row is sent again."""
