@@ -122,7 +122,9 @@ def test_filters_by_actor_patient_resource_type_action_and_dates(console, world,
     assert _ids(console, "?action=write") == []
     day = (history["now"] - timedelta(days=2)).astimezone(zone).date().isoformat()
     assert _ids(console, f"?from={day}&to={day}") == [e[1]]
-    older = (history["now"] - timedelta(days=1, hours=12)).astimezone(zone).date().isoformat()
+    # The day of the oldest entry: the patient's entry a day ago is on a later local day at any time of day
+    # (1.5 days ago was not: from local noon on, it shares its date with the entry of a day ago).
+    older = (history["now"] - timedelta(days=3)).astimezone(zone).date().isoformat()
     assert _ids(console, f"?to={older}&patient_id={history['patient'].id}") == [e[0]]
     # Filters are kept in the form.
     html = console["admin"].get(f"{AUDIT}?resource_type=flag&from={day}").get_data(as_text=True)
