@@ -2,8 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import DateOrMoment, Int, Moment, Name, Schema, Text
-from schemas.reports import StrictBoolean
+from schemas.base import DateOrMoment, Int, Moment, Name, Schema, StrictBoolean, Text
 from service.enums import ActionTaken, Causality, Outcome, Route, SeriousnessCriterion
 from service.vocabulary import CTCAE_TERMS, OTHER_TERM
 

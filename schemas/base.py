@@ -28,6 +28,15 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
+class StrictBoolean(fields.Boolean):
+    """Only JSON true/false: no "yes", "on", 1 or 0 (1 == True in Python, so a membership test lets it in)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class StrictFloat(fields.Float):
     """A finite JSON number: no numeric strings, no booleans, no NaN or Infinity."""
 

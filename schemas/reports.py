@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Moment, Schema, Text
+from schemas.base import Int, Moment, Schema, StrictBoolean, Text
+from schemas.fast import FastLoad
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
 MAX_NOTE = 2000
-
-
-class StrictBoolean(fields.Boolean):
-    """Only JSON true/false (no "yes", 1 or "on")."""
-
-    truthy = frozenset({True})
-    falsy = frozenset({False})
 
 
 class SymptomEntrySchema(Schema):
@@ -54,7 +48,9 @@ class VitalsSchema(Schema):
             raise ValidationError("Diastolic must be below systolic.", field_name="diastolic")
 
 
-class ReportCreateSchema(Schema):
+class ReportCreateSchema(FastLoad, Schema):
+    """What the phone sends (loaded by FastLoader when it can vouch for the body, see schemas.fast)."""
+
     client_report_id = fields.UUID(
         required=True,
         metadata={
