@@ -8,15 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, String, Text, bindparam, exists, func, insert, select, true, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Select, bindparam, exists, insert, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.domain import triage
 from service.domain.auth import PatientRef
-from service.domain.sql import DriverStatement
+from service.domain.sql import DriverStatement, json_records, json_value
 from service.enums import CheckinStatus
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.models import Checkin, Patient, Report, ReportSymptom
@@ -154,15 +153,10 @@ _INSERT_ONCE_SQLITE = (
 _INSERT_SYMPTOMS = insert(_SYMPTOMS)
 
 
-def _array_of(column) -> ARRAY:
-    """An array parameter for a column; text as unbounded TEXT[] (a cast to VARCHAR(n)[] would cut silently)."""
-    return ARRAY(Text()) if isinstance(column.type, String) else ARRAY(column.type)
-
-
 def _store_in_one_statement() -> Select:
     """PostgreSQL: the report (unless its client id is stored) and its symptoms in one statement.
 
-    The symptoms come as one array per column and are unnested, so the statement is the same for
+    The symptoms come as one JSON parameter (see json_records), so the statement is the same for
     any number of symptoms; they are inserted only when the report row was (the CTE returns no id
     for a replay). A data-modifying CTE runs to completion even though the SELECT does not read it.
     """
@@ -173,11 +167,7 @@ def _store_in_one_statement() -> Select:
         .returning(_REPORTS.c.id)
         .cte("stored")
     )
-    given = (
-        func.unnest(*(bindparam(f"symptom_{name}", type_=_array_of(_SYMPTOMS.c[name])) for name in _SYMPTOM_FIELDS))
-        .table_valued(*_SYMPTOM_FIELDS, with_ordinality="position")
-        .render_derived(name="given")
-    )
+    given = json_records("symptoms", {"position": _SYMPTOMS.c.severity, **{n: _SYMPTOMS.c[n] for n in _SYMPTOM_FIELDS}})
     symptoms = (
         insert(_SYMPTOMS)
         .from_select(
@@ -201,10 +191,8 @@ def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
     if set(values) != _REPORT_FIELD_SET:  # the PostgreSQL statement binds exactly these
         raise ValueError(f"report values and _REPORT_FIELDS differ: {sorted(set(values) ^ _REPORT_FIELD_SET)}")
     if session.get_bind().dialect.name == "postgresql":
-        params = dict(values)
-        for name in _SYMPTOM_FIELDS:
-            params[f"symptom_{name}"] = [s.get(name) for s in symptoms]
-        return bool(_STORE_PG.rows(session, params))
+        given = [{"position": i, **{n: json_value(s.get(n)) for n in _SYMPTOM_FIELDS}} for i, s in enumerate(symptoms)]
+        return bool(_STORE_PG.rows(session, {**values, "symptoms": given}))
     if session.execute(_INSERT_ONCE_SQLITE, values).first() is None:
         return False
     if symptoms:
@@ -241,6 +229,7 @@ def submit_report(
             observed_at=payload["observed_at"],
             infusion_id=payload.get("infusion_id"),
             codes=triage.rising_codes(facts, thresholds),
+            window=timedelta(days=thresholds.worsening_window_days),
         )
         if payload.get("infusion_id") is not None and context.infusion is None:
             raise ValidationFailed("No infusion with this id belongs to you.", field="infusion_id")

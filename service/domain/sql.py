@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import any_, bindparam, text
+from sqlalchemy import JSON, Column, String, Text, any_, bindparam, column, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ClauseElement
 
 _PG_TYPES = {"uuid": "uuid", "json": "jsonb", "int": "integer", "time": "timestamptz", "text": "text"}
@@ -22,6 +24,33 @@ def among(session: Session, column, values: Sequence):
     if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def json_records(name: str, columns: dict[str, Column]):
+    """``json_to_recordset(:name) AS name(column type, …)``: many rows as one JSON parameter (PostgreSQL).
+
+    One JSON document costs the driver one dump, where an array per column costs it a scan of every
+    list on every call. ``columns`` maps a field of the records to the table column whose type it
+    takes (text for any string: a VARCHAR(n) here would be a second, silent length rule). Values
+    must be JSON already: see ``json_value``.
+    """
+    kinds = [column(name, Text() if isinstance(c.type, String) else c.type) for name, c in columns.items()]
+    return (
+        func.json_to_recordset(bindparam(name, type_=JSON()))
+        .table_valued(*kinds)
+        .render_derived(name=name, with_types=True)
+    )
+
+
+def json_value(value):
+    """A value as json_records sends it: UUIDs as text, timestamps as ISO 8601 with their offset."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValueError("a timestamp without a UTC offset would be read in the server's time zone")
+        return value.isoformat()
+    return value
 
 
 def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows: list[dict], conflict: str) -> list:
@@ -76,7 +105,9 @@ class DriverStatement:
         results = tuple(column.type for column in compiled._result_columns)
         return _Compiled(compiled.string, defaults, binds, results)
 
-    def rows(self, session: Session, params: dict) -> list[tuple]:
+    def rows(self, session: Session | scoped_session, params: dict) -> list[tuple]:
+        if isinstance(session, scoped_session):
+            session = session()  # the request's session itself (each attribute of the proxy is a lookup)
         if session.autoflush:  # as session.execute() would: pending ORM changes reach the database first
             session.flush()
         connection = session.connection()
@@ -93,12 +124,12 @@ class DriverStatement:
                 if name in values:
                     values[name] = process(values[name])
             cursor = connection.connection.dbapi_connection.execute(compiled.sql, values)
-            if cursor.description is None:
+            if not compiled.result_types:
                 return []
             rows = cursor.fetchall()
         except BaseException as error:  # as Connection._execute_context does: wrap, invalidate, re-raise
             connection._handle_dbapi_exception(error, compiled.sql, values, None, None)
-        processors = compiled.result_processors(dialect, cursor.description)
+        processors = compiled.result_processors(dialect, cursor)
         if not processors:
             return rows
         return [tuple(process(v) if process else v for process, v in zip(processors, row, strict=True)) for row in rows]
@@ -111,12 +142,14 @@ class _Compiled:
         self.sql, self.defaults, self.binds, self.result_types = sql, defaults, binds, result_types
         self._result_processors: list | None = None
 
-    def result_processors(self, dialect, description) -> list:
-        """One processor (or None) per column, built from the first result; [] when no column needs one."""
+    def result_processors(self, dialect, cursor) -> list:
+        """One processor (or None) per column, built from the first result; [] when no column needs one.
+
+        (psycopg builds cursor.description anew on every access, so it is read only this once.)"""
         if self._result_processors is None:
             processors = [
                 kind._cached_result_processor(dialect, column.type_code)
-                for kind, column in zip(self.result_types, description, strict=True)
+                for kind, column in zip(self.result_types, cursor.description, strict=True)
             ]
             self._result_processors = processors if any(processors) else []
         return self._result_processors

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, Text, any_, bindparam, case, insert, literal, select, true
+from sqlalchemy import Select, Text, any_, bindparam, case, func, insert, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.domain.sql import DriverStatement
+from service.domain.sql import DriverStatement, json_records, json_value
 from service.enums import FlagEventKind, FlagStatus
 from service.metrics import FLAGS_OPENED
 from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
@@ -30,8 +30,6 @@ from service.rules import (
     evaluate,
     highest,
 )
-
-HISTORY_WINDOW = timedelta(days=7)
 
 PATIENT_MESSAGES = {
     None: "Thank you. Your report was received and your care team can see it.",
@@ -103,8 +101,11 @@ _CODES = {
 
 
 def _history(codes) -> Select:
-    return (
-        select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity)
+    """For each of the given codes, the patient's latest earlier report of it in the window (what the
+    worsening rule compares with): one row per code, however many reports the patient sent."""
+    latest_first = func.row_number().over(partition_by=_S.code, order_by=(_R.observed_at.desc(), _R.id.desc()))
+    ranked = (
+        select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity, latest_first.label("rank"))
         .select_from(Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id))
         .where(
             _R.patient_id == bindparam("patient_id"),
@@ -112,7 +113,9 @@ def _history(codes) -> Select:
             _R.observed_at >= bindparam("since"),
             codes,
         )
+        .subquery("ranked")
     )
+    return select(ranked.c.report_id, ranked.c.observed_at, ranked.c.code, ranked.c.severity).where(ranked.c.rank == 1)
 
 
 def _context_query(infusion: Select, codes) -> Select:
@@ -159,17 +162,18 @@ def read_context(
     observed_at: datetime,
     infusion_id: uuid.UUID | None,
     codes: list[str],
+    window: timedelta,
 ) -> ReportContext:
     """The infusion a report belongs to (the named one if it is the patient's, else the latest that
-    ended before the report) and the patient's earlier reports of these symptoms in the worsening
-    window, newest first, in one statement."""
+    ended before the report) and, for each of these symptoms, the patient's latest earlier report of
+    it within the window, newest first, in one statement."""
     rows = _CONTEXT[infusion_id is not None].rows(
         session,
         {
             "patient_id": patient_id,
             "infusion_id": infusion_id,
             "observed_at": observed_at,
-            "since": observed_at - HISTORY_WINDOW,
+            "since": observed_at - window,
             "codes": codes,
         },
     )
@@ -222,6 +226,128 @@ def _upsert(session: Session):
     return {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
 
 
+def _joining(excluded) -> dict:
+    """What a finding changes on the patient's active flag of its rule when it joins it."""
+    more_urgent = excluded.urgency < _F.c.urgency
+    return {
+        "priority": case((more_urgent, excluded.priority), else_=_F.c.priority),
+        "urgency": case((more_urgent, excluded.urgency), else_=_F.c.urgency),
+        "due_by": case((excluded.due_by < _F.c.due_by, excluded.due_by), else_=_F.c.due_by),
+        "reason": excluded.reason,
+        "evidence": excluded.evidence,
+        "rule_version": excluded.rule_version,
+        "report_count": _F.c.report_count + 1,
+        "updated_at": excluded.updated_at,
+        "last_report_at": excluded.last_report_at,
+        "version": _F.c.version + 1,
+    }
+
+
+_F, _FR, _FE = Flag.__table__, FlagReport.__table__, FlagEvent.__table__
+# The fields of each finding in the statement's JSON parameter, and the columns whose types they take.
+_FINDING_COLUMNS = {
+    "new_id": _F.c.id,
+    "rule": _F.c.rule,
+    "rule_version": _F.c.rule_version,
+    "priority": _F.c.priority,
+    "urgency": _F.c.urgency,
+    "reason": _F.c.reason,
+    "evidence": _F.c.evidence,
+    "due_by": _F.c.due_by,
+    "data": _FE.c.data,
+}
+
+
+def _raise_in_one_statement() -> Select:
+    """PostgreSQL: every finding of a report opens or joins its flag, links the report and records the
+    event, in one statement; rows (flag id, opened) in the findings' order.
+
+    The findings come as one JSON parameter (see json_records). The upsert's conflict target is the
+    partial unique index of active flags, as in the row-by-row path; a flag is opened when the id
+    it returns is the one we proposed.
+    """
+    now = bindparam("now", type_=_F.c.created_at.type)
+    report_id = bindparam("report_id", type_=_FR.c.report_id.type)
+    given = select(json_records("findings", {"position": _F.c.urgency, **_FINDING_COLUMNS})).cte("given")
+    g = given.c
+    proposed = pg_insert(_F).from_select(
+        [
+            "id",
+            "clinic_id",
+            "patient_id",
+            "rule",
+            "rule_version",
+            "priority",
+            "urgency",
+            "status",
+            "reason",
+            "evidence",
+            "due_by",
+            "report_count",
+            "created_at",
+            "updated_at",
+            "last_report_at",
+            "escalation_level",
+            "version",
+        ],
+        select(
+            g.new_id,
+            bindparam("clinic_id", type_=_F.c.clinic_id.type),
+            bindparam("patient_id", type_=_F.c.patient_id.type),
+            g.rule,
+            g.rule_version,
+            g.priority,
+            g.urgency,
+            literal(FlagStatus.OPEN.value),
+            g.reason,
+            g.evidence,
+            g.due_by,
+            literal(1),
+            now,
+            now,
+            bindparam("last_report_at", type_=_F.c.last_report_at.type),
+            literal(0),
+            literal(1),
+        ).order_by(g.position),
+    )
+    upserted = (
+        proposed.on_conflict_do_update(
+            index_elements=["patient_id", "rule"], index_where=ACTIVE, set_=_joining(proposed.excluded)
+        )
+        .returning(_F.c.id, _F.c.rule)
+        .cte("upserted")
+    )
+    u = upserted.c
+    both = upserted.join(given, g.rule == u.rule)
+    opened = u.id == g.new_id
+    linked = (
+        insert(_FR)
+        .from_select(["flag_id", "report_id", "added_at"], select(u.id, report_id, now).where(report_id.is_not(None)))
+        .cte("linked")
+    )
+    events = (
+        insert(_FE)
+        .from_select(
+            ["flag_id", "at", "kind", "report_id", "text", "data"],
+            select(
+                u.id,
+                now,
+                case((opened, literal(FlagEventKind.OPENED.value)), else_=literal(FlagEventKind.JOINED.value)),
+                report_id,
+                g.reason,
+                g.data,
+            )
+            .select_from(both)
+            .order_by(g.position),
+        )
+        .cte("events")
+    )
+    return select(u.id, opened).select_from(both).order_by(g.position).add_cte(linked).add_cte(events)
+
+
+_RAISE_PG = DriverStatement(_raise_in_one_statement())
+
+
 def raise_flags(
     session: Session,
     *,
@@ -237,70 +363,90 @@ def raise_flags(
     Joining keeps the flag's status, raises its priority when the new finding is more urgent, pulls
     due_by earlier when the new target is sooner, and records the new reason and evidence as an event.
     The database's partial unique index decides between open and join, so racing reports never
-    open two flags for one rule.
+    open two flags for one rule. One round trip on PostgreSQL; three statements per finding elsewhere.
     """
-    flag_ids = []
-    for finding in findings:
-        due_by = now + timedelta(minutes=targets[str(finding.priority)])
-        new_id = uuid.uuid4()
-        insert_fn = _upsert(session)
-        stmt = insert_fn(Flag).values(
-            id=new_id,
+    if len({f.rule for f in findings}) != len(findings):
+        raise ValueError("one finding per rule")  # the engine gives one; an upsert cannot touch a flag twice
+    proposals = [
+        {
+            "new_id": uuid.uuid4(),
+            "rule": finding.rule,
+            "rule_version": finding.version,
+            "priority": str(finding.priority),
+            "urgency": urgency_of(finding.priority),
+            "reason": finding.reason,
+            "evidence": finding.evidence,
+            "due_by": now + timedelta(minutes=targets[str(finding.priority)]),
+            "data": {
+                "rule": finding.rule,
+                "version": finding.version,
+                "priority": str(finding.priority),
+                "evidence": finding.evidence,
+            },
+        }
+        for finding in findings
+    ]
+    if not proposals:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        given = [
+            {"position": i, **{name: json_value(p[name]) for name in _FINDING_COLUMNS}} for i, p in enumerate(proposals)
+        ]
+        params = dict(
+            findings=given,
             clinic_id=clinic_id,
             patient_id=patient_id,
-            rule=finding.rule,
-            rule_version=finding.version,
-            priority=str(finding.priority),
-            urgency=urgency_of(finding.priority),
-            status=FlagStatus.OPEN,
-            reason=finding.reason,
-            evidence=finding.evidence,
-            due_by=due_by,
-            report_count=1,
-            created_at=now,
-            updated_at=now,
+            report_id=report_id,
+            now=now,
             last_report_at=now if report_id else None,
-            escalation_level=0,
-            version=1,
         )
-        excluded = stmt.excluded
-        more_urgent = excluded.urgency < Flag.urgency
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["patient_id", "rule"],
-            index_where=ACTIVE,
-            set_={
-                "priority": case((more_urgent, excluded.priority), else_=Flag.priority),
-                "urgency": case((more_urgent, excluded.urgency), else_=Flag.urgency),
-                "due_by": case((excluded.due_by < Flag.due_by, excluded.due_by), else_=Flag.due_by),
-                "reason": excluded.reason,
-                "evidence": excluded.evidence,
-                "rule_version": excluded.rule_version,
-                "report_count": Flag.report_count + 1,
-                "updated_at": excluded.updated_at,
-                "last_report_at": excluded.last_report_at,
-                "version": Flag.version + 1,
-            },
-        ).returning(Flag.id)
-        flag_id = session.execute(stmt).scalar_one()
-        opened = flag_id == new_id
+        raised = _RAISE_PG.rows(session, params)
+    else:
+        owner = {"clinic_id": clinic_id, "patient_id": patient_id, "report_id": report_id}
+        raised = [_raise_one(session, owner=owner, proposal=proposal, now=now) for proposal in proposals]
+    for (_flag_id, opened), proposal in zip(raised, proposals, strict=True):
         if opened:
-            FLAGS_OPENED.labels(priority=str(finding.priority)).inc()
-        if report_id is not None:
-            session.execute(insert(FlagReport).values(flag_id=flag_id, report_id=report_id, added_at=now))
-        session.execute(
-            insert(FlagEvent).values(
-                flag_id=flag_id,
-                at=now,
-                kind=FlagEventKind.OPENED if opened else FlagEventKind.JOINED,
-                report_id=report_id,
-                text=finding.reason,
-                data={
-                    "rule": finding.rule,
-                    "version": finding.version,
-                    "priority": str(finding.priority),
-                    "evidence": finding.evidence,
-                },
-            )
+            FLAGS_OPENED.labels(priority=proposal["priority"]).inc()
+    return [flag_id for flag_id, _opened in raised]
+
+
+def _raise_one(session: Session, *, owner: dict, proposal: dict, now: datetime) -> tuple[uuid.UUID, bool]:
+    """Open or join one flag, link the report and record the event (databases without writable CTEs)."""
+    report_id = owner["report_id"]
+    stmt = _upsert(session)(_F).values(
+        id=proposal["new_id"],
+        clinic_id=owner["clinic_id"],
+        patient_id=owner["patient_id"],
+        rule=proposal["rule"],
+        rule_version=proposal["rule_version"],
+        priority=proposal["priority"],
+        urgency=proposal["urgency"],
+        status=FlagStatus.OPEN,
+        reason=proposal["reason"],
+        evidence=proposal["evidence"],
+        due_by=proposal["due_by"],
+        report_count=1,
+        created_at=now,
+        updated_at=now,
+        last_report_at=now if report_id else None,
+        escalation_level=0,
+        version=1,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["patient_id", "rule"], index_where=ACTIVE, set_=_joining(stmt.excluded)
+    ).returning(_F.c.id)
+    flag_id = session.execute(stmt).scalar_one()
+    opened = flag_id == proposal["new_id"]
+    if report_id is not None:
+        session.execute(insert(_FR).values(flag_id=flag_id, report_id=report_id, added_at=now))
+    session.execute(
+        insert(_FE).values(
+            flag_id=flag_id,
+            at=now,
+            kind=FlagEventKind.OPENED if opened else FlagEventKind.JOINED,
+            report_id=report_id,
+            text=proposal["reason"],
+            data=proposal["data"],
         )
-        flag_ids.append(flag_id)
-    return flag_ids
+    )
+    return flag_id, opened

@@ -154,6 +154,54 @@ def test_worsening_reads_the_previous_report(client, world):
     assert {f.rule for f in flags_of(world.patient.principal.patient_id)} == {"worsening"}
 
 
+def test_worsening_compares_with_the_latest_earlier_report_of_each_symptom(client, world):
+    """Only the latest earlier report of a symptom counts: a mild report long ago does not make a
+    steady severe one 'worse'."""
+    days_ago = lambda n: (now_utc() - timedelta(days=n)).isoformat()  # noqa: E731
+    send(client, world.patient, observed_at=days_ago(5), symptoms=[{"code": "headache", "severity": 0}])
+    send(client, world.patient, observed_at=days_ago(3), symptoms=[{"code": "nausea", "severity": 0}])
+    send(client, world.patient, observed_at=days_ago(2), symptoms=[{"code": "headache", "severity": 2}])
+    answer = send(
+        client, world.patient, symptoms=[{"code": "headache", "severity": 2}, {"code": "nausea", "severity": 2}]
+    )
+    [flag] = [f for f in flags_of(world.patient.principal.patient_id) if f.rule == "worsening"]
+    assert [s["code"] for s in flag.evidence["symptoms"]] == ["nausea"]  # headache was already 2 two days ago
+    assert flag.evidence["symptoms"][0]["previous_severity"] == 0 and answer["triage"]["flagged"]
+
+
+def test_the_context_read_brings_one_earlier_report_per_symptom(client, world):
+    for days in (6, 5, 4, 3):
+        observed = (now_utc() - timedelta(days=days)).isoformat()
+        send(client, world.patient, observed_at=observed, symptoms=[{"code": "headache", "severity": days % 3}])
+    context = triage.read_context(
+        db.session,
+        patient_id=world.patient.principal.patient_id,
+        observed_at=now_utc(),
+        infusion_id=None,
+        codes=["headache", "nausea"],
+        window=timedelta(days=7),
+    )
+    [latest] = context.history  # four reports of headache, none of nausea: only the latest comes back
+    assert [(s.code, s.severity) for s in latest.symptoms] == [("headache", 0)]
+    assert (
+        now_utc() - timedelta(days=3, minutes=1)
+        < latest.observed_at
+        < now_utc() - timedelta(days=3) + timedelta(minutes=1)
+    )
+
+
+def test_worsening_reads_as_far_back_as_the_clinic_window(client, world):
+    """A clinic that compares over 14 days is served 14 days of history (not a fixed week)."""
+    settings = client.get("/api/v1/clinic/settings", headers=world.admin.headers).get_json()
+    settings["thresholds"]["worsening_window_days"] = 14
+    assert client.put("/api/v1/clinic/settings", headers=world.admin.headers, json=settings).status_code == 200
+    earlier = (now_utc() - timedelta(days=10)).isoformat()
+    send(client, world.patient, observed_at=earlier, symptoms=[{"code": "headache", "severity": 0}])
+    answer = send(client, world.patient, symptoms=[{"code": "headache", "severity": 2}])
+    assert answer["triage"]["priority"] == "medium"
+    assert {f.rule for f in flags_of(world.patient.principal.patient_id)} == {"worsening"}
+
+
 # --- dedupe ---------------------------------------------------------------------------------------------------
 
 
@@ -171,27 +219,25 @@ def test_matching_reports_join_one_flag(client, world):
     assert "Vomiting" in flag.reason or "vomiting" in flag.reason
 
 
-def test_joining_raises_priority_and_pulls_due_by_earlier(world):
-    pid = world.patient.principal.patient_id
-    targets = effective_settings(None)["response_targets_minutes"]
-    now = now_utc()
-    [flag_id] = triage.raise_flags(
+def raise_for(world, *findings, now, report_id=None):
+    """triage.raise_flags for the world's patient with the default response targets."""
+    return triage.raise_flags(
         db.session,
         clinic_id=world.clinic.id,
-        patient_id=pid,
-        report_id=None,
-        findings=[Finding("unresponsive", 1, Priority.MEDIUM, "Two missed.", {})],
-        targets=targets,
+        patient_id=world.patient.principal.patient_id,
+        report_id=report_id,
+        findings=list(findings),
+        targets=effective_settings(None)["response_targets_minutes"],
         now=now,
     )
-    [same] = triage.raise_flags(
-        db.session,
-        clinic_id=world.clinic.id,
-        patient_id=pid,
-        report_id=None,
-        findings=[Finding("unresponsive", 1, Priority.HIGH, "Three missed.", {})],
-        targets=targets,
-        now=now + timedelta(minutes=1),
+
+
+def test_joining_raises_priority_and_pulls_due_by_earlier(world):
+    targets = effective_settings(None)["response_targets_minutes"]
+    now = now_utc()
+    [flag_id] = raise_for(world, Finding("unresponsive", 1, Priority.MEDIUM, "Two missed.", {}), now=now)
+    [same] = raise_for(
+        world, Finding("unresponsive", 1, Priority.HIGH, "Three missed.", {}), now=now + timedelta(minutes=1)
     )
     db.session.commit()
     assert same == flag_id
@@ -200,19 +246,77 @@ def test_joining_raises_priority_and_pulls_due_by_earlier(world):
     assert flag.priority == "high" and flag.urgency == 2
     assert flag.due_by == now + timedelta(minutes=1) + timedelta(minutes=targets["high"])
     # A lower priority joining later keeps the higher one and the earlier due time.
-    triage.raise_flags(
-        db.session,
-        clinic_id=world.clinic.id,
-        patient_id=pid,
-        report_id=None,
-        findings=[Finding("unresponsive", 1, Priority.MEDIUM, "Four missed.", {})],
-        targets=targets,
-        now=now + timedelta(minutes=2),
-    )
+    raise_for(world, Finding("unresponsive", 1, Priority.MEDIUM, "Four missed.", {}), now=now + timedelta(minutes=2))
     db.session.commit()
     db.session.refresh(flag)
     assert flag.priority == "high" and flag.report_count == 3
     assert flag.due_by == now + timedelta(minutes=1) + timedelta(minutes=targets["high"])
+
+
+def test_several_findings_open_and_join_their_flags_in_one_call(client, world):
+    """Every finding of one report: a new flag, or the active one of its rule joined; events, links and the
+    opened counter follow; the ids come back in the findings' order."""
+    from service.metrics import FLAGS_OPENED
+
+    pid = world.patient.principal.patient_id
+    targets = effective_settings(None)["response_targets_minutes"]
+    now = now_utc()
+    [existing] = raise_for(world, Finding("low-mood", 1, Priority.MEDIUM, "Mood 2.", {"mood": 2}), now=now)
+    db.session.commit()
+    report_id = uuid.UUID(send(client, world.patient, mood=5)["id"])
+    findings = [
+        Finding("suicidal-ideation", 1, Priority.CRITICAL, "Said yes.", {"suicidal_thoughts": True}),
+        Finding("low-mood", 2, Priority.HIGH, "Mood 1.", {"mood": 1, "baseline": None}),
+        Finding("severe-symptom", 1, Priority.HIGH, "Nausea 4.", {"codes": ["nausea"]}),
+    ]
+    opened_before = (
+        FLAGS_OPENED.labels(priority="critical")._value.get() + FLAGS_OPENED.labels(priority="high")._value.get()
+    )
+    ids = raise_for(world, *findings, now=now + timedelta(minutes=1), report_id=report_id)
+    db.session.commit()
+    opened_after = (
+        FLAGS_OPENED.labels(priority="critical")._value.get() + FLAGS_OPENED.labels(priority="high")._value.get()
+    )
+    assert opened_after - opened_before == 2  # the joined low-mood flag is not counted as opened
+    flags = {f.id: f for f in flags_of(pid)}
+    assert [flags[i].rule for i in ids] == ["suicidal-ideation", "low-mood", "severe-symptom"]
+    assert ids[1] == existing
+    joined = flags[existing]
+    assert (joined.priority, joined.urgency, joined.report_count, joined.version) == ("high", 2, 2, 2)
+    assert joined.evidence == {"mood": 1, "baseline": None} and joined.rule_version == 2
+    assert joined.due_by == now + timedelta(minutes=1) + timedelta(minutes=targets["high"])
+    assert joined.last_report_at == now + timedelta(minutes=1)
+    new = flags[ids[0]]
+    assert (new.status, new.priority, new.urgency, new.report_count, new.escalation_level) == (
+        "open",
+        "critical",
+        1,
+        1,
+        0,
+    )
+    assert new.created_at == new.updated_at == now + timedelta(minutes=1)
+    linked = set(db.session.scalars(select(FlagReport.flag_id).where(FlagReport.report_id == report_id)))
+    assert linked == set(ids)
+    events = db.session.scalars(select(FlagEvent).where(FlagEvent.report_id == report_id).order_by(FlagEvent.id)).all()
+    assert [(e.flag_id, e.kind, e.text) for e in events] == [
+        (ids[0], "opened", "Said yes."),
+        (ids[1], "joined", "Mood 1."),
+        (ids[2], "opened", "Nausea 4."),
+    ]
+    assert events[1].data == {
+        "rule": "low-mood",
+        "version": 2,
+        "priority": "high",
+        "evidence": {"mood": 1, "baseline": None},
+    }
+
+
+def test_two_findings_of_one_rule_are_refused_before_anything_is_written(world):
+    pid = world.patient.principal.patient_id
+    twice = [Finding("low-mood", 1, Priority.MEDIUM, "a", {}), Finding("low-mood", 1, Priority.HIGH, "b", {})]
+    with pytest.raises(ValueError, match="one finding per rule"):
+        raise_for(world, *twice, now=now_utc())
+    assert flags_of(pid) == []
 
 
 def test_resolved_flag_lets_a_new_one_open(client, world):

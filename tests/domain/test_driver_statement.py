@@ -117,3 +117,41 @@ def test_a_lost_connection_is_invalidated_and_the_next_request_gets_a_new_one(ap
     [(new_pid,)] = backend.rows(db.session, {})
     assert new_pid != pid
     db.session.rollback()
+
+
+def test_json_records_values_keep_the_instant_and_refuse_a_timestamp_without_offset():
+    from datetime import timedelta, timezone
+
+    from service.domain.sql import json_value
+
+    ident = uuid.uuid4()
+    assert json_value(ident) == str(ident)
+    paris = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert datetime.fromisoformat(json_value(paris)) == paris  # the same instant, offset kept for PostgreSQL
+    assert json_value({"a": [1]}) == {"a": [1]} and json_value(None) is None
+    with pytest.raises(ValueError, match="UTC offset"):
+        json_value(datetime(2026, 3, 1, 9, 30))
+
+
+@pytest.mark.skipif(not configured_database_url().startswith("postgresql"), reason="json_to_recordset is PostgreSQL's")
+def test_json_records_read_back_as_the_columns_types(app):
+    from datetime import timedelta, timezone
+
+    from service.domain.sql import json_records, json_value
+    from service.models import ReportSymptom
+
+    columns = ReportSymptom.__table__.c
+    given = json_records("rows", {"position": columns.severity, "code": columns.code, "started_at": columns.started_at})
+    statement = DriverStatement(select(given.c.position, given.c.code, given.c.started_at).order_by(given.c.position))
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
+    rows = statement.rows(
+        db.session,
+        {
+            "rows": [
+                {"position": 1, "code": "b" * 100, "started_at": None},
+                {"position": 0, "code": "a", "started_at": json_value(at)},
+            ]
+        },
+    )
+    assert rows == [(0, "a", at.astimezone(UTC)), (1, "b" * 100, None)]  # text is not cut to the column's length
+    assert rows[0][2].tzinfo == UTC
