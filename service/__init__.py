@@ -97,10 +97,7 @@ def _send_swagger(app: Flask, filename: str):
 
 
 def register_security_headers(app: Flask) -> None:
-    @app.before_request
-    def _start_clock():
-        g.request_started = time.perf_counter()
-
+    # g.request_started is set by the request-id hook (service.observability) before every request.
     @app.after_request
     def _headers(response):
         started = g.get("request_started")

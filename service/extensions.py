@@ -66,6 +66,8 @@ def _refuse_constant(name: str):
 
 def _json_depth_ok(raw: str, limit: int) -> bool:
     """Tell whether brackets nest no deeper than the limit (cheap scan, strings skipped)."""
+    if raw.count("[") + raw.count("{") <= limit:
+        return True  # cannot nest deeper than it has brackets (those in strings only overcount)
     depth = 0
     in_string = escaped = False
     for ch in raw:

@@ -36,6 +36,18 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
+    def open_session(self, app, request):
+        # Without the cookie there is nothing to verify: the API's requests (which never carry it) skip
+        # building the signing serializer.
+        if "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return  # as Flask does for an untouched empty session: no cookie, no Vary
+        super().save_session(app, session, response)
+
 
 class CsrfFailed(DomainError):
     """A form came without the token this browser's session was given."""

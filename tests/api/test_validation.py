@@ -636,6 +636,18 @@ def test_json_nested_10000_levels_is_a_400_not_a_500(client, world, opener):
     assert count(Patient) == before
 
 
+def test_json_nesting_limit_counts_depth_not_brackets():
+    from service.extensions import MAX_JSON_DEPTH, _json_depth_ok
+
+    deepest = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert _json_depth_ok(deepest, MAX_JSON_DEPTH)
+    assert not _json_depth_ok("[" + deepest + "]", MAX_JSON_DEPTH)
+    assert _json_depth_ok("[" + "[1]," * 200 + "[]]", MAX_JSON_DEPTH)  # many brackets side by side, depth 2
+    in_text = '{"note": "' + "[{" * 100 + '\\"", "a": [[1]]}'  # brackets in a string (after an escape) are text
+    assert json.loads(in_text)["a"] == [[1]] and _json_depth_ok(in_text, 3)
+    assert not _json_depth_ok(in_text, 2)
+
+
 def test_json_nested_10000_levels_is_a_400_on_sign_in_too(client):
     raw = '{"email": ' + "[" * 10_000 + "]" * 10_000 + ', "password": "x"}'
     assert_error_shape(client.post(LOGIN, data=raw, content_type="application/json"), 400)
