@@ -76,8 +76,9 @@ def postgres_cpu_seconds() -> float | None:
 
 
 @contextmanager
-def gunicorn(app_path: str, *, env: dict, workers: int = 4, port: int | None = None):
-    """Serve a WSGI app with gunicorn (sync workers) on loopback, in its own process group."""
+def gunicorn(app_path: str, *, env: dict, workers: int = 4, port: int | None = None, stderr=None):
+    """Serve a WSGI app with gunicorn (sync workers) on loopback, in its own process group (the app's
+    log lines go to ``stderr``: a file, or this process's own when None)."""
     port = port or free_port()
     command = [
         str(VENV_BIN / "gunicorn"),
@@ -91,7 +92,7 @@ def gunicorn(app_path: str, *, env: dict, workers: int = 4, port: int | None = N
         "2048",
         app_path,
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, start_new_session=True, stderr=stderr)
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -163,6 +164,11 @@ def parse_wrk(output: str) -> WrkResult:
         raise RuntimeError(f"wrk printed no RESULT line:\n{output}")
     requests, duration, non2xx, errors, p50, p99, p95 = (int(g) for g in match.groups())
     return WrkResult(requests, duration / 1e6, non2xx, errors, p50 / 1000, p99 / 1000, p95 / 1000)
+
+
+def server_pid(url: str) -> int:
+    """The gunicorn master serving this URL (started by gunicorn() above)."""
+    return _SERVERS[urllib.parse.urlsplit(url).port]
 
 
 def wrk(
