@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import Int, Moment, Schema, StrictBoolean, Text
-from schemas.fast import FastLoad
+from schemas.fast import FastDump, FastLoad
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
 MAX_NOTE = 2000
@@ -130,7 +130,9 @@ class TriageSchema(Schema):
     crisis_resources = fields.List(fields.Nested(CrisisResourceSchema))
 
 
-class ReportReceiptSchema(Schema):
+class ReportReceiptSchema(FastDump, Schema):
+    """What the phone is told about a stored report (dumped by FlatDumper, see schemas.fast)."""
+
     id = fields.UUID(required=True)
     client_report_id = fields.UUID(required=True)
     received_at = fields.AwareDateTime(required=True)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Select, Text, any_, bindparam, case, func, insert, literal, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, Select, bindparam, case, func, insert, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -93,35 +92,49 @@ _LATEST_INFUSION = (
 _NAMED_INFUSION = select(*_INFUSION_COLUMNS).where(
     _I.c.id == bindparam("infusion_id"), _I.c.patient_id == bindparam("patient_id")
 )
-# The codes as one array on PostgreSQL (a statement compiled once), an expanding IN elsewhere.
-_CODES = {
-    "postgresql": _S.code == any_(bindparam("codes", type_=ARRAY(Text()))),
-    "other": _S.code.in_(bindparam("codes", expanding=True)),
-}
+_EARLIER = (
+    _R.patient_id == bindparam("patient_id"),
+    _R.observed_at < bindparam("observed_at"),
+    _R.observed_at >= bindparam("since"),
+)
+_REPORTS_SYMPTOMS = Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id)
 
 
-def _history(codes) -> Select:
-    """For each of the given codes, the patient's latest earlier report of it in the window (what the
-    worsening rule compares with): one row per code, however many reports the patient sent."""
-    latest_first = func.row_number().over(partition_by=_S.code, order_by=(_R.observed_at.desc(), _R.id.desc()))
+def _latest_per_code() -> Select:
+    """PostgreSQL: for each code of a JSON array parameter, the patient's latest earlier report of it in
+    the window — walking the patient's reports newest first and stopping at the first that has it."""
+    wanted = (
+        func.json_array_elements_text(bindparam("codes", type_=JSON()))
+        .table_valued("code")
+        .render_derived(name="wanted")
+    )
+    latest = (
+        select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity)
+        .select_from(_REPORTS_SYMPTOMS)
+        .where(*_EARLIER, _S.code == wanted.c.code)
+        .order_by(_R.observed_at.desc(), _R.id.desc())
+        .limit(1)
+        .lateral("latest")
+    )
+    return select(*latest.c).select_from(wanted.join(latest, true()))
+
+
+def _latest_per_code_ranked() -> Select:
+    """The same rows where there is no LATERAL (SQLite): rank each code's reports, newest first, keep the first."""
+    newest_first = func.row_number().over(partition_by=_S.code, order_by=(_R.observed_at.desc(), _R.id.desc()))
     ranked = (
-        select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity, latest_first.label("rank"))
-        .select_from(Report.__table__.join(ReportSymptom.__table__, _S.report_id == _R.id))
-        .where(
-            _R.patient_id == bindparam("patient_id"),
-            _R.observed_at < bindparam("observed_at"),
-            _R.observed_at >= bindparam("since"),
-            codes,
-        )
+        select(_R.id.label("report_id"), _R.observed_at, _S.code, _S.severity, newest_first.label("rank"))
+        .select_from(_REPORTS_SYMPTOMS)
+        .where(*_EARLIER, _S.code.in_(bindparam("codes", expanding=True)))
         .subquery("ranked")
     )
     return select(ranked.c.report_id, ranked.c.observed_at, ranked.c.code, ranked.c.severity).where(ranked.c.rank == 1)
 
 
-def _context_query(infusion: Select, codes) -> Select:
+def _context_query(infusion: Select, history: Select) -> Select:
     """The infusion row (or NULLs) beside each earlier report symptom (or one row of NULLs): one round trip."""
     anchor = select(literal(1).label("one")).subquery("anchor")
-    inf, hist = infusion.subquery("inf"), _history(codes).subquery("hist")
+    inf, hist = infusion.subquery("inf"), history.subquery("hist")
     return (
         select(*inf.c, hist.c.report_id, hist.c.observed_at, hist.c.code, hist.c.severity)
         .select_from(anchor.outerjoin(inf, true()).outerjoin(hist, true()))
@@ -132,7 +145,7 @@ def _context_query(infusion: Select, codes) -> Select:
 # Every report runs one of these: straight on the driver (see DriverStatement).
 _CONTEXT = {
     named: DriverStatement(
-        _context_query(infusion, _CODES["postgresql"]), elsewhere=_context_query(infusion, _CODES["other"])
+        _context_query(infusion, _latest_per_code()), elsewhere=_context_query(infusion, _latest_per_code_ranked())
     )
     for named, infusion in ((False, _LATEST_INFUSION), (True, _NAMED_INFUSION))
 }

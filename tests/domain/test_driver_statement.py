@@ -119,6 +119,25 @@ def test_a_lost_connection_is_invalidated_and_the_next_request_gets_a_new_one(ap
     db.session.rollback()
 
 
+@pytest.mark.skipif(not configured_database_url().startswith("postgresql"), reason="the psycopg path's own cursor")
+def test_one_cursor_serves_a_connection_and_each_new_connection_gets_its_own(app):
+    backend = DriverStatement(select(func.pg_backend_pid()))
+    backend.rows(db.session, {})
+    fairy = db.session.connection().connection
+    first = fairy.info["driver_statement_cursor"]
+    assert first.connection is fairy.dbapi_connection
+    backend.rows(db.session, {})
+    assert fairy.info["driver_statement_cursor"] is first  # the same cursor for the next statement
+    db.session.connection().invalidate()  # as after a lost connection: this DBAPI connection is closed
+    db.session.rollback()
+    assert first.connection.closed
+    backend.rows(db.session, {})
+    fresh = db.session.connection().connection
+    cursor = fresh.info["driver_statement_cursor"]
+    assert cursor is not first and cursor.connection is fresh.dbapi_connection and not cursor.connection.closed
+    db.session.rollback()
+
+
 def test_json_records_values_keep_the_instant_and_refuse_a_timestamp_without_offset():
     from datetime import timedelta, timezone
 
