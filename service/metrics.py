@@ -21,6 +21,20 @@ REQUEST_SECONDS = Histogram(
 )
 
 
+_CHILDREN: dict = {}
+
+
+def labelled(metric, *values):
+    """``metric.labels(*values)``, remembered: the hot paths count every request, and each labels() call
+    takes the metric's lock and checks its label values again. (Label values here come from a fixed set:
+    endpoints, outcomes, priorities.)"""
+    key = (metric, values)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*values)
+    return child
+
+
 class _Gauges:
     def __init__(self, families: list[GaugeMetricFamily]):
         self.families = families

@@ -26,7 +26,7 @@ from service.domain import patients, reports
 from service.domain.clinics import effective_settings, settings_of
 from service.errors import DomainError
 from service.extensions import db
-from service.metrics import REPORTS_RECEIVED
+from service.metrics import REPORTS_RECEIVED, labelled
 from service.models import Clinic
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Symptom reports")
@@ -80,7 +80,7 @@ def _submit(payload: dict) -> reports.Submission:
     except DomainError:
         db.session.rollback()
         raise
-    REPORTS_RECEIVED.labels(outcome="stored" if submission.created else "replay").inc()
+    labelled(REPORTS_RECEIVED, "stored" if submission.created else "replay").inc()
     return submission
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.sql import DriverStatement, json_records, json_value
 from service.enums import FlagEventKind, FlagStatus
-from service.metrics import FLAGS_OPENED
+from service.metrics import FLAGS_OPENED, labelled
 from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
 from service.models.flag import ACTIVE
 from service.rules import (
@@ -419,7 +419,7 @@ def raise_flags(
         raised = [_raise_one(session, owner=owner, proposal=proposal, now=now) for proposal in proposals]
     for (_flag_id, opened), proposal in zip(raised, proposals, strict=True):
         if opened:
-            FLAGS_OPENED.labels(priority=proposal["priority"]).inc()
+            labelled(FLAGS_OPENED, proposal["priority"]).inc()
     return [flag_id for flag_id, _opened in raised]
 
 

@@ -66,13 +66,17 @@ class _Facts:
     since_infusion: timedelta | None  # from its end, or its start when the end is unknown
     when: str  # "at 14:10, 3 h after IV infusion"
     base: dict[str, Any]  # evidence every finding carries
+    severities: dict[str, int]  # the same symptoms by code
 
     def severity(self, code: str) -> int:
-        return next((s.severity for s in self.symptoms if s.code == code), 0)
+        return self.severities.get(code, 0)
 
     def finding(self, rule_id: str, reason: str, evidence: dict[str, Any]) -> Finding:
         rule = REGISTRY[rule_id]
         return Finding(rule.id, rule.version, rule.priority, w.sentence(reason), {**self.base, **evidence})
+
+
+_ORDER = {code: i for i, code in enumerate(BY_CODE)}  # vocabulary order
 
 
 def _strongest(symptoms: tuple[SymptomObs, ...]) -> tuple[SymptomObs, ...]:
@@ -81,8 +85,7 @@ def _strongest(symptoms: tuple[SymptomObs, ...]) -> tuple[SymptomObs, ...]:
     for obs in symptoms:
         if obs.code not in best or obs.severity > best[obs.code].severity:
             best[obs.code] = obs
-    order = {code: i for i, code in enumerate(BY_CODE)}
-    return tuple(sorted(best.values(), key=lambda o: (order.get(o.code, len(order)), o.code)))
+    return tuple(sorted(best.values(), key=lambda o: (_ORDER.get(o.code, len(_ORDER)), o.code)))
 
 
 def _facts(report: ReportFacts, context: PatientContext, t: Thresholds) -> _Facts:
@@ -107,7 +110,9 @@ def _facts(report: ReportFacts, context: PatientContext, t: Thresholds) -> _Fact
             when += f", before the end of the {label} infusion"
         else:
             when += f", {w.elapsed(since_infusion)} after {label} infusion" + ("" if infusion.ended_at else " start")
-    return _Facts(report, context, t, tz, _strongest(report.symptoms), since_end, since_infusion, when, base)
+    strongest = _strongest(report.symptoms)
+    severities = {s.code: s.severity for s in strongest}
+    return _Facts(report, context, t, tz, strongest, since_end, since_infusion, when, base, severities)
 
 
 def _symptom_list(hits: list[SymptomObs]) -> list[dict[str, Any]]:
