@@ -58,7 +58,8 @@ def print_by_package(stats: pstats.Stats, requests: int) -> None:
         key = _package(filename)
         totals[key] = totals.get(key, 0.0) + tottime
     whole = sum(totals.values())
-    print(f"own CPU time by package or module (per request, under the profiler; total {whole / requests * 1000:.2f} ms):")
+    per_request = whole / requests * 1000
+    print(f"own CPU time by package or module (per request, under the profiler; total {per_request:.2f} ms):")
     for key, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:25]:
         print(f"  {seconds / requests * 1000:6.3f} ms  {seconds / whole:5.1%}  {key}")
 

@@ -8,7 +8,8 @@ much of the worker's CPU each package and each of our modules used, and which fu
 are hottest. The app's request log goes to a file as it would in production.
 
 Run:  .venv/bin/python -m bench.profile_server [--seconds 20] [--connections 4] [--workers 4]
-(needs py-spy: .venv/bin/pip install py-spy; wrk: apt-get install wrk)
+(py-spy comes with requirements-dev.txt; wrk: apt-get install wrk). KEEP_PROFILE=path keeps py-spy's raw
+samples (collapsed stacks) for a closer look.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 
 from bench.common import DEFAULT_PG, ROOT, VENV_BIN, fresh_postgres, gunicorn, server_pid, wrk
 from bench.ingest import SCRIPT, SECRET, prepare
-
 
 OURS = ("service", "schemas", "jobs")
 
@@ -57,7 +57,7 @@ def _frames(line: str) -> tuple[list[tuple[str, str]], int]:
 
 def summarise(collapsed: str, *, top: int = 25) -> str:
     own_package: collections.Counter = collections.Counter()  # innermost frame's package (self time)
-    ours: collections.Counter = collections.Counter()  # innermost frame of our code (inclusive of the libraries it calls)
+    ours: collections.Counter = collections.Counter()  # innermost frame of ours (with the libraries it calls)
     total = 0
     for line in collapsed.splitlines():
         if not line.strip():
@@ -97,21 +97,39 @@ def main() -> None:
         token_file = Path(tmp) / "tokens.txt"
         prepare(url, args.patients, token_file)
         env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "TOKENS": str(token_file)}
-        log = open(Path(tmp) / "app.log", "w")  # noqa: SIM115 - closed below
-        with gunicorn("wsgi:app", env=env, workers=args.workers, stderr=log) as app_url:
+        with (
+            open(Path(tmp) / "app.log", "w") as log,
+            gunicorn("wsgi:app", env=env, workers=args.workers, stderr=log) as app_url,
+        ):
             target = app_url + "/api/v1/me/reports"
             wrk(target, script=SCRIPT, connections=args.connections, seconds=3, env=env)  # warm up
             master = server_pid(app_url)
             out = Path(tmp) / "profile.txt"
             spy = subprocess.Popen(
-                [py_spy, "record", "--pid", str(master), "--subprocesses", "--format", "raw", "--nonblocking", "--gil",
-                 "--rate", str(args.rate), "--duration", str(args.seconds + 2), "--output", str(out)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(master),
+                    "--subprocesses",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--gil",
+                    "--rate",
+                    str(args.rate),
+                    "--duration",
+                    str(args.seconds + 2),
+                    "--output",
+                    str(out),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=ROOT,
             )
             time.sleep(1)
             result = wrk(target, script=SCRIPT, connections=args.connections, seconds=args.seconds, env=env)
             spy.wait(timeout=args.seconds + 60)
-        log.close()
         if os.environ.get("KEEP_PROFILE"):
             shutil.copy(out, os.environ["KEEP_PROFILE"])
         print(
