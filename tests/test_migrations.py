@@ -54,3 +54,23 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()
+
+
+def test_the_amends_index_holds_corrections_only(empty_database):
+    """Partial-index conditions are not compared by autogenerate: check the one reports rely on."""
+    app = create_app({"TESTING": True, "DATABASE_URL": empty_database.url})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                definition = connection.exec_driver_sql(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_reports_amends'"
+                ).scalar_one()
+            else:
+                definition = connection.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = 'ix_reports_amends'"
+                ).scalar_one()
+            names = {index["name"] for index in inspect(connection).get_indexes("reports")}
+        assert "amends_id IS NOT NULL" in definition
+        assert "ix_reports_clinic_observed" not in names and "ix_reports_patient_observed" in names
+        db.engine.dispose()

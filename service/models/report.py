@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,8 +47,13 @@ class Report(UUIDPrimaryKey, Base):
         ),
         CheckConstraint("heart_rate IS NULL OR heart_rate BETWEEN 20 AND 250", name="heart_rate_range"),
         Index("ix_reports_patient_observed", "patient_id", "observed_at"),
-        Index("ix_reports_clinic_observed", "clinic_id", "observed_at"),
-        Index("ix_reports_amends", "amends_id"),
+        # Corrections only: most reports amend nothing, and a NULL need not cost every report an index entry.
+        Index(
+            "ix_reports_amends",
+            "amends_id",
+            postgresql_where=text("amends_id IS NOT NULL"),
+            sqlite_where=text("amends_id IS NOT NULL"),
+        ),
     )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
