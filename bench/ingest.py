@@ -12,9 +12,9 @@ How the figures are got:
 - Figures are medians over cycles; the ratio is ingest req/s ÷ echo req/s from the same run.
 - CPU per request at saturation: the serving gunicorn's processes (its process group) and every
   PostgreSQL process, user + system time from /proc over the wrk run, divided by the requests.
-- Calibration (each cycle, saturation only): bench/prototype_app.py, the minimal report endpoint
+- Calibration (each cycle, the same three loads): bench/prototype_app.py, the minimal report endpoint
   (Flask + one transaction of Core inserts, nothing else) the target was first measured with. Its
-  ratio to the echo on this machine is what the machine allows a report endpoint at all.
+  ratio to the echo, and its latencies, are what this machine allows a report endpoint at all.
 
 Run:  .venv/bin/python -m bench.ingest [--cycles 3] [--seconds 10] [--patients 200]
 Needs wrk (apt-get install wrk) and PostgreSQL (BENCH_DATABASE_URL, default the local test server).
@@ -43,7 +43,6 @@ from bench.common import (
     gunicorn,
     machine,
     measure,
-    saturate,
 )
 
 SECRET = "bench-secret-key-" + "b" * 40
@@ -161,8 +160,7 @@ def main() -> None:
             }
             for cycle in range(1, args.cycles + 1):
                 for name, target in targets.items():
-                    run = saturate if name == "prototype" else measure
-                    modes = run(target, script=SCRIPT, env=env, seconds=args.seconds)
+                    modes = measure(target, script=SCRIPT, env=env, seconds=args.seconds)
                     for mode, result in modes.items():
                         runs[name].setdefault(mode, []).append(result)
                         print(
