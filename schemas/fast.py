@@ -13,12 +13,14 @@ for the result, and hands everything else to marshmallow (see FastLoader).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing
 
 Converter = Callable[[Any], Any]
+log = logging.getLogger(__name__)
 
 
 def _nullable(convert: Converter) -> Converter:
@@ -74,15 +76,31 @@ class FlatDumper:
         return [self.one(item) for item in items]
 
 
+def _own_fast_path(schema, attribute: str, build):
+    """The fast loader or dumper of this very schema instance, built on first use; None when it cannot be
+    built (the schema then goes through marshmallow, and a warning says so once).
+
+    It is kept with its owner: a copy of the schema (marshmallow copies an instance given to Nested
+    before applying only/exclude to it) builds its own from its own fields.
+    """
+    kept = schema.__dict__.get(attribute)
+    if kept is None or kept[0] is not schema:
+        try:
+            fast = build(schema)
+        except TypeError as refused:
+            log.warning("no fast path for %s: %s", type(schema).__name__, refused)
+            fast = None
+        kept = schema.__dict__[attribute] = (schema, fast)
+    return kept[1]
+
+
 class FastDump:
     """Schema mixin: ``dump`` of mappings by a FlatDumper built from the schema (objects go to marshmallow)."""
 
     def dump(self, obj, *, many=None):
         many = self.many if many is None else bool(many)
-        dumper = self.__dict__.get("_fast_dumper")
-        if dumper is None:
-            dumper = self.__dict__["_fast_dumper"] = FlatDumper(self)
-        if not many and isinstance(obj, Mapping):
+        dumper = _own_fast_path(self, "_fast_dumper", FlatDumper)
+        if dumper is not None and not many and isinstance(obj, Mapping):
             return dumper.one(obj)
         return super().dump(obj, many=many)
 
@@ -104,6 +122,8 @@ class FastLoader:
         hooks = schema._hooks
         if hooks["pre_load"] or hooks["post_load"] or hooks["validates"]:
             raise TypeError(f"{type(schema).__name__} has load hooks; load it with marshmallow")
+        if schema.many:
+            raise TypeError(f"{type(schema).__name__}: a schema of many items loads slowly")
         if schema.unknown != RAISE or schema.partial:
             raise TypeError(f"{type(schema).__name__}: only unknown=RAISE without partial loads fast")
         plan = []
@@ -175,10 +195,8 @@ class FastLoad:
 
     def load(self, data, *, many=None, partial=None, unknown=None):
         if many is None and partial is None and unknown in (None, RAISE) and not self.many:
-            fast = self.__dict__.get("_fast_loader")
-            if fast is None:
-                fast = self.__dict__["_fast_loader"] = FastLoader(self)
-            loaded = fast.load(data)
+            fast = _own_fast_path(self, "_fast_loader", FastLoader)
+            loaded = fast.load(data) if fast is not None else None
             if loaded is not None:
                 return loaded
         return super().load(data, many=many, partial=partial, unknown=unknown)

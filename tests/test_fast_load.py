@@ -191,3 +191,53 @@ def hooked(**members):
 def test_schemas_it_cannot_vouch_for_are_refused_when_built(schema_class):
     with pytest.raises(TypeError):
         FastLoader(schema_class())
+
+
+def test_a_copy_made_by_nested_only_builds_its_own_fast_paths(caplog):
+    """marshmallow copies a schema instance given to Nested before narrowing it: the copy must not use the
+    original's loader or dumper (which know all of its fields)."""
+    from schemas.reports import ReportReceiptSchema
+
+    receipt = ReportReceiptSchema()
+    answer = {
+        "id": uuid.uuid4(),
+        "client_report_id": uuid.uuid4(),
+        "received_at": NOW,
+        "infusion_id": None,
+        "triage": {"flagged": False, "priority": None, "message": "Thank you."},
+    }
+    assert set(receipt.dump(answer)) == set(answer)  # the original's dumper is built
+    narrow = Schema.from_dict({"r": fields.Nested(receipt, only=("id",))})()
+    assert narrow.dump({"r": answer}) == {"r": {"id": str(answer["id"])}}
+
+    body = {"client_report_id": str(uuid.uuid4()), "observed_at": NOW.isoformat(), "mood": 3}
+    whole = ReportCreateSchema()
+    assert whole.load(body)["mood"] == 3  # the original's loader is built
+    only_ids = Schema.from_dict({"r": fields.Nested(whole, only=("client_report_id", "observed_at"))})()
+    with pytest.raises(ValidationError) as caught:
+        only_ids.load({"r": body})
+    assert caught.value.messages == {"r": {"mood": ["Unknown field."]}}
+
+
+def test_a_schema_of_many_items_is_refused_when_built():
+    inner = type("Inner", (Schema,), {"x": fields.Int()})
+    with pytest.raises(TypeError, match="many items"):
+        FastLoader(inner(many=True))
+    outer = Schema.from_dict({"inner": fields.Nested(inner(many=True))})
+    with pytest.raises(TypeError, match="many items"):
+        FastLoader(outer())
+
+
+def test_a_schema_it_cannot_vouch_for_still_loads_through_marshmallow(caplog):
+    from schemas.fast import FastLoad
+
+    class Trimmed(FastLoad, Schema):
+        name = fields.String()
+
+        @pre_load
+        def trim(self, data, **kwargs):
+            return {k: v.strip() for k, v in data.items()}
+
+    with caplog.at_level("WARNING", logger="schemas.fast"):
+        assert Trimmed().load({"name": "  Ada "}) == {"name": "Ada"}
+    assert "no fast path for Trimmed" in caplog.text

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Select, bindparam, case, func, insert, literal, select, true
+from sqlalchemy import JSON, Select, bindparam, case, func, insert, literal, literal_column, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -113,7 +113,7 @@ def _latest_per_code() -> Select:
         .select_from(_REPORTS_SYMPTOMS)
         .where(*_EARLIER, _S.code == wanted.c.code)
         .order_by(_R.observed_at.desc(), _R.id.desc())
-        .limit(1)
+        .limit(literal_column("1"))  # written out, so a prepared statement's generic plan knows it too
         .lateral("latest")
     )
     return select(*latest.c).select_from(wanted.join(latest, true()))
