@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.delivery.base import Message
-from service.domain.sql import among, dialect_of, insert_unnest
+from service.domain.sql import among, dialect_of, insert_records
 from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
 from service.errors import Conflict, NotFound
 from service.models import Clinic, Clinician, Device, Notification, Patient
@@ -176,7 +176,7 @@ def enqueue(session: Session, rows: list[dict]) -> list[uuid.UUID]:
     if dialect_of(session) == "postgresql":
         present = {key for r in rows for key in r}
         columns = {name: kind for name, kind in _COLUMN_KINDS.items() if name in present}
-        return insert_unnest(session, table="notifications", columns=columns, rows=rows, conflict="dedupe_key")
+        return insert_records(session, table="notifications", columns=columns, rows=rows, conflict="dedupe_key")
     table = Notification.__table__
     stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     return list(session.connection().execute(stmt, rows).scalars())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import triage
 from service.domain.auth import PatientRef
-from service.domain.sql import DriverStatement, json_records, json_value
+from service.domain.sql import DriverStatement, json_records, json_rows
 from service.enums import CheckinStatus
 from service.errors import Conflict, NotFound, ValidationFailed
 from service.models import Checkin, Patient, Report, ReportSymptom
@@ -167,7 +167,7 @@ def _store_in_one_statement() -> Select:
         .returning(_REPORTS.c.id)
         .cte("stored")
     )
-    given = json_records("symptoms", {"position": _SYMPTOMS.c.severity, **{n: _SYMPTOMS.c[n] for n in _SYMPTOM_FIELDS}})
+    given = json_records("symptoms", {n: _SYMPTOMS.c[n] for n in _SYMPTOM_FIELDS})
     symptoms = (
         insert(_SYMPTOMS)
         .from_select(
@@ -191,8 +191,7 @@ def _store(session: Session, values: dict, symptoms: list[dict]) -> bool:
     if set(values) != _REPORT_FIELD_SET:  # the PostgreSQL statement binds exactly these
         raise ValueError(f"report values and _REPORT_FIELDS differ: {sorted(set(values) ^ _REPORT_FIELD_SET)}")
     if session.get_bind().dialect.name == "postgresql":
-        given = [{"position": i, **{n: json_value(s.get(n)) for n in _SYMPTOM_FIELDS}} for i, s in enumerate(symptoms)]
-        return bool(_STORE_PG.rows(session, {**values, "symptoms": given}))
+        return bool(_STORE_PG.rows(session, {**values, "symptoms": json_rows(symptoms, _SYMPTOM_FIELDS)}))
     if session.execute(_INSERT_ONCE_SQLITE, values).first() is None:
         return False
     if symptoms:

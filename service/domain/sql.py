@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, String, Text, any_, bindparam, column, func, text
+from sqlalchemy import JSON, Column, Integer, String, Text, any_, bindparam, column, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ClauseElement
@@ -27,19 +27,25 @@ def among(session: Session, column, values: Sequence):
 
 
 def json_records(name: str, columns: dict[str, Column]):
-    """``json_to_recordset(:name) AS name(column type, …)``: many rows as one JSON parameter (PostgreSQL).
+    """``json_to_recordset(:name) AS name(position integer, column type, …)``: many rows as one JSON
+    parameter (PostgreSQL), made by ``json_rows``; ``position`` is each row's place in the list.
 
     One JSON document costs the driver one dump, where an array per column costs it a scan of every
     list on every call. ``columns`` maps a field of the records to the table column whose type it
-    takes (text for any string: a VARCHAR(n) here would be a second, silent length rule). Values
-    must be JSON already: see ``json_value``.
+    takes (text for any string: a VARCHAR(n) here would be a second, silent length rule).
     """
     kinds = [column(name, Text() if isinstance(c.type, String) else c.type) for name, c in columns.items()]
     return (
         func.json_to_recordset(bindparam(name, type_=JSON()))
-        .table_valued(*kinds)
+        .table_valued(column("position", Integer()), *kinds)
         .render_derived(name=name, with_types=True)
     )
+
+
+def json_rows(rows: Sequence[dict], fields: Iterable[str]) -> list[dict]:
+    """Rows as json_records reads them: each with its position, these fields made JSON (json_value)."""
+    fields = tuple(fields)
+    return [{"position": i, **{f: json_value(row.get(f)) for f in fields}} for i, row in enumerate(rows)]
 
 
 def json_value(value):
@@ -53,28 +59,21 @@ def json_value(value):
     return value
 
 
-def insert_unnest(session: Session, *, table: str, columns: dict[str, str], rows: list[dict], conflict: str) -> list:
-    """PostgreSQL: insert many rows with one statement of one array per column (ON CONFLICT DO NOTHING);
+def insert_records(session: Session, *, table: str, columns: dict[str, str], rows: list[dict], conflict: str) -> list:
+    """PostgreSQL: insert many rows with one statement over one JSON parameter (ON CONFLICT DO NOTHING);
     returns the ids of the rows written (the table's key column is ``id``).
 
-    A multi-row VALUES list costs the driver time per placeholder on every call; arrays keep the
-    statement tiny and the same each time. ``columns`` maps a column to uuid, json, int, time or text.
+    As with json_records, the statement stays tiny and the same each time however many rows come.
+    ``columns`` maps a column to uuid, json, int, time or text.
     """
-    names = list(columns)
-    selects = ", ".join(f"CAST(:{name} AS {_PG_TYPES[kind]}[])" for name, kind in columns.items())
+    names = ", ".join(columns)
+    kinds = ", ".join(["position integer", *(f"{name} {_PG_TYPES[kind]}" for name, kind in columns.items())])
     statement = text(
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({selects}) "  # noqa: S608 - names are ours
+        f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608 - names are ours
+        f"FROM json_to_recordset(CAST(:rows AS json)) AS given({kinds}) ORDER BY position "
         f"ON CONFLICT ({conflict}) DO NOTHING RETURNING id"
     )
-    params = {}
-    for name, kind in columns.items():
-        values = [row.get(name) for row in rows]
-        if kind == "json":
-            values = [None if v is None else json.dumps(v) for v in values]
-        elif kind == "text":
-            values = [None if v is None else str(v) for v in values]
-        params[name] = values
-    return list(session.scalars(statement, params))
+    return list(session.scalars(statement, {"rows": json.dumps(json_rows(rows, columns))}))
 
 
 class DriverStatement:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.domain.sql import DriverStatement, json_records, json_value
+from service.domain.sql import DriverStatement, json_records, json_rows
 from service.enums import FlagEventKind, FlagStatus
 from service.metrics import FLAGS_OPENED, labelled
 from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
@@ -235,10 +235,6 @@ def outcome(findings: list[Finding]) -> tuple[bool, str | None, bool]:
     return bool(findings), (str(top) if top else None), crisis
 
 
-def _upsert(session: Session):
-    return {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
-
-
 def _joining(excluded) -> dict:
     """What a finding changes on the patient's active flag of its rule when it joins it."""
     more_urgent = excluded.urgency < _F.c.urgency
@@ -281,7 +277,7 @@ def _raise_in_one_statement() -> Select:
     """
     now = bindparam("now", type_=_F.c.created_at.type)
     report_id = bindparam("report_id", type_=_FR.c.report_id.type)
-    given = select(json_records("findings", {"position": _F.c.urgency, **_FINDING_COLUMNS})).cte("given")
+    given = select(json_records("findings", _FINDING_COLUMNS)).cte("given")
     g = given.c
     proposed = pg_insert(_F).from_select(
         [
@@ -402,11 +398,8 @@ def raise_flags(
     if not proposals:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        given = [
-            {"position": i, **{name: json_value(p[name]) for name in _FINDING_COLUMNS}} for i, p in enumerate(proposals)
-        ]
         params = dict(
-            findings=given,
+            findings=json_rows(proposals, _FINDING_COLUMNS),
             clinic_id=clinic_id,
             patient_id=patient_id,
             report_id=report_id,
@@ -426,7 +419,7 @@ def raise_flags(
 def _raise_one(session: Session, *, owner: dict, proposal: dict, now: datetime) -> tuple[uuid.UUID, bool]:
     """Open or join one flag, link the report and record the event (databases without writable CTEs)."""
     report_id = owner["report_id"]
-    stmt = _upsert(session)(_F).values(
+    stmt = sqlite_insert(_F).values(
         id=proposal["new_id"],
         clinic_id=owner["clinic_id"],
         patient_id=owner["patient_id"],

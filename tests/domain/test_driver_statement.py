@@ -160,7 +160,7 @@ def test_json_records_read_back_as_the_columns_types(app):
     from service.models import ReportSymptom
 
     columns = ReportSymptom.__table__.c
-    given = json_records("rows", {"position": columns.severity, "code": columns.code, "started_at": columns.started_at})
+    given = json_records("rows", {"code": columns.code, "started_at": columns.started_at})
     statement = DriverStatement(select(given.c.position, given.c.code, given.c.started_at).order_by(given.c.position))
     at = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=-5)))
     rows = statement.rows(
