@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask_migrate import upgrade
 from sqlalchemy import delete, text
 
@@ -17,9 +20,55 @@ from tests import factories, logscan
 from tests.dbutil import FreshDatabase, configured_database_url
 
 
+def pinned_start(clock: str, *, now: datetime) -> datetime:
+    """Where AFTERCARE_TEST_CLOCK starts the run's clock: a full ISO timestamp, or "HH:MM" for the latest
+    moment at or before ``now`` when UTC clocks read HH:MM (never ahead of the real clock, so what a real
+    peer checks against the wall, like a certificate's notBefore, still holds)."""
+    if "T" in clock:
+        moment = datetime.fromisoformat(clock)
+        if moment.tzinfo is None:
+            raise ValueError("AFTERCARE_TEST_CLOCK needs an offset, e.g. 2026-12-07T00:30:00+00:00")
+        return moment
+    hour, minute = (int(part) for part in clock.split(":"))
+    moment = now.astimezone(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return moment if moment <= now else moment - timedelta(days=1)
+
+
+_PINNED: list = []
+
+
+def pytest_configure(config):
+    """AFTERCARE_TEST_CLOCK=00:30 (or a full ISO timestamp) runs the suite as if it were that time of
+    day: the clock starts there and ticks on (CI pins the hours that once failed)."""
+    clock = os.environ.get("AFTERCARE_TEST_CLOCK")
+    if clock:
+        traveller = time_machine.travel(pinned_start(clock, now=datetime.now(UTC)), tick=True)
+        traveller.start()
+        _PINNED.append(traveller)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A pinned run leaves out the tests marked wall_clock (they hand this process's tokens and times to
+    servers in other processes, which read the real clock); the unpinned passes of CI run them."""
+    if not _PINNED:
+        return
+    kept = [item for item in items if item.get_closest_marker("wall_clock") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def pytest_unconfigure(config):
+    while _PINNED:
+        _PINNED.pop().stop()
+
+
 def pytest_report_header(config):
     url = configured_database_url()
-    return f"aftercare database: {'PostgreSQL ' + url if url else 'SQLite (temporary file)'}"
+    lines = [f"aftercare database: {'PostgreSQL ' + url if url else 'SQLite (temporary file)'}"]
+    if _PINNED:
+        lines.append(f"aftercare clock pinned: started at {datetime.now(UTC).isoformat()}")
+    return lines
 
 
 @pytest.fixture(scope="session")

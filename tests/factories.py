@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from service.clock import now_utc
 from service.domain import auth
@@ -18,6 +19,17 @@ _PASSWORD_HASH = None
 _counter = itertools.count(1)
 
 
+CLINIC_ZONE = "America/Denver"  # make_clinic's default
+
+
+def clinic_day(moment: datetime | None = None, *, zone: str = CLINIC_ZONE) -> date:
+    """The clinic's calendar day at a moment (default now): what date ranges of the API and console mean.
+
+    Never ``now_utc().date()``: for the hours when UTC has already turned the page and the clinic has
+    not (or the other way round), that is another day."""
+    return (moment or now_utc()).astimezone(ZoneInfo(zone)).date()
+
+
 def password_hash() -> str:
     global _PASSWORD_HASH
     if _PASSWORD_HASH is None:
@@ -25,7 +37,7 @@ def password_hash() -> str:
     return _PASSWORD_HASH
 
 
-def make_clinic(name: str | None = None, time_zone: str = "America/Denver") -> Clinic:
+def make_clinic(name: str | None = None, time_zone: str = CLINIC_ZONE) -> Clinic:
     """A clinic row (create_clinic's own path, with its password hashing, is tested on its own)."""
     n = next(_counter)
     now = now_utc()

@@ -166,7 +166,7 @@ def _walk(client, world, keep) -> None:
         headers=admin,
     )
     assert sent.status_code == 200
-    today = now_utc().date().isoformat()
+    today = factories.clinic_day().isoformat()
     export = client.get(f"{EVENTS}/export.csv?from={today}&to={today}", headers=admin)
     assert export.status_code == 200 and "Hallucinations" in export.get_data(as_text=True)
     assert client.get(f"/api/v1/audit?patient_id={patient['id']}", headers=admin).status_code == 200

@@ -8,7 +8,7 @@ import io
 import json
 import tracemalloc
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.adverseevent import AdverseEvent as FhirAdverseEvent
@@ -16,10 +16,12 @@ from sqlalchemy import insert
 
 from service.clock import now_utc
 from service.domain import line_listing
+from service.domain.common import age_on
 from service.domain.fhir import GRADE_EXTENSION, SERIOUSNESS_CRITERIA_EXTENSION
 from service.extensions import db
 from service.models import AdverseEvent
 from tests.api.ae_support import EVENTS, assert_422, iso, record, serious_body
+from tests.factories import clinic_day
 
 EXPORT = f"{EVENTS}/export.csv"
 
@@ -161,7 +163,7 @@ def test_csv_line_listing_has_one_row_per_event_with_the_listed_columns(client, 
         json=serious_body(["hospitalization"], patient_id=str(case.patient_id), causality="certain"),
         headers=case.world.physician.headers,
     ).get_json()
-    today = now_utc().date()
+    today = clinic_day()
     response = client.get(
         f"{EXPORT}?from={(today - timedelta(days=1)).isoformat()}&to={today.isoformat()}",
         headers=case.world.admin.headers,
@@ -176,7 +178,7 @@ def test_csv_line_listing_has_one_row_per_event_with_the_listed_columns(client, 
     assert [r["event_id"] for r in rows] == [mild["id"], grave["id"]]  # oldest onset first
     first = rows[0]
     assert first["patient_id"] == str(case.patient_id) and first["patient_ref"] == "MRN-0042"
-    assert first["age"] == str(today.year - 1985 - ((today.month, today.day) < (3, 14)))
+    assert first["age"] == str(age_on(date(1985, 3, 14), onset.astimezone(UTC).date()))  # age at onset
     assert first["sex"] == "female"
     assert first["term"] == "Nausea" and first["grade"] == "2" and first["serious"] == "N"
     assert first["outcome"] == "recovering" and first["causality"] == "probable" and first["action_taken"] == "none"
@@ -193,7 +195,7 @@ def test_csv_line_listing_has_one_row_per_event_with_the_listed_columns(client, 
 def test_csv_takes_whole_days_of_the_clinic_and_only_its_own_events(client, case):
     record(client, case.world.nurse, patient_id=str(case.patient_id), onset_at=iso(now_utc() - timedelta(days=10)))
     recent = record(client, case.world.nurse, patient_id=str(case.patient_id))
-    today = now_utc().date()
+    today = clinic_day()
     response = client.get(
         f"{EXPORT}?from={(today - timedelta(days=2)).isoformat()}&to={today.isoformat()}",
         headers=case.world.admin.headers,
@@ -213,7 +215,7 @@ def test_csv_defuses_text_a_spreadsheet_would_run(client, case):
         term="Other, specify",
         term_other='=HYPERLINK("http://evil.test")',
     )
-    today = now_utc().date().isoformat()
+    today = clinic_day().isoformat()
     rows = rows_of(client.get(f"{EXPORT}?from={today}&to={today}", headers=case.world.admin.headers))
     assert rows[0]["event_id"] == created["id"]
     assert rows[0]["term_other"].startswith("'=")

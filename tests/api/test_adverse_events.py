@@ -318,8 +318,8 @@ def test_list_filters_by_onset_range_seriousness_and_overdue_reporting(client, c
     assert ids("?serious=false") == [recent["id"]]
     assert ids("?overdue=true") == [overdue["id"]]
     assert set(ids("?overdue=false")) == {recent["id"], on_time["id"]}
-    since = (now - timedelta(days=45)).date().isoformat()
-    until = (now - timedelta(days=30)).date().isoformat()
+    since = factories.clinic_day(now - timedelta(days=45)).isoformat()
+    until = factories.clinic_day(now - timedelta(days=30)).isoformat()
     assert ids(f"?from={since}&to={until}") == [overdue["id"]]
     assert ids(f"?from={iso(now - timedelta(hours=3)).replace('+', '%2B')}") == [recent["id"]]
     listing = client.get(EVENTS, headers=nurse.headers).get_json()

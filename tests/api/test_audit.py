@@ -17,6 +17,7 @@ from service.extensions import db
 from service.models import AuditEntry, Flag, Report
 from tests.api.ae_support import EVENTS, record
 from tests.dbutil import configured_database_url
+from tests.factories import clinic_day
 
 AUDIT = "/api/v1/audit"
 
@@ -57,7 +58,7 @@ def test_each_kind_of_access_is_audited(client, case):
     patient_id = case.patient_id
     flag_url = f"/api/v1/flags/{case.flag_id}"
     event = record(client, nurse, flag_id=str(case.flag_id))
-    today = now_utc().date().isoformat()
+    today = clinic_day().isoformat()
     calls = [
         ("GET", "/api/v1/patients", nurse, None, ("read", "patient", None, None)),
         (
@@ -193,7 +194,7 @@ def test_admin_searches_by_actor_patient_resource_and_dates_with_paging(client, 
     assert str(other_patient_id) in {e["patient_id"] for e in nurse_only}
     reports = search(f"?resource_type=report&resource_id={case.report_id}")
     assert len(reports) == 1 and reports[0]["actor_role"] == "physician"
-    today = now_utc().date()
+    today = clinic_day()
     assert (
         search(f"?patient_id={case.patient_id}&from={(today - timedelta(days=7)).isoformat()}&to={today.isoformat()}")
         == who

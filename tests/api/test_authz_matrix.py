@@ -199,7 +199,7 @@ def _body(method: str, rule: str) -> dict | None:
 
 def _query(method: str, rule: str) -> str:
     """The query string an operation needs (export ranges)."""
-    today = now_utc().date()
+    today = factories.clinic_day()
     queries = {
         ("GET", "/api/v1/adverse-events/export.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
     }

@@ -61,6 +61,10 @@ def years_ago(years: int, *, days: int = 0) -> date:
     return day + timedelta(days=days)
 
 
+def future_day(days: int) -> date:
+    return now_utc().date() + timedelta(days=days)
+
+
 def valid_patient(**changes) -> dict:
     body = {"display_name": "Riley Q.", "date_of_birth": "1988-02-03", "time_zone": "America/Denver"}
     body.update(changes)
@@ -105,9 +109,11 @@ def test_patient_turning_18_today_is_accepted(client, world):
 @pytest.mark.parametrize(
     ("case", "changes", "field"),
     [
-        ("under 18 (one day short)", {"date_of_birth": years_ago(18, days=1).isoformat()}, "date_of_birth"),
-        ("under 18 (a child)", {"date_of_birth": years_ago(9).isoformat()}, "date_of_birth"),
-        ("born in the future", {"date_of_birth": (now_utc().date() + timedelta(days=30)).isoformat()}, "date_of_birth"),
+        # Dates relative to today are made when the test runs (lambda): made at collection, "one day short"
+        # turns 18 when a long run crosses midnight.
+        ("under 18 (one day short)", lambda: {"date_of_birth": years_ago(18, days=1).isoformat()}, "date_of_birth"),
+        ("under 18 (a child)", lambda: {"date_of_birth": years_ago(9).isoformat()}, "date_of_birth"),
+        ("born in the future", lambda: {"date_of_birth": future_day(30).isoformat()}, "date_of_birth"),
         ("date of birth not a date", {"date_of_birth": "yesterday"}, "date_of_birth"),
         ("date of birth as a number", {"date_of_birth": 19880203}, "date_of_birth"),
         ("time zone not IANA", {"time_zone": "Mars/Olympus"}, "time_zone"),
@@ -130,6 +136,7 @@ def test_patient_turning_18_today_is_accepted(client, world):
     ids=lambda v: v if isinstance(v, str) else None,
 )
 def test_bad_patient_is_refused_naming_the_field(client, world, case, changes, field):
+    changes = changes() if callable(changes) else changes
     before = count(Patient)
     response = client.post(PATIENTS, json=valid_patient(**changes), headers=world.nurse.headers)
     assert_422(response, field)
@@ -160,7 +167,7 @@ def test_patient_body_not_an_object(client, world):
     ("changes", "field"),
     [
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
-        ({"date_of_birth": years_ago(10).isoformat()}, "date_of_birth"),
+        (lambda: {"date_of_birth": years_ago(10).isoformat()}, "date_of_birth"),
         ({"status": "deceased"}, "status"),
         ({"mood_baseline": 11}, "mood_baseline"),
         ({"nickname": "Pat"}, "nickname"),
@@ -168,6 +175,7 @@ def test_patient_body_not_an_object(client, world):
     ids=["bad time zone", "under 18", "unknown status", "mood baseline out of range", "unknown field"],
 )
 def test_patch_patient_refuses_bad_values_and_changes_nothing(client, world, patient_id, changes, field):
+    changes = changes() if callable(changes) else changes
     body = {"phone": "+1 720 555 0111", **changes}  # a valid change rides along: it must not be kept
     response = client.patch(f"{PATIENTS}/{patient_id}", json=body, headers=world.nurse.headers)
     assert_422(response, field)

@@ -27,10 +27,13 @@ from service.models import Report
 from tests.dbutil import configured_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(
-    not configured_database_url().startswith("postgresql"),
-    reason="crash durability runs against PostgreSQL; the PostgreSQL pass of the suite runs it",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not configured_database_url().startswith("postgresql"),
+        reason="crash durability runs against PostgreSQL; the PostgreSQL pass of the suite runs it",
+    ),
+    pytest.mark.wall_clock,  # the phones' tokens are checked by gunicorn workers on the real clock
+]
 
 
 def _free_port() -> int:
