@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.delivery.base import DeliveryError
 from service.domain import checkins, digest, escalation, outbox
 from service.domain.clinics import effective_settings
+from service.enums import NotificationKind
 from service.models import Clinic
 
 logger = logging.getLogger("jobs")
@@ -102,9 +103,21 @@ def deliver_notifications(ctx, session: Session, now: datetime) -> int:
     """Send due outbox rows through their channels; failures back off, the last one leaves a dead letter."""
     outbox.release_expired_leases(session, now=now, max_attempts=ctx.policy.max_attempts)
     session.commit()
+    return _deliver_due(ctx, session, now, kind=None)
+
+
+def deliver_pages(ctx, session: Session, now: datetime) -> int:
+    """Send the pages of critical flags every second, ahead of the rest of the queue (a retry of a page
+    waits for its backoff like any message; lost leases are taken back by deliver_notifications)."""
+    return _deliver_due(ctx, session, now, kind=NotificationKind.PAGE)
+
+
+def _deliver_due(ctx, session: Session, now: datetime, *, kind: NotificationKind | None) -> int:
     delivered, after, started = 0, None, ctx.monotonic()
     while True:
-        claimed = outbox.claim_due(session, now=now, limit=ctx.batch_size, after=after, lease=_lease(ctx, started))
+        claimed = outbox.claim_due(
+            session, now=now, limit=ctx.batch_size, after=after, lease=_lease(ctx, started), kind=kind
+        )
         session.commit()  # the lease is visible before anything leaves
         if not claimed:
             return delivered
@@ -131,13 +144,15 @@ def _deliver(ctx, session: Session, claimed: list, now: datetime) -> int:
             logger.exception("channel %s failed on %s", message.channel, message.id)
             failed.append(outbox.Failure(message.id, message.attempt, f"{type(exc).__name__}: {exc}"))
     dead = outbox.record_results(session, sent=sent, failed=failed, now=now, policy=ctx.policy, rng=ctx.rng)
+    outbox.note_on_flags(session, messages=messages, sent=sent, dead=dead, now=now)
     session.commit()
     if failed:
-        logger.warning("delivery: %d failed (%d now dead letters)", len(failed), dead)
+        logger.warning("delivery: %d failed (%d now dead letters)", len(failed), len(dead))
     return len(sent)
 
 
 TASKS = {
+    "deliver_pages": deliver_pages,
     "send_checkins": send_checkins,
     "send_reminders": send_reminders,
     "mark_missed": mark_missed,

@@ -6,14 +6,26 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import Int, Name, Schema, Text
+from service.domain.advice import ADVICE_MAX, ADVICE_RULES
+from service.enums import Language
 from service.rules import THRESHOLD_KEYS
 
 
 class CrisisResourceInSchema(Schema):
     label = Name(200, required=True)
+    labels = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([lang.value for lang in Language])),
+        values=Name(200),
+        metadata={"description": 'The label in other languages, e.g. {"es": "Llame al 911."}'},
+    )
     phone = Text(32, allow_none=True)
     sms = Text(32, allow_none=True)
     url = fields.URL(allow_none=True, schemes={"https"})
+
+
+class AdviceTextSchema(Schema):
+    en = Text(ADVICE_MAX, min_length=1)
+    es = Text(ADVICE_MAX, min_length=1)
 
 
 class ResponseTargetsSchema(Schema):
@@ -101,6 +113,11 @@ class ClinicSettingsSchema(Schema):
     quiet_hours = fields.Nested(QuietHoursSchema, required=True)
     escalation = fields.Nested(EscalationSchema, metadata={"description": "Default 15 and 30 minutes"})
     webhook = fields.Nested(WebhookSchema, metadata={"description": "Escalations and digests are POSTed here"})
+    advice = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(ADVICE_RULES)),
+        values=fields.Nested(AdviceTextSchema),
+        metadata={"description": "The clinic's own safety advice per rule and language (ours where not given)"},
+    )
 
     @validates_schema
     def _offsets_distinct(self, data, **kwargs):

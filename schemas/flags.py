@@ -25,6 +25,9 @@ class FlagQueueItemSchema(Schema):
     escalation_level = fields.Integer()
     report_count = fields.Integer()
     report_ids = fields.List(fields.UUID())
+    new_since_acknowledged = fields.Boolean(
+        metadata={"description": "New evidence put it back to open after a clinician acknowledged it"}
+    )
 
 
 class FlagQueueArgsSchema(Schema):
@@ -81,6 +84,11 @@ class FlagSchema(Schema):
     resolution_note = fields.String(allow_none=True)
     escalation_level = fields.Integer()
     escalated_at = fields.AwareDateTime(allow_none=True)
+    page_count = fields.Integer(metadata={"description": "Pages written at once for it (critical news)"})
+    last_paged_at = fields.AwareDateTime(allow_none=True)
+    new_since_acknowledged = fields.Boolean(
+        metadata={"description": "New evidence put it back to open after a clinician acknowledged it"}
+    )
     version = fields.Integer(metadata={"description": "Also sent as the ETag; send it back in If-Match"})
     report_ids = fields.List(fields.UUID())
 

@@ -3,7 +3,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import Int, Moment, Name, Number, Schema, Text, storable_text
-from service.enums import Channel, PatientStatus, Phase, Platform, Route, Sex
+from service.enums import Channel, Language, PatientStatus, Phase, Platform, Route, Sex
 
 
 class _PatientFields(Schema):
@@ -19,6 +19,9 @@ class _PatientFields(Schema):
     quiet_hours_start = fields.Time(format="%H:%M", metadata={"example": "21:00"})
     quiet_hours_end = fields.Time(format="%H:%M", metadata={"example": "08:00"})
     preferred_channel = fields.Enum(Channel, by_value=True)
+    language = fields.Enum(
+        Language, by_value=True, metadata={"description": "The language of what Aftercare tells the patient"}
+    )
     status = fields.Enum(PatientStatus, by_value=True)
 
 
@@ -46,6 +49,7 @@ class MePatchSchema(Schema):
     quiet_hours_start = fields.Time(format="%H:%M")
     quiet_hours_end = fields.Time(format="%H:%M")
     preferred_channel = fields.Enum(Channel, by_value=True)
+    language = fields.Enum(Language, by_value=True, metadata={"description": "en or es"})
     email = fields.Email(allow_none=True, validate=[validate.Length(max=254), storable_text])
     phone = Text(32, allow_none=True)
     push_token = Text(4096, allow_none=True, metadata={"description": "This phone's push token"})

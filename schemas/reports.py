@@ -123,11 +123,74 @@ class CrisisResourceSchema(Schema):
     sms = fields.String()
 
 
+class AdviceSchema(Schema):
+    rule = fields.String(required=True, metadata={"description": "The rule whose advice this is"})
+    text = fields.String(
+        required=True,
+        metadata={"description": "What to do now, in the patient's language (a clinic may word it its own way)"},
+    )
+
+
+class SafetyScreenQuestionSchema(Schema):
+    key = fields.String(required=True, metadata={"description": "The answer's field in the safety-screen body"})
+    text = fields.String(required=True)
+    asked_when = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Ask only when this earlier answer is yes (null: always ask)"},
+    )
+
+
+class SafetyScreenOfferSchema(Schema):
+    path = fields.String(required=True, metadata={"description": "Where to POST the answers"})
+    questions = fields.List(fields.Nested(SafetyScreenQuestionSchema), required=True)
+
+
 class TriageSchema(Schema):
     flagged = fields.Boolean(required=True)
     priority = fields.String(allow_none=True, metadata={"enum": ["critical", "high", "medium", "low", None]})
+    paged = fields.Boolean(
+        required=True, metadata={"description": "A clinician was paged by this report, in the same second"}
+    )
     message = fields.String(required=True, metadata={"example": "Thank you. Your care team can see this report."})
-    crisis_resources = fields.List(fields.Nested(CrisisResourceSchema))
+    advice = fields.List(
+        fields.Nested(AdviceSchema),
+        required=True,
+        metadata={"description": "What to do now (emergency advice first); empty when there is none"},
+    )
+    crisis_resources = fields.List(
+        fields.Nested(CrisisResourceSchema), metadata={"description": "After a suicidal-ideation signal: show first"}
+    )
+    safety_screen = fields.Nested(
+        SafetyScreenOfferSchema,
+        metadata={"description": "After a suicidal-ideation signal, until answered: show these questions at once"},
+    )
+
+
+class SafetyScreenSchema(Schema):
+    """The patient's answers to the C-SSRS screener (yes/no); method, intent and plan only after a yes to
+    suicidal_thoughts, behavior_recent only after a yes to behavior."""
+
+    wish_dead = StrictBoolean(required=True)
+    suicidal_thoughts = StrictBoolean(required=True)
+    method = StrictBoolean(allow_none=True)
+    intent = StrictBoolean(allow_none=True)
+    plan = StrictBoolean(allow_none=True)
+    behavior = StrictBoolean(required=True)
+    behavior_recent = StrictBoolean(allow_none=True)
+
+
+class SafetyScreenResultSchema(Schema):
+    risk = fields.String(required=True, metadata={"enum": ["none", "low", "moderate", "high"]})
+    paged = fields.Boolean(required=True, metadata={"description": "High risk paged the care team again"})
+    message = fields.String(required=True)
+    crisis_resources = fields.List(fields.Nested(CrisisResourceSchema), required=True)
+
+
+class SafetyScreenViewSchema(Schema):
+    risk = fields.String(metadata={"enum": ["none", "low", "moderate", "high"]})
+    answered_at = fields.AwareDateTime()
+    answers = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
 
 class ReportReceiptSchema(FastDump, Schema):
@@ -183,6 +246,10 @@ class ReportSchema(Schema):
     vitals = fields.Nested(VitalsReadSchema, allow_none=True)
     note = fields.String(allow_none=True)
     triage = fields.Nested(TriageSchema)
+    safety_screen = fields.Nested(SafetyScreenViewSchema, allow_none=True)
+    new_since_acknowledged = fields.Boolean(
+        metadata={"description": "In a flag's view: came after the acknowledgement of a flag now open again"}
+    )
     reviewed_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When a clinician reviewed it"})
 
 

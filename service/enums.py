@@ -22,6 +22,13 @@ class Sex(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Language(StrEnum):
+    """The languages a patient can read Aftercare's messages in."""
+
+    EN = "en"
+    ES = "es"
+
+
 class Channel(StrEnum):
     """How a patient prefers to be reached."""
 
@@ -95,6 +102,11 @@ class FlagEventKind(StrEnum):
     NOTE = "note"
     ESCALATED = "escalated"
     RESOLVED = "resolved"
+    PAGED = "paged"  # clinicians and the clinic's pager were told at once (a critical flag, new evidence)
+    REOPENED = "reopened"  # new evidence returned an acknowledged flag to open
+    DELIVERED = "delivered"  # a page or escalation message left Aftercare
+    UNDELIVERED = "undelivered"  # ... or could not, after its last attempt (a dead letter)
+    SAFETY_SCREEN = "safety_screen"  # the patient answered the suicide-risk screener
 
 
 class SeriousnessCriterion(StrEnum):
@@ -155,6 +167,20 @@ class NotificationKind(StrEnum):
     CHECKIN_REMINDER = "checkin_reminder"
     ESCALATION = "escalation"
     DIGEST = "digest"
+    PAGE = "page"  # a critical flag, at once
+
+
+# Messages about a flag whose delivery is written on the flag's history.
+FLAG_MESSAGE_KINDS = (NotificationKind.PAGE, NotificationKind.ESCALATION)
+
+
+class SafetyRisk(StrEnum):
+    """The risk a suicide-risk screener's answers show (C-SSRS screener triage)."""
+
+    NONE = "none"
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
 
 
 class DeliveryChannel(StrEnum):

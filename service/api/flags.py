@@ -54,7 +54,7 @@ def _infusion_brief(infusion) -> dict | None:
 
 def _detail(flag, now: datetime) -> dict:
     settings = effective_settings(current_principal().clinic_settings)
-    body = flags.flag_view(db.session, flag=flag, crisis_resources=settings["crisis_resources"], now=now)
+    body = flags.flag_view(db.session, flag=flag, settings=settings, now=now)
     body["patient"] = {**body["patient"], "latest_infusion": _infusion_brief(body["patient"]["latest_infusion"])}
     return body
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from functools import wraps
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 
@@ -18,16 +17,18 @@ from schemas.reports import (
     ReportQueryArgsSchema,
     ReportReceiptSchema,
     ReportSchema,
+    SafetyScreenResultSchema,
+    SafetyScreenSchema,
     VocabularySchema,
 )
 from service.api.common import Blueprint, SelectPage, current_principal
 from service.clock import now_utc
-from service.domain import patients, reports
-from service.domain.clinics import effective_settings, settings_of
+from service.domain import advice, outbox, patients, reports, safety_screens
+from service.domain.clinics import effective_settings
 from service.errors import DomainError
 from service.extensions import db
 from service.metrics import REPORTS_RECEIVED, labelled
-from service.models import Clinic
+from service.models import Patient
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Symptom reports")
 
@@ -49,23 +50,18 @@ def body_limit(max_bytes: int):
     return decorator
 
 
-def _crisis_resources(clinic_id: uuid.UUID) -> list[dict]:
-    return settings_of(db.session.get(Clinic, clinic_id))["crisis_resources"]
+def _my_telling() -> reports.Telling:
+    """How the signed-in patient is told things: their language, their clinic's texts."""
+    principal = current_principal()
+    return reports.Telling.of(effective_settings(principal.clinic_settings), language=principal.patient.language)
 
 
 def _receipt(submission: reports.Submission) -> dict:
-    resources = _crisis_resources(submission.clinic_id) if submission.crisis else []
-    return {
-        "id": submission.id,
-        "client_report_id": submission.client_report_id,
-        "received_at": submission.received_at,
-        "infusion_id": submission.infusion_id,
-        "triage": reports.triage_of(submission, crisis_resources=resources),
-    }
+    return reports.receipt(db.session, submission, telling=_my_telling())
 
 
 def _submit(payload: dict) -> reports.Submission:
-    """Store one report in its own transaction."""
+    """Store one report in its own transaction (a page it causes is written in the same one)."""
     principal = current_principal()
     try:
         submission = reports.submit_report(
@@ -75,6 +71,7 @@ def _submit(payload: dict) -> reports.Submission:
             payload=payload,
             settings=effective_settings(principal.clinic_settings),
             now=now_utc(),
+            channels=outbox.Availability.from_config(current_app.config),
         )
         db.session.commit()
     except DomainError:
@@ -117,7 +114,7 @@ class MyReports(MethodView):
         """List the patient's own reports, newest first."""
         principal = current_principal()
         page = SelectPage(reports.reports_query(patient_id=principal.patient_id), pagination_parameters)
-        return reports.report_views(db.session, page.items, crisis_resources=_crisis_resources(principal.clinic_id))
+        return reports.report_views(db.session, page.items, telling=_my_telling())
 
 
 @blp.route("/me/reports/<uuid:report_id>")
@@ -129,7 +126,44 @@ class MyReportById(MethodView):
         """Show one of the patient's own reports (with reviewed_at once a clinician has seen it)."""
         principal = current_principal()
         report = reports.get_report(db.session, report_id=report_id, patient_id=principal.patient_id)
-        return reports.report_views(db.session, [report], crisis_resources=_crisis_resources(report.clinic_id))[0]
+        return reports.report_views(db.session, [report], telling=_my_telling())[0]
+
+
+@blp.route("/me/reports/<uuid:report_id>/safety-screen")
+class MySafetyScreen(MethodView):
+    @blp.patient()
+    @blp.arguments(SafetyScreenSchema)
+    @blp.response(201, SafetyScreenResultSchema, description="Stored; high risk paged the care team again.")
+    @blp.alt_response(
+        200, schema=SafetyScreenResultSchema, success=True, description="The same answers were already stored."
+    )
+    @blp.errors(404, 409)
+    def post(self, body, report_id):
+        """Answer the safety screen (C-SSRS screener) a report's answer offered; one screen per report."""
+        principal = current_principal()
+        report = reports.get_report(db.session, report_id=report_id, patient_id=principal.patient_id)
+        settings = effective_settings(principal.clinic_settings)
+        try:
+            screen, created, paged = safety_screens.submit(
+                db.session,
+                report=report,
+                answers=body,
+                settings=settings,
+                channels=outbox.Availability.from_config(current_app.config),
+                now=now_utc(),
+            )
+            db.session.commit()
+        except DomainError:
+            db.session.rollback()
+            raise
+        language = principal.patient.language
+        answer = {
+            "risk": str(screen.risk),
+            "paged": paged,
+            "message": safety_screens.told(screen.risk, paged=paged, language=language),
+            "crisis_resources": advice.crisis_resources(settings["crisis_resources"], language=language),
+        }
+        return answer, 201 if created else 200
 
 
 @blp.route("/me/reports/batch")
@@ -178,7 +212,7 @@ class PatientReports(MethodView):
         principal = current_principal()
         patient = patients.get_patient(db.session, clinic_id=principal.clinic_id, patient_id=patient_id)
         page = SelectPage(reports.reports_query(patient_id=patient.id, **args), pagination_parameters)
-        return reports.report_views(db.session, page.items, crisis_resources=_crisis_resources(patient.clinic_id))
+        return reports.report_views(db.session, page.items, telling=reports.telling_for(db.session, patient=patient))
 
 
 @blp.route("/reports/<uuid:report_id>")
@@ -189,4 +223,5 @@ class ReportById(MethodView):
     def get(self, report_id):
         """Show one report of a patient of the clinic."""
         report = reports.get_report(db.session, report_id=report_id, clinic_id=current_principal().clinic_id)
-        return reports.report_views(db.session, [report], crisis_resources=_crisis_resources(report.clinic_id))[0]
+        patient = db.session.get(Patient, report.patient_id)
+        return reports.report_views(db.session, [report], telling=reports.telling_for(db.session, patient=patient))[0]

@@ -38,6 +38,7 @@ class Message:
     push_tokens: tuple[str, ...] = ()
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    flag_id: uuid.UUID | None = None  # a page or escalation: its delivery goes on the flag's history
 
 
 class Channel(Protocol):

@@ -92,6 +92,7 @@ class PatientRef:
     phq9_baseline: int | None
     mood_baseline: int | None
     status: PatientStatus
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,7 @@ _PRINCIPAL_QUERY = select(
     _PT.c.phq9_baseline,
     _PT.c.mood_baseline,
     _PT.c.status,
+    _PT.c.language,
     _CN.c.settings,
 ).select_from(
     _AS.join(_CN, _CN.c.id == _AS.c.clinic_id)
@@ -365,6 +367,7 @@ def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | N
         phq9_baseline,
         mood_baseline,
         status,
+        language,
         clinic_settings,
     ) = row
     if revoked_at is not None:
@@ -381,7 +384,9 @@ def _live_principal(session: Session, *, session_id: uuid.UUID) -> Principal | N
         )
     if device_id is None or device_revoked_at is not None:
         return None
-    patient = PatientRef(patient_id, clinic_id, time_zone, phq9_baseline, mood_baseline, PatientStatus(status))
+    patient = PatientRef(
+        patient_id, clinic_id, time_zone, phq9_baseline, mood_baseline, PatientStatus(status), str(language)
+    )
     return Principal(
         kind=PrincipalKind.DEVICE,
         session_id=session_id,

@@ -35,6 +35,8 @@ def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: u
     before = settings_of(clinic)
     after = effective_settings(new)
     after["webhook"] = _webhook(new.get("webhook"), stored=before.get("webhook") or {})
+    if "advice" not in new:  # a form that does not show the clinic's advice texts keeps them
+        after["advice"] = before.get("advice") or {}
     clinic.settings = after
     clinic.updated_at = now
     session.add(

@@ -16,9 +16,20 @@ from service.rules import Thresholds
 
 DEFAULT_SETTINGS: dict = {
     "crisis_resources": [
-        {"label": "If you are in immediate danger, call 911.", "phone": "911"},
-        {"label": "Call or text 988, the Suicide & Crisis Lifeline.", "phone": "988", "sms": "988"},
+        {
+            "label": "If you are in immediate danger, call 911.",
+            "labels": {"es": "Si está en peligro inmediato, llame al 911."},
+            "phone": "911",
+        },
+        {
+            "label": "Call or text 988, the Suicide & Crisis Lifeline.",
+            "labels": {"es": "Llame o envíe un mensaje de texto al 988, la Línea de Prevención del Suicidio y Crisis."},
+            "phone": "988",
+            "sms": "988",
+        },
     ],
+    # The clinic's own wording of the safety advice, by rule and language (see service.domain.advice).
+    "advice": {},
     "response_targets_minutes": {"critical": 15, "high": 240, "medium": 1440, "low": 4320},
     "checkin_offsets_hours": [2, 24, 72, 168, 336],
     "quiet_hours": {"start": "21:00", "end": "08:00"},

@@ -16,13 +16,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain import flags, outbox
+from service.domain import flags, outbox, paging
 from service.domain.clinics import effective_settings
-from service.enums import FlagPriority, FlagStatus, NotificationKind, Role
-from service.models import Clinic, Clinician, Flag
+from service.enums import FlagPriority, FlagStatus, NotificationKind
+from service.models import Clinic, Flag
 
 LEVEL_ON_CALL = 1
 LEVEL_ADMINS = 2
+
+
+def critical_since(flag: Flag, *, settings: dict) -> datetime:
+    """When a critical flag's current wait began: it opened, was raised to critical or went back to open on
+    new evidence (each sets due_by to that moment + the critical response target)."""
+    return max(flag.created_at, flag.due_by - timedelta(minutes=settings["response_targets_minutes"]["critical"]))
 
 
 def target_level(flag: Flag, *, settings: dict, now: datetime) -> int:
@@ -31,8 +37,7 @@ def target_level(flag: Flag, *, settings: dict, now: datetime) -> int:
         return 0
     if flag.priority == FlagPriority.CRITICAL:
         steps = settings["escalation"]
-        # When it became critical: its due_by was set to that moment + the critical response target.
-        since = max(flag.created_at, flag.due_by - timedelta(minutes=settings["response_targets_minutes"]["critical"]))
+        since = critical_since(flag, settings=settings)
         if now >= since + timedelta(minutes=steps["admin_after_minutes"]):
             return LEVEL_ADMINS
         if now >= since + timedelta(minutes=steps["critical_ack_minutes"]):
@@ -56,15 +61,6 @@ def candidates(session: Session) -> list[uuid.UUID]:
             .order_by(Flag.due_by, Flag.id)
         )
     )
-
-
-def _staff(session: Session, clinic_id: uuid.UUID) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    rows = session.execute(
-        select(Clinician.id, Clinician.role, Clinician.on_call)
-        .where(Clinician.clinic_id == clinic_id, Clinician.active.is_(True))
-        .order_by(Clinician.created_at, Clinician.id)
-    ).all()
-    return [r.id for r in rows if r.on_call], [r.id for r in rows if r.role == Role.ADMIN]
 
 
 def escalate_flags(session: Session, *, flag_ids: list[uuid.UUID], now: datetime, channels: outbox.Availability) -> int:
@@ -134,13 +130,16 @@ def _step(
     expected_version: int | None = None,
 ) -> None:
     """One escalation step: the flag's level, an event naming who was told, and their messages."""
-    on_call, admins = _staff(session, flag.clinic_id)
+    on_call, admins = paging.on_call_and_admins(session, flag.clinic_id)
     if level == LEVEL_ON_CALL:
         recipients, who = (on_call, "on-call") if on_call else (admins, "admins (nobody is on call)")
     else:  # the on-call clinicians were told at level 1
         recipients, who = [a for a in admins if a not in set(on_call)], "admins"
     recipients = [r for r in recipients if r != actor_id]  # not the clinician who asked
-    minutes = int((now - flag.created_at).total_seconds() // 60)
+    waited_since = (
+        critical_since(flag, settings=settings) if flag.priority == FlagPriority.CRITICAL else flag.created_at
+    )
+    minutes = int((now - waited_since).total_seconds() // 60)
     if actor_id is not None:
         note = f"{note.strip()} ({who} told.)" if note and note.strip() else f"Escalated by a clinician: {who} told."
     elif flag.priority == FlagPriority.CRITICAL:
@@ -172,12 +171,14 @@ def _step(
         "level": level,
         "due_by": flag.due_by.isoformat(),
     }
+    # New evidence restarts the chain (level 0 again): each wait since a page escalates under its own keys.
+    cycle = f"page:{flag.page_count}:" if flag.page_count > 1 else ""
     rows = outbox.to_staff_and_webhook(
         clinic_id=flag.clinic_id,
         kind=NotificationKind.ESCALATION,
         clinician_ids=recipients,
         webhook=bool((settings.get("webhook") or {}).get("url")),
-        dedupe_key=lambda to: f"flag:{flag.id}:level:{level}:" + (f"clinician:{to}" if to else "webhook"),
+        dedupe_key=lambda to: f"flag:{flag.id}:{cycle}level:{level}:" + (f"clinician:{to}" if to else "webhook"),
         subject=subject,
         body=body,
         data=data,

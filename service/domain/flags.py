@@ -12,7 +12,7 @@ from sqlalchemy import Select, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from service.domain.patients import patient_summary
-from service.domain.reports import report_views
+from service.domain.reports import Telling, report_views
 from service.domain.triage import urgency_of
 from service.enums import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagPriority, FlagStatus, Resolution
 from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -112,6 +112,7 @@ def queue_page(
             "patient_display_name": row.display_name,
             "report_ids": report_ids[row.id],
             "overdue": row.status != FlagStatus.RESOLVED and row.due_by < now,
+            "new_since_acknowledged": new_since_acknowledged(row),
         }
         for row in rows
     ]
@@ -183,16 +184,32 @@ def report_ids_of(session: Session, *, flag_id: uuid.UUID) -> list[uuid.UUID]:
     )
 
 
-def flag_view(session: Session, *, flag: Flag, crisis_resources: list[dict], now: datetime) -> dict:
-    """A flag as a clinician reads it: its fields, the reports behind it, its history and the patient's summary."""
-    ids = report_ids_of(session, flag_id=flag.id)
-    rows = list(session.scalars(select(Report).where(Report.id.in_(ids)).order_by(Report.observed_at)))
+def new_since_acknowledged(flag) -> bool:
+    """Whether new evidence put an acknowledged flag back to open (its acknowledgement is older than that)."""
+    return flag.status == FlagStatus.OPEN and flag.acknowledged_at is not None
+
+
+def flag_view(session: Session, *, flag: Flag, settings: dict, now: datetime) -> dict:
+    """A flag as a clinician reads it: its fields, the reports behind it (newest first; those that came after
+    the acknowledgement of a flag that is open again are marked new), its history and the patient's summary."""
+    added = dict(
+        session.execute(select(FlagReport.report_id, FlagReport.added_at).where(FlagReport.flag_id == flag.id)).all()
+    )
+    ids = sorted(added, key=lambda report_id: added[report_id])
+    rows = list(
+        session.scalars(select(Report).where(Report.id.in_(ids)).order_by(Report.observed_at.desc(), Report.id))
+    )
     patient = session.get(Patient, flag.patient_id)
+    new = new_since_acknowledged(flag)
+    views = report_views(session, rows, telling=Telling.of(settings, language=patient.language))
+    for view in views:
+        view["new_since_acknowledged"] = new and added[view["id"]] > flag.acknowledged_at
     body = {column.key: getattr(flag, column.key) for column in flag.__table__.columns}
     body.update(
         overdue=flag.status != FlagStatus.RESOLVED and flag.due_by < now,
+        new_since_acknowledged=new,
         report_ids=ids,
-        reports=report_views(session, rows, crisis_resources=crisis_resources),
+        reports=views,
         events=events_of(session, flag_id=flag.id),
         patient=patient_summary(session, patient=patient, now=now),
     )

@@ -14,15 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, true, update
+from sqlalchemy import Select, insert, select, true, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.delivery.base import Message
 from service.domain.sql import among, dialect_of, insert_records
-from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
+from service.enums import (
+    FLAG_MESSAGE_KINDS,
+    Audience,
+    DeliveryChannel,
+    FlagEventKind,
+    NotificationKind,
+    NotificationStatus,
+)
 from service.errors import Conflict, NotFound
-from service.models import Clinic, Clinician, Device, Notification, Patient
+from service.models import Clinic, Clinician, Device, FlagEvent, Notification, Patient
 
 # What a patient's phone or inbox may show, even on a locked screen: never a health detail.
 PROMPT_SUBJECT = "Aftercare check-in"
@@ -261,6 +268,7 @@ _CLAIMED = (
     _N.c.data,
     _N.c.attempts,
     _N.c.next_attempt_at,
+    _N.c.flag_id,
 )
 # The same columns for statements written as SQL text (RETURNING of the check-in jobs' INSERT).
 CLAIMED_COLUMNS = ", ".join(column.name for column in _CLAIMED)
@@ -274,12 +282,19 @@ def claimed_rows(session: Session, ids: list[uuid.UUID]) -> list:
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int, lease: timedelta = DEFAULT_LEASE, after: datetime | None = None
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta = DEFAULT_LEASE,
+    after: datetime | None = None,
+    kind: NotificationKind | None = None,
 ) -> list:
     """Lease up to ``limit`` due rows, oldest first (SKIP LOCKED: another process takes others); commit next.
 
     ``after`` (the last claimed row's due time) lets a run walk on through the queue instead of
-    stepping again over the index entries of rows it has already sent.
+    stepping again over the index entries of rows it has already sent. ``kind`` claims only that kind
+    (pages, every second, through their own partial index).
     """
     # Two statements on purpose: as a sub-select of the UPDATE, PostgreSQL may re-run a LIMITed
     # SKIP LOCKED query once rows change under it and so claim more than the limit.
@@ -290,6 +305,7 @@ def claim_due(
                 _N.c.status == NotificationStatus.PENDING,
                 _N.c.next_attempt_at <= now,
                 _N.c.next_attempt_at >= after if after is not None else true(),
+                _N.c.kind == kind if kind is not None else true(),
             )
             .order_by(_N.c.next_attempt_at)
             .limit(limit)
@@ -367,6 +383,7 @@ def messages_for(session: Session, claimed: list) -> list[Message]:
                 push_tokens=tuple(tokens.get(r.patient_id, ())),
                 webhook_url=hook.get("url"),
                 webhook_secret=hook.get("secret"),
+                flag_id=r.flag_id if r.kind in FLAG_MESSAGE_KINDS else None,
             )
         )
     return messages
@@ -388,19 +405,19 @@ def record_results(
     now: datetime,
     policy: RetryPolicy,
     rng: random.Random,
-) -> int:
-    """Mark delivered rows sent (one UPDATE) and failed ones due again with backoff, or dead; returns dead count."""
+) -> list[uuid.UUID]:
+    """Mark delivered rows sent (one UPDATE) and failed ones due again with backoff, or dead; returns the dead."""
     if sent:
         session.execute(
             update(_N)
             .where(among(session, _N.c.id, sent), _N.c.status == NotificationStatus.SENDING)
             .values(status=NotificationStatus.SENT, sent_at=now, locked_until=None, last_error=None)
         )
-    dead = 0
+    dead: list[uuid.UUID] = []
     for failure in failed:
         error = failure.error[:ERROR_MAX]
         if failure.permanent or failure.attempts >= policy.max_attempts:
-            dead += 1
+            dead.append(failure.id)
             values = {"status": NotificationStatus.DEAD, "locked_until": None, "last_error": error}
         else:
             values = {
@@ -416,6 +433,41 @@ def record_results(
             execution_options={"synchronize_session": False},
         )
     return dead
+
+
+_KIND_WORDS = {NotificationKind.PAGE: "Page", NotificationKind.ESCALATION: "Escalation"}
+
+
+def note_on_flags(
+    session: Session, *, messages: list[Message], sent: list[uuid.UUID], dead: list[uuid.UUID], now: datetime
+) -> int:
+    """Write on each flag's history that its page or escalation message left (or could not, for good)."""
+    sent_ids, dead_ids = set(sent), set(dead)
+    events = []
+    for message in messages:
+        if message.flag_id is None or not (message.id in sent_ids or message.id in dead_ids):
+            continue
+        delivered = message.id in sent_ids
+        to = "the clinic's pager" if message.audience == Audience.CLINIC else "a clinician"
+        word = _KIND_WORDS.get(NotificationKind(message.kind), "Message")
+        events.append(
+            {
+                "flag_id": message.flag_id,
+                "at": now,
+                "kind": FlagEventKind.DELIVERED if delivered else FlagEventKind.UNDELIVERED,
+                "text": f"{word} {'delivered' if delivered else 'not delivered'}: {message.channel} to {to}.",
+                "data": {
+                    "notification_id": str(message.id),
+                    "notification_kind": message.kind,
+                    "channel": message.channel,
+                    "clinician_id": str(message.clinician_id) if message.clinician_id else None,
+                    "attempt": message.attempt,
+                },
+            }
+        )
+    if events:
+        session.execute(insert(FlagEvent.__table__), events)
+    return len(events)
 
 
 def notifications_query(

@@ -33,11 +33,12 @@ CLINICIAN_EDITABLE = frozenset(
         "quiet_hours_start",
         "quiet_hours_end",
         "preferred_channel",
+        "language",
         "status",
     }
 )
 PATIENT_EDITABLE = frozenset(
-    {"time_zone", "quiet_hours_start", "quiet_hours_end", "preferred_channel", "email", "phone"}
+    {"time_zone", "quiet_hours_start", "quiet_hours_end", "preferred_channel", "language", "email", "phone"}
 )
 
 

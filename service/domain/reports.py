@@ -13,12 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.domain import triage
+from service.domain import advice, outbox, safety_screens, triage
 from service.domain.auth import PatientRef
+from service.domain.clinics import effective_settings
 from service.domain.sql import DriverStatement, json_records, json_rows
 from service.enums import CheckinStatus
 from service.errors import Conflict, NotFound, ValidationFailed
-from service.models import Checkin, Patient, Report, ReportSymptom
+from service.models import Checkin, Clinic, Patient, Report, ReportSymptom
 from service.rules import Thresholds
 
 MAX_FUTURE = timedelta(minutes=5)
@@ -38,6 +39,8 @@ class Submission:
     priority: str | None
     crisis: bool
     created: bool
+    rules: tuple[str, ...] = ()  # the rules that fired, most urgent first
+    paged: bool = False  # a clinician was paged in the report's own transaction
 
     @classmethod
     def of(cls, report: Report, *, created: bool) -> Submission:
@@ -51,6 +54,8 @@ class Submission:
             report.triage_priority,
             report.crisis,
             created,
+            tuple(report.triage_rules or ()),
+            report.paged,
         )
 
 
@@ -142,6 +147,8 @@ _REPORT_FIELDS = (
     "flagged",
     "triage_priority",
     "crisis",
+    "triage_rules",
+    "paged",
 )
 _REPORT_FIELD_SET = frozenset(_REPORT_FIELDS)
 _SYMPTOM_FIELDS = ("code", "severity", "started_at", "note")
@@ -209,6 +216,7 @@ def submit_report(
     payload: dict,
     settings: dict,
     now: datetime,
+    channels: outbox.Availability | None = None,
 ) -> Submission:
     """Store a validated report once (a replay of the same body answers as before), linking infusion and check-in.
 
@@ -273,6 +281,8 @@ def submit_report(
         "flagged": flagged,
         "triage_priority": priority,
         "crisis": crisis,
+        "triage_rules": [f.rule for f in findings] or None,
+        "paged": False,  # set once a page is written (the flags need the report row first)
     }
     if not _store(session, values, payload.get("symptoms") or []):
         replay = find_replay(session, patient_id=patient.id, client_report_id=client_report_id, digest=digest)
@@ -289,8 +299,9 @@ def submit_report(
             .values(status=CheckinStatus.ANSWERED, answered_at=now),
             execution_options={"synchronize_session": False},
         )
+    paged = False
     if findings:
-        triage.raise_flags(
+        paged = triage.open_or_join(
             session,
             clinic_id=patient.clinic_id,
             patient_id=patient.id,
@@ -298,7 +309,14 @@ def submit_report(
             findings=findings,
             targets=settings["response_targets_minutes"],
             now=now,
-        )
+            settings=settings,
+            channels=channels,
+        ).paged
+        if paged:  # known only once the flags are written, which needs the report row first
+            session.execute(
+                update(Report).where(Report.id == values["id"]).values(paged=True),
+                execution_options={"synchronize_session": False},
+            )
     return Submission(
         values["id"],
         client_report_id,
@@ -309,19 +327,65 @@ def submit_report(
         priority=priority,
         crisis=crisis,
         created=True,
+        rules=tuple(values["triage_rules"] or ()),
+        paged=paged,
     )
 
 
-def triage_of(report: Report | Submission, *, crisis_resources: list[dict]) -> dict:
-    """What the phone is told about a stored report."""
-    priority = report.priority if isinstance(report, Submission) else report.triage_priority
+@dataclass(frozen=True)
+class Telling:
+    """What the patient's answer is worded with: their language and the clinic's texts."""
+
+    language: str | None = None
+    crisis_resources: tuple[dict, ...] = ()
+    advice: dict | None = None  # the clinic's own advice texts, by rule and language
+
+    @classmethod
+    def of(cls, settings: dict, *, language: str | None) -> Telling:
+        return cls(language, tuple(settings.get("crisis_resources") or ()), settings.get("advice"))
+
+
+def telling_for(session: Session, *, patient: Patient) -> Telling:
+    """How a patient was told things (for staff reading their reports): their language, their clinic's texts."""
+    return Telling.of(
+        effective_settings(session.scalar(select(Clinic.settings).where(Clinic.id == patient.clinic_id))),
+        language=patient.language,
+    )
+
+
+def receipt(session: Session, submission: Submission, *, telling: Telling) -> dict:
+    """The 201 (or replay 200) answer to a report: its ids and the triage outcome."""
+    screened = True
+    if submission.crisis:  # a new report has no screen yet; a replay may have one
+        screened = not submission.created and bool(safety_screens.screens_of(session, [submission.id]))
+    return {
+        "id": submission.id,
+        "client_report_id": submission.client_report_id,
+        "received_at": submission.received_at,
+        "infusion_id": submission.infusion_id,
+        "triage": triage_of(submission, telling=telling, screened=screened),
+    }
+
+
+def triage_of(report: Report | Submission, *, telling: Telling, screened: bool = True) -> dict:
+    """What the phone is told about a stored report: who knows (true: "alerted now" only when a page was
+    written with it), what to do now, and after a suicidal-ideation signal the crisis resources and, while
+    it is not answered yet, the safety screen."""
+    if isinstance(report, Submission):
+        priority, rules, paged = report.priority, report.rules, report.paged
+    else:
+        priority, rules, paged = report.triage_priority, tuple(report.triage_rules or ()), report.paged
     outcome = {
         "flagged": report.flagged,
         "priority": priority,
-        "message": triage.patient_message(priority, crisis=report.crisis),
+        "paged": paged,
+        "message": advice.message(priority, paged=paged, language=telling.language),
+        "advice": advice.advice(rules, language=telling.language, overrides=telling.advice),
     }
     if report.crisis:
-        outcome["crisis_resources"] = crisis_resources
+        outcome["crisis_resources"] = advice.crisis_resources(list(telling.crisis_resources), language=telling.language)
+        if not screened:
+            outcome["safety_screen"] = safety_screens.offer(report.id, language=telling.language)
     return outcome
 
 
@@ -359,9 +423,11 @@ def reports_query(
     return stmt.order_by(Report.observed_at.desc(), Report.id)
 
 
-def report_views(session: Session, reports: list[Report], *, crisis_resources: list[dict]) -> list[dict]:
-    """Reports as readers see them: symptoms, vitals, triage and the chain of corrections (two queries a page)."""
+def report_views(session: Session, reports: list[Report], *, telling: Telling) -> list[dict]:
+    """Reports as readers see them: symptoms, vitals, triage (as the patient was told it), the safety screen
+    and the chain of corrections (two queries a page, a third when a report carries a crisis signal)."""
     ids = [r.id for r in reports]
+    screens = safety_screens.screens_of(session, [r.id for r in reports if r.crisis])
     symptoms: dict[uuid.UUID, list] = {i: [] for i in ids}
     amended_by: dict[uuid.UUID, list] = {i: [] for i in ids}
     if ids:
@@ -384,7 +450,8 @@ def report_views(session: Session, reports: list[Report], *, crisis_resources: l
                 "vitals": {"systolic": report.systolic, "diastolic": report.diastolic, "heart_rate": report.heart_rate}
                 if has_vitals
                 else None,
-                "triage": triage_of(report, crisis_resources=crisis_resources),
+                "triage": triage_of(report, telling=telling, screened=report.id in screens),
+                "safety_screen": safety_screens.view(screens[report.id]) if report.id in screens else None,
             }
         )
     return views

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Select, bindparam, case, func, insert, literal, literal_column, select, true
+from sqlalchemy import JSON, Select, and_, bindparam, case, func, insert, literal, literal_column, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service.domain import advice, outbox, paging
+from service.domain.clinics import effective_settings
 from service.domain.sql import DriverStatement, json_records, json_rows
 from service.enums import FlagEventKind, FlagStatus
 from service.metrics import FLAGS_OPENED, labelled
-from service.models import Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
+from service.models import Clinic, Flag, FlagEvent, FlagReport, Infusion, Report, ReportSymptom
 from service.models.flag import ACTIVE
 from service.rules import (
     Finding,
@@ -30,28 +32,13 @@ from service.rules import (
     highest,
 )
 
-PATIENT_MESSAGES = {
-    None: "Thank you. Your report was received and your care team can see it.",
-    Priority.LOW: "Thank you. A nurse will look at this within the next few days.",
-    Priority.MEDIUM: "Thank you. A nurse will review this today.",
-    Priority.HIGH: "Thank you. A nurse will review this within a few hours.",
-    Priority.CRITICAL: "Your care team has been alerted now and will contact you soon.",
-}
-CRISIS_MESSAGE = (
-    "Your care team has been alerted now. If you might act on these thoughts, call 911 or call or text 988 right away."
-)
-
 
 def urgency_of(priority: Priority | str) -> int:
     """Queue order of a priority: 1 critical … 4 low."""
     return 5 - Priority(priority).rank
 
 
-def patient_message(priority: str | None, *, crisis: bool) -> str:
-    """The calm, plain sentence the phone shows after a report."""
-    if crisis:
-        return CRISIS_MESSAGE
-    return PATIENT_MESSAGES[Priority(priority) if priority else None]
+CRITICAL_URGENCY = 1
 
 
 def report_facts(payload: dict) -> ReportFacts:
@@ -229,19 +216,33 @@ def assess(*, patient, facts: ReportFacts, context: ReportContext, thresholds: T
 
 
 def outcome(findings: list[Finding]) -> tuple[bool, str | None, bool]:
-    """(flagged, highest priority, crisis) of a report's findings."""
+    """(flagged, highest priority, crisis) of a report's findings; crisis: a suicidal-ideation signal."""
     top = highest(f.priority for f in findings)
-    crisis = any(f.rule == "suicidal-ideation" for f in findings)
+    crisis = any(f.rule in advice.CRISIS_RULES for f in findings)
     return bool(findings), (str(top) if top else None), crisis
 
 
 def _joining(excluded) -> dict:
-    """What a finding changes on the patient's active flag of its rule when it joins it."""
+    """What a finding changes on the patient's active flag of its rule when it joins it.
+
+    Critical news (a critical finding joining a flag that was not critical, or one a clinician had
+    acknowledged) puts the flag back to open with a fresh critical target, restarts its escalation
+    chain and counts a page (written by the caller). A critical finding joining a critical flag still
+    open just adds to it: the people paged for it are already on their way, and the chain runs on.
+    """
     more_urgent = excluded.urgency < _F.c.urgency
+    news = and_(
+        excluded.urgency == CRITICAL_URGENCY,
+        or_(_F.c.urgency > CRITICAL_URGENCY, _F.c.status == FlagStatus.ACKNOWLEDGED.value),
+    )
     return {
         "priority": case((more_urgent, excluded.priority), else_=_F.c.priority),
         "urgency": case((more_urgent, excluded.urgency), else_=_F.c.urgency),
-        "due_by": case((excluded.due_by < _F.c.due_by, excluded.due_by), else_=_F.c.due_by),
+        "status": case((news, literal(FlagStatus.OPEN.value)), else_=_F.c.status),
+        "due_by": case((news, excluded.due_by), (excluded.due_by < _F.c.due_by, excluded.due_by), else_=_F.c.due_by),
+        "escalation_level": case((news, literal(0)), else_=_F.c.escalation_level),
+        "page_count": _F.c.page_count + case((news, literal(1)), else_=literal(0)),
+        "last_paged_at": case((news, excluded.updated_at), else_=_F.c.last_paged_at),
         "reason": excluded.reason,
         "evidence": excluded.evidence,
         "rule_version": excluded.rule_version,
@@ -263,8 +264,12 @@ _FINDING_COLUMNS = {
     "reason": _F.c.reason,
     "evidence": _F.c.evidence,
     "due_by": _F.c.due_by,
+    "page_count": _F.c.page_count,
+    "last_paged_at": _F.c.last_paged_at,
     "data": _FE.c.data,
 }
+# What the upsert returns of each flag: enough to tell opened, joined, raised or reopened, and whom to page.
+_RETURNED = (_F.c.id, _F.c.rule, _F.c.page_count, _F.c.last_paged_at, _F.c.acknowledged_at, _F.c.assignee_id)
 
 
 def _raise_in_one_statement() -> Select:
@@ -297,6 +302,8 @@ def _raise_in_one_statement() -> Select:
             "updated_at",
             "last_report_at",
             "escalation_level",
+            "page_count",
+            "last_paged_at",
             "version",
         ],
         select(
@@ -316,6 +323,8 @@ def _raise_in_one_statement() -> Select:
             now,
             bindparam("last_report_at", type_=_F.c.last_report_at.type),
             literal(0),
+            g.page_count,
+            g.last_paged_at,
             literal(1),
         ).order_by(g.position),
     )
@@ -323,7 +332,7 @@ def _raise_in_one_statement() -> Select:
         proposed.on_conflict_do_update(
             index_elements=["patient_id", "rule"], index_where=ACTIVE, set_=_joining(proposed.excluded)
         )
-        .returning(_F.c.id, _F.c.rule)
+        .returning(*_RETURNED)
         .cte("upserted")
     )
     u = upserted.c
@@ -351,13 +360,28 @@ def _raise_in_one_statement() -> Select:
         )
         .cte("events")
     )
-    return select(u.id, opened).select_from(both).order_by(g.position).add_cte(linked).add_cte(events)
+    returned = [u[c.name] for c in _RETURNED if c.name != "rule"]
+    return select(*returned, opened).select_from(both).order_by(g.position).add_cte(linked).add_cte(events)
 
 
 _RAISE_PG = DriverStatement(_raise_in_one_statement())
 
 
-def raise_flags(
+@dataclass(frozen=True)
+class Raised:
+    """What a report's findings did to the patient's flags: the flags (in the findings' order) and whether a
+    page went out in this transaction."""
+
+    flag_ids: list[uuid.UUID]
+    paged: bool
+
+
+def raise_flags(session: Session, **kwargs) -> list[uuid.UUID]:
+    """open_or_join, for callers that need only the flags."""
+    return open_or_join(session, **kwargs).flag_ids
+
+
+def open_or_join(
     session: Session,
     *,
     clinic_id: uuid.UUID,
@@ -366,37 +390,45 @@ def raise_flags(
     findings: list[Finding],
     targets: dict[str, int],
     now: datetime,
-) -> list[uuid.UUID]:
-    """Open a flag per finding, or join the patient's active flag of that rule (one per patient and rule).
+    settings: dict | None = None,
+    channels: outbox.Availability | None = None,
+) -> Raised:
+    """Open a flag per finding, or join the patient's active flag of that rule (one per patient and rule), and
+    page for every flag that became critical news (see _joining and service.domain.paging).
 
-    Joining keeps the flag's status, raises its priority when the new finding is more urgent, pulls
-    due_by earlier when the new target is sooner, and records the new reason and evidence as an event.
-    The database's partial unique index decides between open and join, so racing reports never
-    open two flags for one rule. One round trip on PostgreSQL; three statements per finding elsewhere.
+    Joining keeps the flag's status (but for critical news), raises its priority when the new finding is
+    more urgent, pulls due_by earlier when the new target is sooner, and records the new reason and evidence
+    as an event. The database's partial unique index decides between open and join, so racing reports never
+    open two flags for one rule; the row lock it takes orders a join against an acknowledgement. One round
+    trip on PostgreSQL, three statements per finding elsewhere; pages cost statements only when there are any.
     """
     if len({f.rule for f in findings}) != len(findings):
         raise ValueError("one finding per rule")  # the engine gives one; an upsert cannot touch a flag twice
-    proposals = [
-        {
-            "new_id": uuid.uuid4(),
-            "rule": finding.rule,
-            "rule_version": finding.version,
-            "priority": str(finding.priority),
-            "urgency": urgency_of(finding.priority),
-            "reason": finding.reason,
-            "evidence": finding.evidence,
-            "due_by": now + timedelta(minutes=targets[str(finding.priority)]),
-            "data": {
+    proposals = []
+    for finding in findings:
+        critical = urgency_of(finding.priority) == CRITICAL_URGENCY
+        proposals.append(
+            {
+                "new_id": uuid.uuid4(),
                 "rule": finding.rule,
-                "version": finding.version,
+                "rule_version": finding.version,
                 "priority": str(finding.priority),
+                "urgency": urgency_of(finding.priority),
+                "reason": finding.reason,
                 "evidence": finding.evidence,
-            },
-        }
-        for finding in findings
-    ]
+                "due_by": now + timedelta(minutes=targets[str(finding.priority)]),
+                "page_count": 1 if critical else 0,
+                "last_paged_at": now if critical else None,
+                "data": {
+                    "rule": finding.rule,
+                    "version": finding.version,
+                    "priority": str(finding.priority),
+                    "evidence": finding.evidence,
+                },
+            }
+        )
     if not proposals:
-        return []
+        return Raised([], paged=False)
     if session.get_bind().dialect.name == "postgresql":
         params = dict(
             findings=json_rows(proposals, _FINDING_COLUMNS),
@@ -406,17 +438,58 @@ def raise_flags(
             now=now,
             last_report_at=now if report_id else None,
         )
-        raised = _RAISE_PG.rows(session, params)
+        raised = [_Upserted(*row) for row in _RAISE_PG.rows(session, params)]
     else:
         owner = {"clinic_id": clinic_id, "patient_id": patient_id, "report_id": report_id}
         raised = [_raise_one(session, owner=owner, proposal=proposal, now=now) for proposal in proposals]
-    for (_flag_id, opened), proposal in zip(raised, proposals, strict=True):
-        if opened:
+    pages = []
+    for flag, proposal in zip(raised, proposals, strict=True):
+        if flag.opened:
             labelled(FLAGS_OPENED, proposal["priority"]).inc()
-    return [flag_id for flag_id, _opened in raised]
+        if flag.last_paged_at != now:
+            continue
+        # An acknowledgement on a flag that is open again after this statement: new evidence reopened it
+        # (a flag only goes back to open on critical news, and critical news on an open flag pages only when
+        # it raised the flag to critical, which an acknowledged-then-reopened flag already is).
+        reopened = not flag.opened and flag.acknowledged_at is not None
+        if reopened:
+            paging.note_reopened(
+                session,
+                flag_id=flag.id,
+                acknowledged_at=flag.acknowledged_at,
+                report_id=report_id,
+                why="New evidence",
+                now=now,
+            )
+        reason = "opened" if flag.opened else "new_evidence" if reopened else "raised"
+        pages.append(paging.Page(flag.id, flag.page_count, reason, None if flag.opened else flag.assignee_id))
+    paged = False
+    if pages:
+        if settings is None:
+            settings = effective_settings(session.scalar(select(Clinic.settings).where(Clinic.id == clinic_id)))
+        paged = paging.write_pages(
+            session,
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            pages=pages,
+            settings=settings,
+            channels=channels or outbox.Availability(),
+            now=now,
+            report_id=report_id,
+        )
+    return Raised([flag.id for flag in raised], paged=paged)
 
 
-def _raise_one(session: Session, *, owner: dict, proposal: dict, now: datetime) -> tuple[uuid.UUID, bool]:
+class _Upserted(NamedTuple):
+    id: uuid.UUID
+    page_count: int
+    last_paged_at: datetime | None
+    acknowledged_at: datetime | None
+    assignee_id: uuid.UUID | None
+    opened: bool
+
+
+def _raise_one(session: Session, *, owner: dict, proposal: dict, now: datetime) -> _Upserted:
     """Open or join one flag, link the report and record the event (databases without writable CTEs)."""
     report_id = owner["report_id"]
     stmt = sqlite_insert(_F).values(
@@ -436,12 +509,15 @@ def _raise_one(session: Session, *, owner: dict, proposal: dict, now: datetime) 
         updated_at=now,
         last_report_at=now if report_id else None,
         escalation_level=0,
+        page_count=proposal["page_count"],
+        last_paged_at=proposal["last_paged_at"],
         version=1,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["patient_id", "rule"], index_where=ACTIVE, set_=_joining(stmt.excluded)
-    ).returning(_F.c.id)
-    flag_id = session.execute(stmt).scalar_one()
+    ).returning(*_RETURNED)
+    row = session.execute(stmt).one()
+    flag_id = row.id
     opened = flag_id == proposal["new_id"]
     if report_id is not None:
         session.execute(insert(_FR).values(flag_id=flag_id, report_id=report_id, added_at=now))
@@ -455,4 +531,4 @@ def _raise_one(session: Session, *, owner: dict, proposal: dict, now: datetime) 
             data=proposal["data"],
         )
     )
-    return flag_id, opened
+    return _Upserted(flag_id, row.page_count, row.last_paged_at, row.acknowledged_at, row.assignee_id, opened)

@@ -9,7 +9,7 @@ from service.models.clinic import Clinic, Clinician
 from service.models.flag import Flag, FlagEvent, FlagReport, SettingsChange
 from service.models.outbox import Digest, JobRun, Notification
 from service.models.patient import Device, Infusion, Patient
-from service.models.report import Report, ReportSymptom
+from service.models.report import Report, ReportSymptom, SafetyScreen
 
 __all__ = [
     "AdverseEvent",
@@ -34,5 +34,6 @@ __all__ = [
     "RefreshToken",
     "Report",
     "ReportSymptom",
+    "SafetyScreen",
     "SettingsChange",
 ]

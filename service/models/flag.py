@@ -91,6 +91,9 @@ class Flag(UUIDPrimaryKey, Base):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None]
+    # Pages written at once (opened or raised to critical, new evidence, a high-risk screen): how many, the last.
+    page_count: Mapped[int] = mapped_column(default=0)
+    last_paged_at: Mapped[datetime | None]
     # Bumped on every change: the ETag of the flag, for If-Match.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -22,6 +22,7 @@ from service.enums import Audience, DeliveryChannel, NotificationKind, Notificat
 from service.models._columns import enum_column
 from service.models.base import Base, UUIDPrimaryKey
 
+PAGES_PENDING = text("status = 'pending' AND kind = 'page'")
 PENDING = text("status = 'pending'")
 SENDING = text("status = 'sending'")
 DEAD = text("status = 'dead'")
@@ -63,6 +64,13 @@ class Notification(UUIDPrimaryKey, Base):
         CheckConstraint("status <> 'sending' OR locked_until IS NOT NULL", name="sending_has_lease"),
         # The delivery job's claim: pending and due, oldest first.
         Index("ix_notifications_pending_due", "next_attempt_at", postgresql_where=PENDING, sqlite_where=PENDING),
+        # Pages of critical flags, claimed every second apart from the rest of the queue.
+        Index(
+            "ix_notifications_pages_due",
+            "next_attempt_at",
+            postgresql_where=PAGES_PENDING,
+            sqlite_where=PAGES_PENDING,
+        ),
         # Leases of crashed senders, to take back.
         Index("ix_notifications_sending_lease", "locked_until", postgresql_where=SENDING, sqlite_where=SENDING),
         Index("ix_notifications_clinic_created", "clinic_id", "created_at", "id"),

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.enums import Channel, PatientStatus, Phase, Platform, Route, Sex
+from service.enums import Channel, Language, PatientStatus, Phase, Platform, Route, Sex
 from service.models._columns import enum_column
 from service.models.base import Base, Timestamps, UUIDPrimaryKey
 
@@ -45,6 +45,8 @@ class Patient(UUIDPrimaryKey, Timestamps, Base):
     quiet_hours_end: Mapped[time] = mapped_column(default=time(8, 0))
     preferred_channel: Mapped[Channel] = mapped_column(enum_column(Channel, "preferred_channel"), default=Channel.PUSH)
     status: Mapped[PatientStatus] = mapped_column(enum_column(PatientStatus, "status"), default=PatientStatus.ACTIVE)
+    # The language of everything Aftercare tells the patient (triage answers, advice, notifications).
+    language: Mapped[Language] = mapped_column(enum_column(Language, "language"), default=Language.EN)
 
     def __repr__(self) -> str:
         return f"<Patient {self.id} status={self.status}>"

@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.enums import SafetyRisk
+from service.models._columns import enum_column
 from service.models.base import Base, UUIDPrimaryKey
 
 
@@ -78,6 +80,9 @@ class Report(UUIDPrimaryKey, Base):
     flagged: Mapped[bool] = mapped_column(default=False)
     triage_priority: Mapped[str | None] = mapped_column(String(16))
     crisis: Mapped[bool] = mapped_column(default=False)
+    # The rules that fired (their advice is shown with the report) and whether the report paged a clinician.
+    triage_rules: Mapped[list | None] = mapped_column(JSON)
+    paged: Mapped[bool] = mapped_column(default=False)
     reviewed_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
@@ -100,3 +105,30 @@ class ReportSymptom(Base):
 
     def __repr__(self) -> str:
         return f"<ReportSymptom {self.id} report={self.report_id}>"
+
+
+class SafetyScreen(UUIDPrimaryKey, Base):
+    """A patient's answers to the suicide-risk screener shown after a report touching suicidal ideation (one per
+    report), and the risk they show."""
+
+    __tablename__ = "safety_screens"
+    __table_args__ = (
+        UniqueConstraint("report_id", name="uq_safety_screens_report"),
+        ForeignKeyConstraint(
+            ["report_id", "patient_id"], ["reports.id", "reports.patient_id"], name="fk_safety_screens_report_patient"
+        ),
+        Index("ix_safety_screens_patient", "patient_id", "created_at"),
+    )
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[uuid.UUID]
+    report_id: Mapped[uuid.UUID]
+    flag_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("flags.id"))
+    answers: Mapped[dict] = mapped_column(JSON)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    risk: Mapped[SafetyRisk] = mapped_column(enum_column(SafetyRisk, "risk"))
+    paged: Mapped[bool] = mapped_column(default=False)  # high risk paged a clinician again
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<SafetyScreen {self.id} risk={self.risk}>"

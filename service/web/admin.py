@@ -122,11 +122,21 @@ def _settings_form(settings: dict) -> dict:
     return {
         "thresholds": {k: str(settings["thresholds"].get(k, "")) for k in THRESHOLD_KEYS},
         "targets": {k: str(settings["response_targets_minutes"][k]) for k in TARGETS},
-        "crisis": [{k: (r.get(k) or "") for k in ("label", "phone", "sms", "url")} for r in resources[:CRISIS_ROWS]],
+        "crisis": [
+            {**{k: (r.get(k) or "") for k in ("label", "phone", "sms", "url")}, "label_es": _label_es(r)}
+            for r in resources[:CRISIS_ROWS]
+        ],
         "offsets": ", ".join(str(h) for h in settings["checkin_offsets_hours"]),
         "quiet_start": settings["quiet_hours"]["start"],
         "quiet_end": settings["quiet_hours"]["end"],
     }
+
+
+def _label_es(resource: dict) -> str:
+    return (resource.get("labels") or {}).get("es") or ""
+
+
+CRISIS_FIELDS = ("label", "label_es", "phone", "sms", "url")
 
 
 def _settings_body(form, crisis_rows: list[int]) -> dict:
@@ -145,9 +155,13 @@ def _settings_body(form, crisis_rows: list[int]) -> dict:
     targets = {k: number(f"target-{k}", f"response_targets_minutes.{k}") for k in TARGETS}
     crisis = []
     for i in range(CRISIS_ROWS):
-        row = {k: (form.get(f"crisis-{i}-{k}") or "").strip() for k in ("label", "phone", "sms", "url")}
+        row = {k: (form.get(f"crisis-{i}-{k}") or "").strip() for k in CRISIS_FIELDS}
         if any(row.values()):
-            crisis.append({k: (v or None) if k != "label" else v for k, v in row.items()})
+            spanish = row.pop("label_es")
+            resource = {k: (v or None) if k != "label" else v for k, v in row.items()}
+            if spanish:
+                resource["labels"] = {"es": spanish}
+            crisis.append(resource)
             crisis_rows.append(i)
     offsets = []
     for part in (form.get("offsets") or "").replace(";", ",").split(","):
@@ -189,9 +203,7 @@ def _shown(form) -> dict:
     return {
         "thresholds": {k: form.get(f"threshold-{k}", "") for k in THRESHOLD_KEYS},
         "targets": {k: form.get(f"target-{k}", "") for k in TARGETS},
-        "crisis": [
-            {k: form.get(f"crisis-{i}-{k}", "") for k in ("label", "phone", "sms", "url")} for i in range(CRISIS_ROWS)
-        ],
+        "crisis": [{k: form.get(f"crisis-{i}-{k}", "") for k in CRISIS_FIELDS} for i in range(CRISIS_ROWS)],
         "offsets": form.get("offsets", ""),
         "quiet_start": form.get("quiet_start", ""),
         "quiet_end": form.get("quiet_end", ""),

@@ -125,7 +125,7 @@ def _render_flag(
     principal = console.current()
     now = now_utc()
     settings = effective_settings(principal.clinic_settings)
-    view = flags.flag_view(db.session, flag=flag, crisis_resources=settings["crisis_resources"], now=now)
+    view = flags.flag_view(db.session, flag=flag, settings=settings, now=now)
     staff = clinicians.staff_of(db.session, clinic_id=principal.clinic_id)
     page = render_template(
         "console/flag.html",

@@ -76,6 +76,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/me/reports"):                                  (401, 201, 201, 403, 403, 403, 403),
     ("POST",   "/api/v1/me/reports/batch"):                            (401, 200, 200, 403, 403, 403, 403),
     ("GET",    "/api/v1/me/reports/<uuid:report_id>"):                 (401, 200, 404, 403, 403, 403, 403),
+    # The scene's report carries no suicidal signal: its owner reaches the use case (409: no screen asked).
+    ("POST",   "/api/v1/me/reports/<uuid:report_id>/safety-screen"):   (401, 409, 404, 403, 403, 403, 403),
     ("GET",    "/api/v1/symptoms"):                                    (401, 200, 200, 200, 200, 200, 200),
     ("GET",    "/api/v1/patients"):                                    (401, 403, 403, 200, 200, 200, 200),
     ("POST",   "/api/v1/patients"):                                    (401, 403, 403, 201, 201, 201, 201),
@@ -158,6 +160,11 @@ def _body(method: str, rule: str) -> dict | None:
         ("PATCH", "/api/v1/me"): {"phone": "+1 303 555 0142"},
         ("POST", "/api/v1/me/reports"): _report(),
         ("POST", "/api/v1/me/reports/batch"): {"reports": [_report()]},
+        ("POST", "/api/v1/me/reports/<uuid:report_id>/safety-screen"): {
+            "wish_dead": False,
+            "suicidal_thoughts": False,
+            "behavior": False,
+        },
         ("POST", "/api/v1/patients"): {"display_name": "Newly Enrolled", "date_of_birth": "1990-06-01"},
         ("PATCH", "/api/v1/patients/<uuid:patient_id>"): {"phone": "+1 303 555 0199"},
         ("POST", "/api/v1/patients/<uuid:patient_id>/infusions"): {

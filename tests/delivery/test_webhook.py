@@ -116,12 +116,14 @@ def test_escalation_reaches_the_clinics_pager_end_to_end(app, world):
         ctx = job_context(app)
         ctx.channels["webhook"] = WebhookChannel(allow_private=True)
         run(ctx, t0 + timedelta(minutes=16), "escalate_flags", "deliver_notifications")
-    [(path, _, body)] = requests
-    payload = json.loads(body)
-    assert path == "/pager" and payload["event"] == "flag.escalated" and payload["priority"] == "critical"
-    assert "190" not in body.decode()  # the reading stays in Aftercare
+    # The page went at once when the flag opened; the escalation at 15 minutes; both reached the pager.
+    assert sorted(json.loads(body)["event"] for _, _, body in requests) == ["flag.escalated", "flag.paged"]
+    for path, _, body in requests:
+        payload = json.loads(body)
+        assert path == "/pager" and payload["priority"] == "critical"
+        assert "190" not in body.decode()  # the reading stays in Aftercare
     hooks = notifications(channel="webhook")
-    assert [n.status for n in hooks] == [NotificationStatus.SENT]
+    assert [n.status for n in hooks] == [NotificationStatus.SENT] * 2
 
 
 # --- the clinic's own network is off limits -------------------------------------------------------------------

@@ -156,7 +156,9 @@ def test_a_late_job_takes_both_steps_and_a_webhook_gets_each(app, world):
     assert {n.clinician_id for n in by_channel[DeliveryChannel.EMAIL]} == on_call | {world.admin.principal.id}
     # Both steps are written at the same moment: their order in the outbox is not defined, each level is.
     assert sorted(n.data["level"] for n in by_channel[DeliveryChannel.WEBHOOK]) == [1, 2]
-    hook = ctx.channels["webhook"].sent[0]
+    [page] = [m for m in ctx.channels["webhook"].sent if m.kind == NotificationKind.PAGE]  # at once, on opening
+    assert page.data["event"] == "flag.paged" and page.data["flag_id"] == str(flag_id)
+    hook = next(m for m in ctx.channels["webhook"].sent if m.kind == NotificationKind.ESCALATION)
     assert (hook.webhook_url, hook.webhook_secret) == ("https://pager.example/hook", "s" * 32)
     assert hook.data["flag_id"] == str(flag_id) and hook.data["event"] == "flag.escalated"
     # Clinicians' emails say which flag, never why: no reason, no symptom, no patient name.
