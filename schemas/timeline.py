@@ -41,6 +41,9 @@ class TimelineReportSchema(Schema):
     note = fields.String(allow_none=True)
     flagged = fields.Boolean()
     priority = fields.String(allow_none=True)
+    crisis = fields.Boolean(metadata={"description": "The report carried a suicidal-ideation signal"})
+    rules = fields.List(fields.String(), metadata={"description": "The rules that fired"})
+    safety_screen_risk = fields.String(allow_none=True, metadata={"enum": ["none", "low", "moderate", "high", None]})
     amends_id = fields.UUID(allow_none=True)
     reviewed_at = fields.AwareDateTime(allow_none=True)
 

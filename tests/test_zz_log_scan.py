@@ -138,6 +138,7 @@ def _walk(client, world, keep) -> None:
     )
     assert resolved.status_code == 200
 
+    onset = now_utc() - timedelta(hours=1)
     event = client.post(
         EVENTS,
         json={
@@ -149,7 +150,7 @@ def _walk(client, world, keep) -> None:
             "causality": "probable",
             "action_taken": "dose_reduced",
             "outcome": "recovering",
-            "onset_at": (now_utc() - timedelta(hours=1)).isoformat(),
+            "onset_at": onset.isoformat(),
             "narrative": keep("a narrative", "Admitted overnight to St. Elsewhere psychiatric unit"),
         },
         headers=staff,
@@ -166,8 +167,9 @@ def _walk(client, world, keep) -> None:
         headers=admin,
     )
     assert sent.status_code == 200
-    today = factories.clinic_day().isoformat()
-    export = client.get(f"{EVENTS}/export.csv?from={today}&to={today}", headers=admin)
+    # The clinic's days from the onset's to today's (an hour ago may be yesterday there).
+    since, today = factories.clinic_day(onset).isoformat(), factories.clinic_day().isoformat()
+    export = client.get(f"{EVENTS}/export.csv?from={since}&to={today}", headers=admin)
     assert export.status_code == 200 and "Hallucinations" in export.get_data(as_text=True)
     assert client.get(f"/api/v1/audit?patient_id={patient['id']}", headers=admin).status_code == 200
     assert (

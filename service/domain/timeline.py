@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.domain import safety_screens
 from service.enums import ROUTE_LABELS, CheckinStatus, Route
 from service.errors import ValidationFailed
 from service.models import Checkin, Flag, Infusion, Patient, Report, ReportSymptom
@@ -79,7 +80,7 @@ def _infusion_entry(infusion: Infusion) -> dict:
     }
 
 
-def _report_entry(report: Report, symptoms: list[dict]) -> dict:
+def _report_entry(report: Report, symptoms: list[dict], screen_risk: str | None = None) -> dict:
     vitals = None
     if report.systolic is not None or report.heart_rate is not None:
         vitals = {"systolic": report.systolic, "diastolic": report.diastolic, "heart_rate": report.heart_rate}
@@ -98,6 +99,9 @@ def _report_entry(report: Report, symptoms: list[dict]) -> dict:
             "note": report.note,
             "flagged": report.flagged,
             "priority": report.triage_priority,
+            "crisis": report.crisis,
+            "rules": list(report.triage_rules or ()),
+            "safety_screen_risk": screen_risk,
             "amends_id": report.amends_id,
             "reviewed_at": report.reviewed_at,
         },
@@ -139,7 +143,8 @@ def _checkin_entry(checkin: Checkin) -> dict:
 
 
 def patient_timeline(session: Session, *, patient: Patient, since: datetime, until: datetime) -> list[dict]:
-    """Everything that happened to a patient in [since, until), newest first (five queries, none per row)."""
+    """Everything that happened to a patient in [since, until), newest first (five queries, a sixth for the
+    safety screens when a report carries a crisis signal; none per row)."""
     pid = patient.id
     infusions = session.scalars(
         select(Infusion).where(Infusion.patient_id == pid, Infusion.started_at >= since, Infusion.started_at < until)
@@ -157,6 +162,7 @@ def patient_timeline(session: Session, *, patient: Patient, since: datetime, unt
             .order_by(ReportSymptom.severity.desc(), ReportSymptom.code)
         ):
             symptoms[row.report_id].append({"code": row.code, "severity": row.severity, "note": row.note})
+    screens = safety_screens.screens_of(session, [r.id for r in reports if r.crisis])
     flags = session.scalars(
         select(Flag).where(Flag.patient_id == pid, Flag.created_at >= since, Flag.created_at < until)
     )
@@ -170,7 +176,7 @@ def patient_timeline(session: Session, *, patient: Patient, since: datetime, unt
     )
     entries = [
         *(_infusion_entry(i) for i in infusions),
-        *(_report_entry(r, symptoms[r.id]) for r in reports),
+        *(_report_entry(r, symptoms[r.id], str(screens[r.id].risk) if r.id in screens else None) for r in reports),
         *(_flag_entry(f) for f in flags),
         *(_checkin_entry(c) for c in checkins),
     ]
@@ -194,13 +200,47 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def course_trend(entries: list[dict], *, now: datetime, days: int = 7) -> dict:
+CRISIS_VITALS_RULES = frozenset({"hypertensive-crisis"})
+URGENT = ("critical", "high")
+
+
+def crisis_first(entries: list[dict], *, active_flags: list) -> list[str]:
+    """What must be said before any trend: the patient's open critical and high flags, most urgent first, and
+    a latest report carrying suicidal thoughts, crisis words or crisis-level vitals. [] when there is none."""
+    alerts = []
+    urgent = [f for f in active_flags if str(f.priority) in URGENT]
+    for priority in URGENT:
+        mine = [f for f in urgent if str(f.priority) == priority]
+        if mine:
+            what = "; ".join(f.reason.rstrip(".") for f in mine)
+            alerts.append(f"{len(mine)} {priority} flag{'s' if len(mine) != 1 else ''} open: {what}.")
+    reports = [e for e in entries if e["kind"] == "report"]
+    if reports:
+        latest = reports[0]["report"]  # entries are newest first
+        said = []
+        if latest.get("suicidal_thoughts"):
+            said.append("suicidal thoughts")
+        elif latest.get("crisis"):
+            said.append("crisis language")
+        if CRISIS_VITALS_RULES & set(latest.get("rules") or ()):
+            vitals = latest.get("vitals") or {}
+            said.append(f"crisis-level blood pressure {vitals.get('systolic')}/{vitals.get('diastolic')}")
+        if said:
+            alerts.append(f"The latest report carries {' and '.join(said)}.")
+    return alerts
+
+
+def course_trend(entries: list[dict], *, now: datetime, days: int = 7, active_flags: list = ()) -> dict:
     """Whether the patient is settling or getting worse: the last `days` of reports against the `days` before.
 
-    Compares the mean of each report's worst symptom severity and the mean mood, and the latest
-    PHQ-9 against the first in the timeline. Returns the numbers, one sentence each, and a verdict:
-    "settling", "worse", "mixed", "steady" or "too little data".
+    The crisis comes first: with a critical or high flag open, or a latest report carrying suicidal
+    thoughts, crisis words or crisis-level vitals, the verdict is "needs attention" and ``alerts`` says
+    what is open, whatever the averages say. Otherwise it compares the mean of each report's worst symptom
+    severity and the mean mood, and the latest PHQ-9 against the first in the timeline. Returns the
+    numbers, one sentence each, and a verdict: "needs attention", "settling", "worse", "mixed", "steady"
+    or "too little data".
     """
+    alerts = crisis_first(entries, active_flags=list(active_flags))
     reports = [e for e in entries if e["kind"] == "report"]
     # Measured back from the latest report, so a patient who has gone quiet still shows a direction.
     anchor = max((e["at"] for e in reports), default=now)
@@ -236,7 +276,9 @@ def course_trend(entries: list[dict], *, now: datetime, days: int = 7) -> dict:
         word = "down" if change <= -3 else "up" if change >= 3 else "about the same"
         signals.append(1 if word == "down" else -1 if word == "up" else 0)
         sentences.append(f"PHQ-9 {word}: {last} now vs {first} at the start of this view.")
-    if not signals:
+    if alerts:
+        verdict = "needs attention"
+    elif not signals:
         verdict = "too little data"
     elif all(s >= 0 for s in signals) and any(s > 0 for s in signals):
         verdict = "settling"
@@ -249,6 +291,7 @@ def course_trend(entries: list[dict], *, now: datetime, days: int = 7) -> dict:
     last_report = reports[0]["at"] if reports else None
     return {
         "verdict": verdict,
+        "alerts": alerts,
         "stale": last_report is not None and now - last_report > timedelta(days=3),
         "sentences": sentences,
         "worst_severity": (sev_now, sev_before),

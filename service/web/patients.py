@@ -85,9 +85,10 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
     days = days or _window_days()
     since = now - timedelta(days=days)
     entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=now)
-    trend = timeline.course_trend(entries, now=now)
+    active_flags = flags.active_of_patient(db.session, patient_id=patient.id)
+    trend = timeline.course_trend(entries, now=now, active_flags=active_flags)
     summary = patients.patient_summary(db.session, patient=patient, now=now)
-    description = " ".join(trend["sentences"]) or "Too few reports in this period to see a trend."
+    description = " ".join(trend["alerts"] + trend["sentences"]) or "Too few reports in this period to see a trend."
     course = chart.render_course(
         entries,
         since=since,
@@ -116,7 +117,7 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
         chart=course,
         days=days,
         windows=WINDOWS,
-        active_flags=flags.active_of_patient(db.session, patient_id=patient.id),
+        active_flags=active_flags,
         checkins=timeline.checkins_of(db.session, patient_id=patient.id),
         devices=patients.devices_of(db.session, patient=patient),
         routes=list(Route),

@@ -215,8 +215,9 @@ def test_csv_defuses_text_a_spreadsheet_would_run(client, case):
         term="Other, specify",
         term_other='=HYPERLINK("http://evil.test")',
     )
-    today = clinic_day().isoformat()
-    rows = rows_of(client.get(f"{EXPORT}?from={today}&to={today}", headers=case.world.admin.headers))
+    today = clinic_day()  # the onset is 2 h ago: at the clinic's 01:00 that is yesterday
+    query = f"?from={(today - timedelta(days=1)).isoformat()}&to={today.isoformat()}"
+    rows = rows_of(client.get(f"{EXPORT}{query}", headers=case.world.admin.headers))
     assert rows[0]["event_id"] == created["id"]
     assert rows[0]["term_other"].startswith("'=")
 
