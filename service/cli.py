@@ -68,6 +68,12 @@ def seed_command(patient_count, random_seed, if_missing):
         f"Pair a phone: POST /api/v1/auth/enroll with code {summary['enrollment_code']} "
         f"(for {summary['enrollment_patient']})."
     )
+    if summary.get("crisis_patient"):
+        click.echo(
+            f"The crisis loop: {summary['crisis_patient']} reported suicidal thoughts 50 min ago (the on-call nurse "
+            "was paged in the same second); the nurse acknowledged, and new words 20 min ago reopened the flag and "
+            "paged again. It leads the queue, marked 'New since acknowledged'."
+        )
     click.echo(
         f"{summary['checkins_scheduled']} check-ins are scheduled"
         + (

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.domain import outbox
 from service.domain.adverse_events import create_adverse_event
 from service.domain.auth import issue_enrollment_code
 from service.domain.clinicians import create_clinician
@@ -19,8 +20,21 @@ from service.domain.infusions import record_infusion
 from service.domain.patients import create_patient
 from service.domain.quiet_hours import window_of
 from service.domain.reports import submit_report
-from service.enums import Channel, CheckinStatus, FlagStatus, Phase, Platform, Resolution, Role, Route, Sex
-from service.models import AdverseEvent, Checkin, Clinic, Clinician, Device, Flag, Infusion, Patient
+from service.enums import (
+    Channel,
+    CheckinStatus,
+    FlagStatus,
+    Language,
+    NotificationKind,
+    NotificationStatus,
+    Phase,
+    Platform,
+    Resolution,
+    Role,
+    Route,
+    Sex,
+)
+from service.models import AdverseEvent, Checkin, Clinic, Clinician, Device, Flag, Infusion, Notification, Patient
 
 DEMO_CLINIC = "Aftercare Demo Clinic"
 DEMO_PASSWORD = "demo-password-for-aftercare-only"
@@ -477,6 +491,8 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
     session.commit()
 
     _seed_adverse_events(session, clinic=clinic, now=now)
+    _pages_of_the_past_were_sent(session, clinic=clinic, before=now + timedelta(seconds=1))
+    crisis = _crisis_loop_story(session, clinic=clinic, patients=made, now=now)
     fresh = _infusion_today(session, patients=made, nurse=nurse, rng=rng, now=now)
     code = None
     target = (
@@ -504,6 +520,7 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
             .where(Checkin.clinic_id == clinic.id, Checkin.status == CheckinStatus.SCHEDULED)
         ),
         "fresh_infusion_patient": fresh.display_name if fresh else None,
+        "crisis_patient": crisis.display_name if crisis else None,
         "staff": [(email, role) for email, _, role, _ in DEMO_STAFF],
         "password": DEMO_PASSWORD,
         "enrollment_code": code,
@@ -550,4 +567,72 @@ def _infusion_today(session: Session, *, patients: list, nurse, rng: random.Rand
         },
     )
     session.commit()
+    return patient
+
+
+def _pages_of_the_past_were_sent(session: Session, *, clinic: Clinic, before: datetime) -> int:
+    """The pages of the demo's weeks of history went out when they were written (the job process was running
+    then); only the story's fresh pages wait for `jobs run`."""
+    old = list(
+        session.scalars(
+            select(Notification).where(
+                Notification.clinic_id == clinic.id,
+                Notification.kind == NotificationKind.PAGE,
+                Notification.status == NotificationStatus.PENDING,
+                Notification.created_at < before,
+            )
+        )
+    )
+    for row in old:
+        row.status, row.attempts = NotificationStatus.SENT, 1
+        row.sent_at = row.last_attempt_at = row.created_at + timedelta(seconds=1)
+    session.flush()
+    sent_at = {row.id: row.sent_at for row in old}
+    for message in outbox.messages_for(session, outbox.claimed_rows(session, list(sent_at))):
+        outbox.note_on_flags(session, messages=[message], sent=[message.id], dead=[], now=sent_at[message.id])
+    session.commit()
+    return len(old)
+
+
+def _crisis_loop_story(session: Session, *, clinic: Clinic, patients: list, now: datetime):
+    """The crisis loop as it happens: a patient says they have suicidal thoughts 50 minutes ago (the on-call
+    nurse and the pager are paged in the same second), the nurse acknowledges it, and 20 minutes ago the
+    patient writes that they are going to end it tonight: the flag is open again, marked new since
+    acknowledged, and paged again. The patient reads Aftercare in Spanish."""
+    if not patients:
+        return None
+    paired = session.execute(
+        select(Patient, Device)
+        .join(Device, Device.patient_id == Patient.id)
+        .where(Patient.id.in_([p.id for p in patients]), Device.revoked_at.is_(None))
+        .order_by(Patient.created_at)
+    ).all()
+    nurse = session.scalar(select(Clinician).where(Clinician.email == DEMO_STAFF[1][0]))
+    if not paired or nurse is None:
+        return None
+    patient, device = paired[len(paired) // 2]
+    patient.language = Language.ES
+    settings = settings_of(clinic)
+
+    def send(minutes_ago: int, **values) -> None:
+        at = now - timedelta(minutes=minutes_ago)
+        payload = {"client_report_id": uuid.uuid4(), "observed_at": at, "symptoms": [], **values}
+        submit_report(session, patient=patient, device_id=device.id, payload=payload, settings=settings, now=at)
+        session.commit()
+
+    send(50, suicidal_thoughts=True, mood=2, symptoms=[{"code": "low_mood", "severity": 3}])
+    flag = session.scalar(
+        select(Flag).where(Flag.patient_id == patient.id, Flag.rule == "suicidal-ideation", Flag.status == "open")
+    )
+    if flag is not None:
+        acknowledge(
+            session,
+            flag=flag,
+            actor_id=nurse.id,
+            assignee_id=None,
+            expected_version=None,
+            now=now - timedelta(minutes=44),
+        )
+        session.commit()
+    send(20, mood=1, note="No puedo más. Esta noche voy a acabar con todo, I want to end my life.")
     return patient

@@ -18,6 +18,7 @@ from service.models import (
     EnrollmentCode,
     Flag,
     Infusion,
+    Notification,
     Patient,
     Report,
 )
@@ -123,6 +124,19 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     assert any(c.status == "scheduled" for c in checkins)
     fresh = [i for i in infusions if i.ended_at > i.created_at - timedelta(hours=3)]
     assert fresh and any(c.infusion_id == fresh[0].id and c.kind == "2h" for c in checkins)
+    # The crisis loop, as it happens: paged at once, acknowledged, reopened and paged again by new evidence;
+    # the weeks of history's pages were sent then, only the story's wait for the job process.
+    assert "The crisis loop:" in result.output
+    story = db.session.scalars(
+        select(Flag).where(Flag.rule == "suicidal-ideation", Flag.status == "open", Flag.acknowledged_at.is_not(None))
+    ).all()
+    assert len(story) == 1 and story[0].page_count == 2 and story[0].report_count == 2
+    noor = db.session.scalar(select(Clinician).where(Clinician.email == "nurse@demo.aftercare.test"))
+    waiting = db.session.scalars(
+        select(Notification).where(Notification.kind == "page", Notification.status == "pending")
+    ).all()
+    assert {n.flag_id for n in waiting} == {story[0].id} and noor.id in {n.clinician_id for n in waiting}
+    assert db.session.get(Patient, story[0].patient_id).language == "es"
     # The printed code pairs a phone.
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})
