@@ -528,3 +528,26 @@ def test_an_acknowledgement_racing_new_evidence_never_leaves_the_evidence_unpage
             headers=world.nurse.headers,
         )
     assert len(outcomes) == 6
+
+
+def test_the_page_commits_with_the_report_or_not_at_all(client, world, on_call, monkeypatch):
+    """Paging is part of the report's transaction: when anything after the page fails, neither the report,
+    nor its flag, nor its page is stored (and the phone, told nothing, sends it again)."""
+    from service.domain import paging
+
+    real = paging.write_pages
+
+    def write_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        db.session.flush()
+        raise RuntimeError("the database went away after the page was written")
+
+    monkeypatch.setattr(paging, "write_pages", write_then_fail)
+    with pytest.raises(RuntimeError):
+        client.post(REPORTS, json=body(suicidal_thoughts=True), headers=world.patient.headers)
+    db.session.rollback()
+    for model in (Report, Flag, Notification, FlagEvent):
+        assert db.session.scalars(select(model)).all() == []
+    monkeypatch.setattr(paging, "write_pages", real)
+    assert send(client, world.patient, suicidal_thoughts=True)["triage"]["paged"] is True
+    assert len(pages()) == 1
