@@ -231,7 +231,7 @@ def assess(*, patient, facts: ReportFacts, context: ReportContext, thresholds: T
 def outcome(findings: list[Finding]) -> tuple[bool, str | None, bool]:
     """(flagged, highest priority, crisis) of a report's findings."""
     top = highest(f.priority for f in findings)
-    crisis = any(f.rule == "suicidal-ideation" for f in findings)
+    crisis = any(f.rule in ("suicidal-ideation", "crisis-language") for f in findings)
     return bool(findings), (str(top) if top else None), crisis
 
 
