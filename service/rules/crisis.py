@@ -131,14 +131,16 @@ STRONG: dict[str, tuple[str, ...]] = {
         rf"(?:off|offing|offed|end|ending) {_MYSELF}",
         r"(?:end|ends|ended|ending) (?:my|this) (?:own )?(?:life|existence|suffering)",
         r"(?:end|ends|ended|ending) it all",
-        r"(?:to|i|ill|gonna|wanna|about|before i|of|just|finally|will|should|could|might|fucking)"
+        r"(?:to|i|ill|gonna|wanna|about|before i|of|just|finally|will|would|should|could|might|fucking)"
         rf" end (?:it all|it|things){_NOT_WITH}",
         rf"ending (?:it|things){_NOT_WITH}",
         r"(?:take|takes|taking|took|taken) my (?:own )?life(?! back)",
         r"(?:i|to|gonna|wanna|will|might|should|could|just|literally|ima|imma|finna|lets|and) kms",
         r"i (?:should|wanna|want to|need to|might|will|am going to|gonna|could) kys",
         r"(?:have|had|ive|already|i|previously|once) attempted(?! to)",
-        r"(?:tried|try|trying|going|want|wanted|planning|plan|wanna) to attempt",
+        r"(?:tried|try|trying|going|want|wanted|planning|plan|wanna|about|ready) to attempt",
+        r"(?:thinking of|thinking about|considering|planning on|plan on) attempting",
+        r"survived (?:an |my |a )?attempt",
         r"(?:my|last|failed|previous|another|next|second|third|first|suicide) attempts?(?! (?:at|to|of))",
     ),
     "wish to die": (
@@ -154,8 +156,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         r" (?:live|be alive|keep living|go on living|stay alive)",
         r"(?:dont|do not|no longer) deserve to (?:live|be alive)",
         rf"(?:{_WANT} to|wanna) {_SO}die",
-        r"(?:rather|better to|better off to) (?:just )?die than (?:live|living|keep|go on|deal|face|continue"
-        r"|be alive|wake up|be)",
+        r"(?:rather|better to|better off to) (?:just )?die than (?:to )?"
+        r"(?:live|living|keep|go on|deal|face|continue|be alive|wake up|be)",
+        r"how (?:long|painful) (?:it takes|does it take|would it take|will it take|it would take|is it) to die",
         r"(?:i|me) (?:should|must|need to|deserve to) die",
         r"(?:hope|pray|praying|wish|wishing) (?:that )?i (?:die|would die|could die|was dead|were dead|just die)",
         r"wish(?:ed|es|ing)? (?:that )?i (?:was|were|had been) (?:dead|never born)",
@@ -180,16 +183,18 @@ STRONG: dict[str, tuple[str, ...]] = {
     ),
     "plan or means": (
         r"(?:took|take|taking|swallow|swallowed|swallowing|downed|popped)"
-        r" (?:all|a bunch|a handful|a lot|a whole bottle|the whole bottle|an entire bottle|handfuls|\d+)"
-        r" (?:of )?(?:my |the |those |these )?(?:pills|meds|medications?|tablets|sleeping pills|painkillers)"
-        r"(?! (?:for the day|today|this morning|as (?:prescribed|usual)|on time|with (?:breakfast|food|dinner)))",
+        r" (?:all|a bunch|a handful|a lot|a whole bottle|the whole bottle|an entire bottle|handfuls|[5-9]|[1-9]\d+)"
+        r"(?: \w+){0,2} (?:of )?(?:my |the |those |these )?(?:pills|meds|medications?|tablets|painkillers)"
+        r"(?! (?:for the day|today|this morning|as (?:prescribed|usual)|on time|with (?:breakfast|food|dinner)"
+        r"|a day|every day|each day|per day|daily|in the morning|at night|at bedtime))",
         r"(?:save|saved|saving|stockpile|stockpiled|stockpiling|hoard|hoarded|hoarding) (?:up )?(?:my |some |enough "
         r"|all )?"
         r"(?:pills|meds|tablets)",
         r"enough (?:pills|meds|tablets)",
+        r"enough (?:\w+ ){0,2}to kill (?:me|myself|an elephant|a horse)",
         r"(?:pills|meds|tablets) (?:saved|stockpiled|hoarded|stashed)(?: up)?",
-        r"(?:a handful|handfuls|a bunch|a whole bottle|a bottle|the bottle|an entire bottle) of (?:\w+ )?(?:pills"
-        r"|meds|tablets)",
+        r"(?:a handful|handfuls|a bunch|a whole bottle|a bottle|bottles|the bottle|an entire bottle) of (?:\w+ )?"
+        r"(?:pills|meds|tablets|painkillers|sleeping pills)",
         r"overdos(?:e|es|ed|ing)",
         r"(?:an|to|gonna|going to|will|i|and|might) od(?:ed|d)?(?: on)?",
         r"lethal dose",
@@ -214,8 +219,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"gun (?:to|in|against) my (?:head|mouth|temple)",
         r"bullet (?:in|through|into) my (?:head|brain|skull|mouth)",
         rf"(?:shoot|shooting|shot) {_MYSELF}",
-        r"blow (?:my|out my) (?:brains|head)",
-        r"pull(?:ed|ing)? the trigger",
+        r"(?:blow|blowing|blew) (?:my|out my) (?:brains|head)(?: out| off)?",
+        r"pull(?:ed|ing)? the (?:fucking )?trigger",
+        r"wish i had a gun",
         r"eat a bullet",
         r"crash my car",
         r"(?:crash|crashing|drive|drove|driving) (?:my car )?(?:into|off) (?:a|the|oncoming)"
@@ -289,7 +295,8 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"life (?:is|isnt|feels) (?:pointless|meaningless|not worth|worthless)",
         r"(?:not|isnt) worth living",
         r"life (?:isnt|is not|aint) worth",
-        r"is (?:life|it) (?:even |really )?worth (?:it|living)(?:<END>| anymore)",
+        r"is (?:it|this) (?:even |really )?worth (?:it|living)(?:<END>| anymore)",
+        r"is life (?:even |really )?worth (?:it|living)",
         r"(?:im|i am) (?:so |just |fucking )?done(?:<END>| with (?:life|everything|it all|living|trying|being alive"
         r"|myself))",
         r"(?:its|it is) (?:all )?over(?:<END>| for me)",
@@ -311,7 +318,7 @@ CONCERN: dict[str, tuple[str, ...]] = {
     ),
     "wish to vanish": (
         r"disappear forever",
-        r"(?:want|wanted|wanna|wish i could|just) (?:to )?(?:disappear|vanish)(?: forever)?",
+        r"(?:want|wanted|wanna|wish i could|just) (?:to )?(?:disappear|vanish)(?: forever)?(?! (?:into|under|in))",
         rf"(?:want|wanna|need|going|ready|have) to {_SO}end (?:this|everything|all of it|it now|my pain|this pain)",
         r"(?:end|erase) (?:my|this) pain",
         r"the point (?:of|in) (?:living|life|going on|being alive|anything|existing)(?! is)",
@@ -321,20 +328,20 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"(?:dont|do not|cant|cannot) remember (?:what|how) (?:it feels like to be |it is like to be |it felt to be )?"
         r"(?:happy|happiness|joy) (?:feels|is|felt)",
         r"(?:sick|weary) (?:of|from) (?:living|life|being alive|existing)",
-        r"(?:dont|do not) (?:want to|wanna) (?:exist|wake up)",
+        r"(?:dont|do not|never) (?:want to|wanna) (?:exist|wake up(?! (?:early|at|before|so|too|for)))",
         r"(?:dont|do not|didnt) (?:want to|wanna) be (?:here|around)(?:<END>| anymore| any more| any longer)",
         r"wish i (?:didnt|did not) exist",
         r"(?:want|wanna) (?:to )?(?:not exist|stop existing|cease to exist)",
         r"(?:stop|cease) existing|not exist anymore",
-        r"(?:hope|hopefully|wish|pray|want) (?:that )?(?:i |to )?(?:dont|do not|never|wouldnt|would not|not"
+        r"(?:hope|hopefully|wish|wishing|pray|want) (?:that )?(?:i |to )?(?:dont|do not|never|wouldnt|would not|not"
         r"|wont) wake up",
         r"(?:sleep|go to sleep) and (?:never|not) wake up",
         r"never wake up again",
-        r"(?:want|wanna|wish i could) (?:to )?sleep forever",
+        r"(?:want|wanna|wish i could|idea of) (?:to )?(?:sleep|sleeping) forever",
         r"die in my sleep",
         r"(?:if|when|after|once|before) (?:im|i am|i was|i m) (?:just |finally )?(?:gone|dead)",
         r"(?:if|when|after|once|before) i (?:die|kill myself)",
-        r"(?:dont|do not) belong (?:in this world|here|anywhere|on this earth)",
+        r"(?:dont|do not) belong (?:in this world|anywhere|on this earth)",
         r"(?:dont|do not) have a future|no future|see no future",
         r"need (?:someone|somebody|anyone) to talk to",
         r"quiero desaparecer|desaparecer para siempre",
@@ -342,12 +349,13 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"no quiero (?:estar aqui|despertar|seguir)",
     ),
     "hopeless": (
-        r"hopeless",
+        r"hopeless(?! (?:at|about|with|when))",
         r"(?:no|no more|lost|lost all|losing|losing all|without) hope",
+        r"lost (?:all )?faith and hope",
         r"(?:want|wants) (?:it|everything|this|the pain|this pain|my pain|my life|the suffering|it all) to (?:end"
         r"|stop|be over)",
         r"(?:end|stop) the pain",
-        r"hate my life|hate myself|hate being alive",
+        r"hate my life|hate myself(?! for)|hate being alive",
         r"self ?(?:hatred|hate|loathing|destructive|destruction)",
         r"punish myself",
         r"worthless",
@@ -361,7 +369,25 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"sin esperanza",
     ),
     "death and means": (
-        rf"(?:{_KILL}|shoot|shot|hang|hanged|hung) (?:yourself|themselves|himself|herself|ourselves)",
+        rf"(?:{_KILL}|shoot|shot|hang|hanged|hung|offed) (?:yourself|themselves|himself|herself|ourselves)",
+        r"(?:its|it is|it will|this will|its all) (?:gonna |going to )?(?:all )?(?:finally )?end soon",
+        r"(?:lost|no|losing) (?:all )?interest in (?:being|living|life)",
+        r"(?:does|do|would|will) hanging",
+        r"(?:the|my) rope broke",
+        r"(?:dont|do not|cant|cannot) see (?:a|any) future",
+        r"work up the (?:nerve|courage|guts)",
+        r"i have (?:a|the) (?:note|blade|rope|noose)",
+        r"follow through(?:<END>| again| with it| with my plan| tonight)",
+        r"(?:not a single person|no one|nobody|noone) who (?:cares|would miss me|misses me)",
+        r"(?:ready|about|going) to give up",
+        r"this is (?:my |the )?last resort",
+        r"(?:reason|reasons) (?:to not|not to) do it",
+        r"(?:for me|better for me|best for me|time for me) to die",
+        r"if i (?:stay alive|keep living|live any longer)",
+        r"(?:why was i (?:even |ever )?born|regret being born|shouldnt have been born|should never have been born)",
+        rf"{_CANT} make it(?:<END>| anymore| through (?:the|this|another))",
+        r"(?:do|doing|did) the inevitable",
+        r"until i (?:dont|never|do not|wont) wake up",
         r"(?:rather|better to) (?:just )?die(?:<END>)",
         r"(?:live or die|die or not|to die or (?:not|live))",
         r"i (?:will|shall|am going to|m going to) (?:finally |just )?die",
@@ -374,7 +400,7 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"(?:beg|begging|pray|praying|wish|wishing|long|longing|welcome|waiting|ready) for death",
         r"end (?:our|their|his|her) lives",
         r"(?:it|this|everything) (?:to |will |would |can )?(?:all )?(?:finally )?end(?:<END>| soon| now)",
-        r"end of my rope",
+        r"end of my rope(?! with)",
         r"(?:shouldnt|should not|not supposed to|never meant to) (?:be alive|be here|live|exist)",
         r"(?:lost|losing|no|dont have|dont have any|without) (?:the |my |any )?(?:will|willpower|desire"
         r"|motivation) to live",
@@ -386,8 +412,8 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"(?:please|someone|somebody|just) kill me",
         r"(?:thinking (?:about|of)|want to|wanna|going to|gonna|ready to|about to) jump(?:ing)?"
         r"(?! (?:in|into|on|at|rope|back|ahead|start|the gun|to|up))",
-        r"(?:do it|go through with it|follow through)(?: with it)? (?:tonight|today|tomorrow|soon|this time"
-        r"|this weekend)",
+        r"(?:do it|go through with it|follow through)(?: with it)? (?:tonight|this time)",
+        r"(?:go through with it|follow through)(?: with it)? (?:today|tomorrow|soon|this weekend)",
         r"go through with it",
         r"easy way out|(?:take|taking) the easy way",
         r"(?:cant stand|hate|tired of|sick of) being alive",
@@ -403,23 +429,35 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"(?:feel|feeling|felt|am|im) (?:so |very |completely |really |extremely |incredibly |just )?(?:alone|lonely"
         r"|isolated"
         r"|useless|trapped|broken|helpless|miserable|desperate)",
-        r"(?:i have|ive got|i got|i have literally) no (?:one|friends|family|purpose|future|reason)",
+        r"(?:i have|ive got|i got|i have literally) no (?:friends|family|purpose|future|reason)",
+        r"(?:i have|ive got|i got|i have literally) no one(?:<END>| to talk to| left| who| in my life| anymore)",
         r"(?:no one|nobody|noone) to (?:talk to|turn to)",
         r"(?:im|i am|i m) (?:such |just |a |an |huge |total |complete )*(?:failure|disappointment|loser|waste"
         r"|piece of shit"
-        r"|screw up|fuck up|fuckup|worthless|useless|pathetic)",
+        r"|screw up|fuck up|fuckup|worthless|useless|pathetic)(?! at)",
         r"(?:intrusive|dark|suicidal|morbid) thoughts",
         rf"{_CANT} escape",
         rf"{_CANT} deal with (?:it|this|life|myself|everything)",
         r"the only (?:reason|thing) (?:im|i am|keeping me|that keeps me|i havent|that stops me|stopping me)",
         r"why am i (?:still )?(?:here|alive)",
         r"(?:im|i am|i m) (?:going|gonna) (?:to )?do it<END>",
+        r"why (?:do|should) i (?:even )?(?:exist|live|keep going|bother)",
+        r"(?:life|living) (?:is|gets|has become|feels) (?:to be )?(?:just )?too much",
+        r"get it over with",
+        r"(?:enough to|would) get the job done",
+        r"(?:i think|i guess) this is it<END>",
+        r"(?:dont|do not) (?:want to|wanna) (?:keep going|go on|keep living|keep on going)",
+        r"waiting to die",
+        r"(?:is|be) the only way<END>",
+        r"(?:the|a) razor (?:in|to|against|on) my",
+        r"my (?:corpse|funeral|obituary)",
+        rf"{_CANT} handle (?:it|this|life|anything)(?:<END>| anymore)",
         r"(?:on|over) the edge(?! of (?:my|the|your) seat)",
         r"(?:leave|leaving) the world(?! (?:a |better))",
         r"(?:cross|crossing|see whats on|go to|pass) (?:over )?(?:to )?the other side",
         r"(?:want|need) (?:it|this|everything|life) (?:all )?over with",
         r"breaking point",
-        r"(?:guts|courage|nerve|balls) to (?:do it|go through|end|kill|finally)",
+        r"(?:guts|courage|nerve|balls) to (?:do it|go through|end|kill|finally|follow through)",
         r"(?:thinking of|thinking about|going to|gonna|want to|plan to|about to) (?:take|taking|swallow|swallowing)"
         r" (?:some |the |all |a bunch of |all of )?(?:my )?(?:pills|meds)",
         r"the blade",

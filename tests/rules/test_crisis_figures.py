@@ -23,7 +23,7 @@ BENIGN_NOTES = ROOT / "tests" / "data" / "benign_notes.txt"
 NOTE_LENGTH = 2000
 
 TARGET_SENSITIVITY = 0.90  # shared/data/crisis-language/README.md, the crisis loop's target
-SENSITIVITY_FLOOR = 0.82  # what the matcher reaches today (bench/README.md); a regression guard below the target
+SENSITIVITY_FLOOR = 0.84  # what the matcher reaches today (0.848, bench/README.md): a guard against falling back
 MAX_FALSE_POSITIVES = 0.05
 MAX_BENIGN_FALSE_POSITIVES = 0.02
 MIN_BENIGN_NOTES = 200
@@ -64,7 +64,7 @@ def test_sensitivity_does_not_fall_below_the_floor():
     assert _caught("suicide") >= SENSITIVITY_FLOOR
 
 
-@pytest.mark.xfail(strict=True, reason="phrase matching reaches about 0.83 on the dev set; see bench/README.md")
+@pytest.mark.xfail(strict=True, reason="phrase matching reaches 0.848 on the dev set; see bench/README.md")
 def test_sensitivity_reaches_the_target():
     assert _caught("suicide") >= TARGET_SENSITIVITY
 
