@@ -3,7 +3,7 @@
 Imports nothing from the service but the vocabulary (tests/rules/test_purity.py checks it).
 """
 
-from service.rules.crisis import crisis_phrases
+from service.rules.crisis import CrisisReading, crisis_phrases, read_text
 from service.rules.engine import REGISTRY, RULES, Rule, evaluate, evaluate_unresponsive
 from service.rules.facts import (
     Finding,
@@ -22,6 +22,7 @@ __all__ = [
     "REGISTRY",
     "RULES",
     "THRESHOLD_KEYS",
+    "CrisisReading",
     "Finding",
     "InfusionFacts",
     "PatientContext",
@@ -36,5 +37,6 @@ __all__ = [
     "evaluate_unresponsive",
     "highest",
     "rank",
+    "read_text",
     "thresholds_problems",
 ]

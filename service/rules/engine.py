@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from service.rules import wording as w
-from service.rules.crisis import crisis_phrases
+from service.rules.crisis import CrisisReading, read_text
 from service.rules.facts import Finding, PatientContext, Priority, ReportFacts, SymptomObs, rank
 from service.rules.thresholds import DEFAULTS, Thresholds
 from service.vocabulary import BY_CODE, MAX_SEVERITY
@@ -34,7 +34,8 @@ class Rule:
 
 
 _REGISTRY: tuple[Rule, ...] = (
-    Rule("suicidal-ideation", 1, Priority.CRITICAL, "suicidal thoughts, PHQ-9 item 9 or crisis words"),
+    Rule("suicidal-ideation", 2, Priority.CRITICAL, "suicidal thoughts, PHQ-9 item 9 or strong crisis words"),
+    Rule("crisis-language", 1, Priority.HIGH, "passive or hopeless crisis language, or a negated mention of suicide"),
     Rule("very-severe-symptom", 1, Priority.CRITICAL, "any symptom at severity 4"),
     Rule("hypertensive-crisis", 1, Priority.CRITICAL, "systolic ≥ 180 or diastolic ≥ 120"),
     Rule("severe-symptom", 1, Priority.HIGH, "any symptom at severity 3"),
@@ -67,6 +68,7 @@ class _Facts:
     when: str  # "at 14:10, 3 h after IV infusion"
     base: dict[str, Any]  # evidence every finding carries
     severities: dict[str, int]  # the same symptoms by code
+    crisis: CrisisReading  # the crisis language of the report's note and its symptoms' notes
 
     def severity(self, code: str) -> int:
         return self.severities.get(code, 0)
@@ -112,7 +114,8 @@ def _facts(report: ReportFacts, context: PatientContext, t: Thresholds) -> _Fact
             when += f", {w.elapsed(since_infusion)} after {label} infusion" + ("" if infusion.ended_at else " start")
     strongest = _strongest(report.symptoms)
     severities = {s.code: s.severity for s in strongest}
-    return _Facts(report, context, t, tz, strongest, since_end, since_infusion, when, base, severities)
+    crisis = sum((read_text(text) for text in (report.note, *(s.note for s in report.symptoms))), CrisisReading())
+    return _Facts(report, context, t, tz, strongest, since_end, since_infusion, when, base, severities, crisis)
 
 
 def _symptom_list(hits: list[SymptomObs]) -> list[dict[str, Any]]:
@@ -136,15 +139,32 @@ def _suicidal_ideation(f: _Facts) -> Finding | None:
     if phq9 is not None and len(phq9) > PHQ9_SUICIDE_ITEM and phq9[PHQ9_SUICIDE_ITEM] >= 1:
         parts.append(f"PHQ-9 item 9 scored {phq9[PHQ9_SUICIDE_ITEM]}/3")
         evidence["phq9_item9"] = phq9[PHQ9_SUICIDE_ITEM]
-    phrases: list[str] = []
-    for text in (f.report.note, *(s.note for s in f.report.symptoms)):
-        phrases += [p for p in crisis_phrases(text) if p not in phrases]
-    if phrases:
-        parts.append("crisis words in note: " + ", ".join(f"'{p}'" for p in phrases))
-        evidence["crisis_phrases"] = phrases
+    if f.crisis.phrases:
+        parts.append(f"crisis words in note: {_quoted(f.crisis.phrases)}")
+        evidence["crisis_phrases"] = list(f.crisis.phrases)
     if not parts:
         return None
     return f.finding("suicidal-ideation", f"Reported suicidal thoughts {f.when} ({'; '.join(parts)})", evidence)
+
+
+def _crisis_language(f: _Facts) -> Finding | None:
+    """Concern phrases or a negated mention of suicide, unless suicidal-ideation fires (then only it fires)."""
+    reading = f.crisis
+    if not (reading.concerns or reading.negated) or _suicidal_ideation(f) is not None:
+        return None
+    parts: list[str] = []
+    evidence: dict[str, Any] = {}
+    if reading.negated:
+        parts.append(f"mentions suicide, negated: {_quoted(reading.negated)}")
+        evidence["negated_phrases"] = list(reading.negated)
+    if reading.concerns:
+        parts.append(f"reads like crisis language: {_quoted(reading.concerns)}")
+        evidence["concern_phrases"] = list(reading.concerns)
+    return f.finding("crisis-language", f"Note {'; '.join(parts)} ({f.when})", evidence)
+
+
+def _quoted(phrases: tuple[str, ...]) -> str:
+    return ", ".join(f"'{p}'" for p in phrases)
 
 
 def _severity_rule(f: _Facts, rule_id: str, hits: list[SymptomObs], threshold: int, default: int) -> Finding | None:
@@ -355,6 +375,7 @@ def _urinary_toxicity(f: _Facts) -> Finding | None:
 
 _PER_REPORT: tuple[Callable[[_Facts], Finding | None], ...] = (
     _suicidal_ideation,
+    _crisis_language,
     _very_severe_symptom,
     _hypertensive_crisis,
     _severe_symptom,

@@ -93,6 +93,38 @@ def test_crisis_words_in_a_note_are_caught(client, world):
     assert calm["triage"]["flagged"] is False
 
 
+def test_a_negated_mention_opens_a_high_flag_with_crisis_resources(client, world):
+    answer = send(client, world.patient, note="I'm not suicidal, just tired")
+    outcome = answer["triage"]
+    assert outcome["flagged"] is True and outcome["priority"] == "high"
+    assert {"911", "988"} <= {r.get("phone") for r in outcome["crisis_resources"]}
+    [flag] = flags_of(world.patient.principal.patient_id)
+    assert flag.rule == "crisis-language" and flag.priority == "high" and flag.rule_version == 1
+    assert flag.evidence["negated_phrases"] == ["not suicidal"]
+    assert "'not suicidal'" in flag.reason
+
+
+@pytest.mark.parametrize(
+    "note, rule, priority",
+    [
+        ("i dont want to be here anymore", "crisis-language", "high"),
+        ("I want to kms", "suicidal-ideation", "critical"),
+        ("quiero morir", "suicidal-ideation", "critical"),
+    ],
+)
+def test_crisis_language_gets_crisis_resources(client, world, note, rule, priority):
+    outcome = send(client, world.patient, note=note)["triage"]
+    assert outcome["priority"] == priority and outcome["crisis_resources"]
+    assert [f.rule for f in flags_of(world.patient.principal.patient_id)] == [rule]
+
+
+@pytest.mark.parametrize("note", ["walked 5 kms", "this headache is killing me", "suicide squad was on tv"])
+def test_figures_of_speech_raise_nothing(client, world, note):
+    outcome = send(client, world.patient, note=note)["triage"]
+    assert outcome["flagged"] is False and "crisis_resources" not in outcome
+    assert flags_of(world.patient.principal.patient_id) == []
+
+
 def test_replay_answers_with_the_same_triage(client, world):
     body = report(suicidal_thoughts=True)
     first = client.post("/api/v1/me/reports", json=body, headers=world.patient.headers)

@@ -12,6 +12,7 @@ from tests.rules.builders import END, context, find, findings, fired, infusion, 
 
 SPEC_RULES = {
     "suicidal-ideation": Priority.CRITICAL,
+    "crisis-language": Priority.HIGH,
     "very-severe-symptom": Priority.CRITICAL,
     "hypertensive-crisis": Priority.CRITICAL,
     "severe-symptom": Priority.HIGH,
@@ -93,6 +94,53 @@ def test_suicidal_ideation_is_critical_and_names_every_trigger():
 def test_suicidal_ideation_wording_matches_the_brief_example():
     f = find("suicidal-ideation", report(8 + 40 / 60, note="I just want to end my life."), context(infusion_facts=None))
     assert f.reason == "Reported suicidal thoughts at 22:40 (crisis words in note: 'end my life')."
+
+
+# --- crisis-language ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"note": "I'm not suicidal, just tired"}, {"crisis-language"}),
+        ({"note": "i dont want to be here anymore"}, {"crisis-language"}),
+        ({"note": "I want to kms"}, {"suicidal-ideation"}),
+        ({"note": "walked 5 kms"}, set()),
+        ({"note": "this headache is killing me"}, set()),
+        ({"note": "I'm not suicidal but I want to die"}, {"suicidal-ideation"}),  # an un-negated strong phrase wins
+        ({"note": "I'm not sure I don't want to kill myself"}, {"suicidal-ideation"}),
+        ({"note": "can't go on", "suicidal_thoughts": True}, {"suicidal-ideation"}),  # only the critical one
+        ({"note": "not suicidal", "phq9": phq9(1)}, {"suicidal-ideation"}),
+        ({"symptoms": (SymptomObs("other", 1, "I feel like a burden to everyone"),)}, {"crisis-language"}),
+        ({"note": "fine", "symptoms": (SymptomObs("low_mood", 1, "no quiero morir"),)}, {"crisis-language"}),
+    ],
+)
+def test_crisis_language(fields, expected):
+    assert fired(report(3, **fields)) & {"suicidal-ideation", "crisis-language"} == expected
+
+
+def test_crisis_language_is_high_and_says_which_words_fired():
+    f = find("crisis-language", report(3, note="I'm not suicidal. I just can't go on and I'm a burden"))
+    assert f.priority is Priority.HIGH and f.version == 1
+    assert f.reason == (
+        "Note mentions suicide, negated: 'not suicidal'; reads like crisis language: 'cant go on', 'im a burden'"
+        " (at 17:00, 3 h after IV infusion)."
+    )
+    assert f.evidence["negated_phrases"] == ["not suicidal"]
+    assert f.evidence["concern_phrases"] == ["cant go on", "im a burden"]
+
+
+def test_crisis_language_wording_with_concern_only():
+    f = find("crisis-language", report(8 + 40 / 60, note="Tired of living."), context(infusion_facts=None))
+    assert f.reason == "Note reads like crisis language: 'tired of living' (at 22:40)."
+    assert "negated_phrases" not in f.evidence
+
+
+def test_suicidal_ideation_reads_strong_phrases_of_every_note_once():
+    rep = report(3, note="I want to die", symptoms=(SymptomObs("other", 1, "want to die. took all my pills"),))
+    f = find("suicidal-ideation", rep)
+    assert f.version == 2
+    assert f.evidence["crisis_phrases"] == ["want to die", "took all my pills"]
 
 
 # --- very-severe-symptom and severe-symptom -----------------------------------------------------
@@ -498,7 +546,7 @@ def test_every_per_report_rule_can_fire_at_once_and_they_come_sorted():
     rep, ctx = everything()
     result = findings(rep, ctx)
     rules = [f.rule for f in result]
-    assert set(rules) == set(RULES) - {"elevated-blood-pressure", "unresponsive"}
+    assert set(rules) == set(RULES) - {"elevated-blood-pressure", "unresponsive", "crisis-language"}
     assert len(rules) == len(set(rules))  # at most one per rule
     assert [(-rank(f.priority), f.rule) for f in result] == sorted((-rank(f.priority), f.rule) for f in result)
     assert rules[:4] == ["hypertensive-crisis", "suicidal-ideation", "very-severe-symptom", "abnormal-heart-rate"]
