@@ -71,6 +71,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CLINICIAN_REFRESH_TTL": timedelta(hours=int(env.get("CLINICIAN_REFRESH_HOURS", "12"))),
         "DEVICE_REFRESH_TTL": timedelta(days=int(env.get("DEVICE_REFRESH_DAYS", "90"))),
         "ENROLLMENT_CODE_TTL": timedelta(hours=72),
+        # A refresh token presented again this soon after its rotation (the answer was lost) gets the same pair.
+        "REFRESH_REUSE_GRACE": timedelta(seconds=int(env.get("REFRESH_REUSE_GRACE_SECONDS", "30"))),
         # Throttling of failed sign-ins (per account and per address, in a sliding window)
         "LOGIN_WINDOW": timedelta(minutes=15),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(env.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5")),
@@ -109,6 +111,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     if config["ACCESS_TOKEN_TTL"] > timedelta(minutes=15):
         raise ConfigError("ACCESS_TOKEN_MINUTES may not exceed 15.")
+    if not timedelta(0) <= config["REFRESH_REUSE_GRACE"] <= timedelta(minutes=5):
+        raise ConfigError("REFRESH_REUSE_GRACE_SECONDS must be between 0 and 300.")
     if config["SMTP_TLS"] not in ("starttls", "ssl", "none"):
         raise ConfigError("SMTP_TLS must be starttls, ssl or none.")
     config.update(overrides)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -116,6 +117,31 @@ def tokens_for(app, principal: Clinician | Device, *, now: datetime | None = Non
     logscan.register("an access token", pair.access_token)
     logscan.register("a refresh token", pair.refresh_token)
     return pair
+
+
+def at_once(app, send, times: int) -> list:
+    """Run ``send(client)`` from ``times`` threads released together, each with its own test client and
+    connection; return the answers (in the order they finished). Any exception in a thread fails the call."""
+    answers, errors = [], []
+    barrier = threading.Barrier(times)
+
+    def run():
+        try:
+            with app.test_client() as c:
+                barrier.wait(timeout=10)
+                answers.append(send(c))
+        except Exception as exc:  # raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    if errors:
+        raise errors[0]
+    assert len(answers) == times, "a racing request did not finish"
+    return answers
 
 
 def bearer(pair: auth.TokenPair | str) -> dict:

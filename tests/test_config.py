@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from service import create_app
@@ -84,3 +86,13 @@ def test_unhandled_error_is_json_500(tmp_path):
     assert response.status_code == 500
     body = response.get_json()
     assert body["code"] == 500 and body["status"] == "Internal Server Error" and "boom" not in body["message"]
+
+
+def test_refresh_reuse_grace_is_30_seconds_unless_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert load_config(str(tmp_path))["REFRESH_REUSE_GRACE"] == timedelta(seconds=30)
+    monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "5")
+    assert load_config(str(tmp_path))["REFRESH_REUSE_GRACE"] == timedelta(seconds=5)
+    monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "3600")
+    with pytest.raises(ConfigError, match="REFRESH_REUSE_GRACE_SECONDS"):
+        load_config(str(tmp_path))

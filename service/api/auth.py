@@ -49,7 +49,11 @@ class Refresh(MethodView):
     @blp.response(200, TokenSchema)
     @blp.errors(401)
     def post(self, body):
-        """Trade a refresh token for a new pair (the old one stops working)."""
+        """Trade a refresh token for a new pair (the old one stops working).
+
+        Presented again within 30 s of its rotation (the answer was lost), while the new pair is unused,
+        the same token gets the same pair back; any other reuse ends the whole sign-in.
+        """
         return _committing_failures(
             lambda: auth.refresh(
                 db.session, refresh_token=body["refresh_token"], settings=auth_settings(), now=now_utc()

@@ -27,12 +27,14 @@ from service.models import (
 from service.security.passwords import hash_password, needs_rehash, verify_password
 from service.security.tokens import (
     InvalidToken,
+    access_token_id,
     digest,
     issue_access_token,
     new_enrollment_code,
     new_refresh_token,
     normalize_code,
     read_access_token,
+    successor_refresh_token,
 )
 
 
@@ -48,6 +50,8 @@ class AuthSettings:
     window: timedelta
     max_failures_per_account: int
     max_failures_per_address: int
+    # A refresh token presented again this soon after its rotation gets the same new pair back.
+    refresh_reuse_grace: timedelta = timedelta(seconds=30)
 
     @classmethod
     def from_config(cls, config) -> AuthSettings:
@@ -60,6 +64,7 @@ class AuthSettings:
             window=config["LOGIN_WINDOW"],
             max_failures_per_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
             max_failures_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            refresh_reuse_grace=config["REFRESH_REUSE_GRACE"],
         )
 
 
@@ -185,25 +190,50 @@ def _issue_pair(
     settings: AuthSettings,
     now: datetime,
     patient_id: uuid.UUID | None = None,
+    refresh: str | None = None,
 ) -> TokenPair:
-    refresh = new_refresh_token()
+    """Store a new refresh token (its hash) and sign the access token that goes with it."""
+    refresh = refresh or new_refresh_token()
     ttl = settings.device_refresh_ttl if auth_session.kind == PrincipalKind.DEVICE else settings.clinician_refresh_ttl
     session.add(
         RefreshToken(session_id=auth_session.id, token_hash=digest(refresh), created_at=now, expires_at=now + ttl)
     )
     session.flush()
+    return _signed_pair(
+        auth_session=auth_session,
+        subject=subject,
+        settings=settings,
+        refresh=refresh,
+        issued_at=now,
+        now=now,
+        patient_id=patient_id,
+    )
+
+
+def _signed_pair(
+    *,
+    auth_session: AuthSession,
+    subject: uuid.UUID,
+    settings: AuthSettings,
+    refresh: str,
+    issued_at: datetime,
+    now: datetime,
+    patient_id: uuid.UUID | None,
+) -> TokenPair:
+    """The pair of a refresh token issued at ``issued_at``: signing it again gives the same access token."""
     access = issue_access_token(
         secret=settings.secret,
         session_id=auth_session.id,
         subject=subject,
         kind=auth_session.kind.value,
-        now=now,
+        now=issued_at,
         ttl=settings.access_ttl,
+        jti=access_token_id(refresh, secret=settings.secret),
     )
     return TokenPair(
         access_token=access,
         refresh_token=refresh,
-        expires_in=int(settings.access_ttl.total_seconds()),
+        expires_in=max(0, int((issued_at + settings.access_ttl - now).total_seconds())),
         patient_id=patient_id,
     )
 
@@ -277,7 +307,13 @@ def sign_in_device(session: Session, *, device: Device, settings: AuthSettings, 
 
 
 def refresh(session: Session, *, refresh_token: str, settings: AuthSettings, now: datetime) -> TokenPair:
-    """Trade a refresh token for a new pair; a reused token revokes its whole family."""
+    """Trade a refresh token for a new pair.
+
+    The new refresh token is derived from the presented one (see ``successor_refresh_token``), so a phone
+    that lost the answer and presents the same token again within ``refresh_reuse_grace`` gets the very
+    same pair back, as long as that pair is still unused. Any other reuse revokes the whole family.
+    Two presentations racing are ordered by the claim on the token's row: one rotates, the other replays.
+    """
     token = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)))
     if token is None:
         raise Unauthorized("Refresh token is not valid.")
@@ -287,6 +323,11 @@ def refresh(session: Session, *, refresh_token: str, settings: AuthSettings, now
         execution_options={"synchronize_session": False},
     ).rowcount
     if not claimed:
+        replayed = _replayed_pair(
+            session, token=token, refresh_token=refresh_token, auth_session=auth_session, settings=settings, now=now
+        )
+        if replayed is not None:
+            return replayed
         revoke_sessions(session, session_id=auth_session.id, reason="refresh_reuse", now=now)
         raise AuthFailed("Refresh token was already used; this sign-in has been ended for safety.")
     if auth_session.revoked_at is not None or token.expires_at <= now:
@@ -295,11 +336,62 @@ def refresh(session: Session, *, refresh_token: str, settings: AuthSettings, now
     if principal is None:
         revoke_sessions(session, session_id=auth_session.id, reason="principal_inactive", now=now)
         raise AuthFailed("This sign-in has ended; sign in again.")
-    subject = principal.clinician.id if principal.clinician else principal.patient_id
     if principal.device_id is not None:
         session.execute(update(Device).where(Device.id == principal.device_id).values(last_seen_at=now))
     return _issue_pair(
-        session, auth_session=auth_session, subject=subject, settings=settings, now=now, patient_id=principal.patient_id
+        session,
+        auth_session=auth_session,
+        subject=_subject(principal),
+        settings=settings,
+        now=now,
+        patient_id=principal.patient_id,
+        refresh=successor_refresh_token(refresh_token, secret=settings.secret),
+    )
+
+
+def _subject(principal: Principal) -> uuid.UUID:
+    return principal.clinician.id if principal.clinician else principal.patient_id
+
+
+def _replayed_pair(
+    session: Session,
+    *,
+    token: RefreshToken,
+    refresh_token: str,
+    auth_session: AuthSession,
+    settings: AuthSettings,
+    now: datetime,
+) -> TokenPair | None:
+    """The pair a used refresh token's rotation handed out, if it may be given again; None means reuse.
+
+    Only within the grace window after the first use, only while that pair's refresh token is itself
+    unused and unexpired, and only while the sign-in is live. The window runs from the first use and is
+    never extended by a replay.
+    """
+    used_at = session.scalar(select(RefreshToken.used_at).where(RefreshToken.id == token.id))
+    if used_at is None or now - used_at > settings.refresh_reuse_grace:
+        return None
+    successor = successor_refresh_token(refresh_token, secret=settings.secret)
+    issued = session.execute(
+        select(RefreshToken.created_at, RefreshToken.expires_at).where(
+            RefreshToken.token_hash == digest(successor),
+            RefreshToken.session_id == token.session_id,
+            RefreshToken.used_at.is_(None),
+        )
+    ).one_or_none()
+    if issued is None or issued.expires_at <= now:
+        return None
+    principal = _live_principal(session, session_id=auth_session.id)
+    if principal is None:
+        return None
+    return _signed_pair(
+        auth_session=auth_session,
+        subject=_subject(principal),
+        settings=settings,
+        refresh=successor,
+        issued_at=issued.created_at,
+        now=now,
+        patient_id=principal.patient_id,
     )
 
 
@@ -428,8 +520,7 @@ def authenticate(session: Session, *, token: str, settings: AuthSettings, now: d
     except InvalidToken:
         raise Unauthorized("The access token is invalid or expired.") from None
     principal = _live_principal(session, session_id=claims.session_id)
-    subject = principal and (principal.clinician.id if principal.clinician else principal.patient_id)
-    if principal is None or subject != claims.subject:
+    if principal is None or _subject(principal) != claims.subject:
         raise Unauthorized("This sign-in has ended; sign in again.")
     return principal
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -30,9 +32,16 @@ class InvalidToken(Exception):
 
 
 def issue_access_token(
-    *, secret: str, session_id: uuid.UUID, subject: uuid.UUID, kind: str, now: datetime, ttl: timedelta
+    *,
+    secret: str,
+    session_id: uuid.UUID,
+    subject: uuid.UUID,
+    kind: str,
+    now: datetime,
+    ttl: timedelta,
+    jti: str | None = None,
 ) -> str:
-    """Sign an access token for a session."""
+    """Sign an access token for a session (the same arguments and ``jti`` sign the same token again)."""
     payload = {
         "iss": ISSUER,
         "sub": str(subject),
@@ -41,7 +50,7 @@ def issue_access_token(
         "typ": "access",
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
-        "jti": secrets.token_hex(8),
+        "jti": jti or secrets.token_hex(8),
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
@@ -86,6 +95,21 @@ def _verified(token: str, secret: str) -> tuple[AccessClaims, int]:
 def new_refresh_token() -> str:
     """Return a fresh opaque refresh token."""
     return secrets.token_urlsafe(32)
+
+
+def successor_refresh_token(refresh_token: str, *, secret: str) -> str:
+    """The refresh token that rotating ``refresh_token`` hands out, derived with the server's secret.
+
+    Only a holder of the presented token can derive it, so the server stores hashes alone and can still
+    give a phone that lost the answer the very same pair when it asks again (the reuse grace window).
+    """
+    mac = hmac.new(secret.encode(), b"refresh-successor:" + refresh_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def access_token_id(refresh_token: str, *, secret: str) -> str:
+    """The ``jti`` of the access token issued together with ``refresh_token`` (reproducible, never stored)."""
+    return hmac.new(secret.encode(), b"access-jti:" + refresh_token.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def new_enrollment_code() -> str:

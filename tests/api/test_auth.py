@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import jwt
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from service.clock import now_utc
 from service.enums import Role
 from service.extensions import db
-from service.models import AuthFailure, Device, EnrollmentCode
+from service.models import AuthFailure, AuthSession, Device, EnrollmentCode, RefreshToken
 from tests import factories
 from tests.factories import PASSWORD, bearer
 
@@ -72,20 +73,95 @@ def test_token_with_wrong_key_or_alg_none_is_rejected(app, client, nurse):
     assert client.get("/api/v1/patients", headers=bearer(pair)).status_code == 200
 
 
-def test_refresh_rotates_and_reuse_revokes_family(app, client, nurse):
-    first = factories.tokens_for(app, nurse)
-    rotated = client.post("/api/v1/auth/refresh", json={"refresh_token": first.refresh_token})
-    assert rotated.status_code == 200
-    second = rotated.get_json()
-    assert second["refresh_token"] != first.refresh_token
-    assert client.get("/api/v1/patients", headers=bearer(second["access_token"])).status_code == 200
+def refresh(client, token):
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": token})
 
-    # The old refresh token used again: 401, and the whole family dies (access and newest refresh).
-    replay = client.post("/api/v1/auth/refresh", json={"refresh_token": first.refresh_token})
-    assert replay.status_code == 401
-    assert client.get("/api/v1/patients", headers=bearer(second["access_token"])).status_code == 401
-    again = client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
-    assert again.status_code == 401
+
+def test_refresh_rotates_and_reuse_after_the_grace_window_revokes_family(app, client, nurse):
+    with time_machine.travel(now_utc(), tick=False) as clock:
+        first = factories.tokens_for(app, nurse)
+        rotated = refresh(client, first.refresh_token)
+        assert rotated.status_code == 200
+        second = rotated.get_json()
+        assert second["refresh_token"] != first.refresh_token
+        assert client.get("/api/v1/patients", headers=bearer(second["access_token"])).status_code == 200
+
+        # The old refresh token used again 31 s later (the window is 30 s): 401, and the whole family
+        # dies (access and newest refresh).
+        clock.shift(timedelta(seconds=31))
+        replay = refresh(client, first.refresh_token)
+        assert replay.status_code == 401
+        assert "ended" in replay.get_json()["message"]
+        assert client.get("/api/v1/patients", headers=bearer(second["access_token"])).status_code == 401
+        assert refresh(client, second["refresh_token"]).status_code == 401
+
+
+def test_a_lost_refresh_answer_is_given_again_within_the_grace_window(app, client, nurse):
+    with time_machine.travel(now_utc(), tick=False) as clock:
+        first = factories.tokens_for(app, nurse)
+        second = refresh(client, first.refresh_token).get_json()  # the phone never sees this answer
+        clock.shift(timedelta(seconds=30))
+        again = refresh(client, first.refresh_token)
+        assert again.status_code == 200
+        body = again.get_json()
+        assert (body["access_token"], body["refresh_token"]) == (second["access_token"], second["refresh_token"])
+        assert body["expires_in"] == second["expires_in"] - 30
+        assert client.get("/api/v1/patients", headers=bearer(body["access_token"])).status_code == 200
+        # One family, one successor, and no token stored as itself.
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(AuthSession)) == 1
+        rows = db.session.execute(select(RefreshToken.__table__)).all()
+        assert len(rows) == 2
+        assert not any(token in str(row) for row in rows for token in (first.refresh_token, body["refresh_token"]))
+
+        # The sign-in goes on: the replayed pair rotates as usual.
+        third = refresh(client, body["refresh_token"])
+        assert third.status_code == 200
+        # Now the first token's pair has been used: presenting the first token again is reuse, even in the window.
+        assert refresh(client, first.refresh_token).status_code == 401
+        assert client.get("/api/v1/patients", headers=bearer(third.get_json()["access_token"])).status_code == 401
+
+
+def test_the_grace_window_runs_from_the_first_use_and_is_a_setting(app, client, nurse, monkeypatch):
+    with time_machine.travel(now_utc(), tick=False) as clock:
+        first = factories.tokens_for(app, nurse)
+        assert refresh(client, first.refresh_token).status_code == 200
+        clock.shift(timedelta(seconds=20))
+        assert refresh(client, first.refresh_token).status_code == 200
+        clock.shift(timedelta(seconds=20))  # 40 s after the first use: replays never extend the window
+        assert refresh(client, first.refresh_token).status_code == 401
+
+        monkeypatch.setitem(app.config, "REFRESH_REUSE_GRACE", timedelta(0))
+        monkeypatch.delitem(app.extensions, "aftercare_auth")  # read the settings from the config again
+        other = factories.tokens_for(app, nurse)
+        assert refresh(client, other.refresh_token).status_code == 200
+        clock.shift(timedelta(seconds=1))
+        assert refresh(client, other.refresh_token).status_code == 401
+
+
+def test_no_replay_after_the_sign_in_ended(app, client, nurse):
+    with time_machine.travel(now_utc(), tick=False) as clock:
+        first = factories.tokens_for(app, nurse)
+        second = refresh(client, first.refresh_token).get_json()
+        assert client.post("/api/v1/auth/logout", headers=bearer(second["access_token"])).status_code == 204
+        clock.shift(timedelta(seconds=5))
+        assert refresh(client, first.refresh_token).status_code == 401
+
+
+def test_two_racing_refreshes_share_one_rotation(app, nurse):
+    first = factories.tokens_for(app, nurse)
+    answers = factories.at_once(app, lambda c: refresh(c, first.refresh_token), times=2)
+    assert [answer.status_code for answer in answers] == [200, 200]
+    pairs = {(answer.get_json()["access_token"], answer.get_json()["refresh_token"]) for answer in answers}
+    assert len(pairs) == 1
+    db.session.expire_all()
+    sessions = select(func.count()).select_from(AuthSession)
+    assert db.session.scalar(sessions) == 1
+    assert db.session.scalar(sessions.where(AuthSession.revoked_at.isnot(None))) == 0
+    assert db.session.scalar(select(func.count()).select_from(RefreshToken)) == 2
+    [(access, _)] = pairs
+    with app.test_client() as c:
+        assert c.get("/api/v1/patients", headers=bearer(access)).status_code == 200
 
 
 def test_unknown_refresh_token(client):

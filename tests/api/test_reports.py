@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from service.clock import now_utc
 from service.extensions import db
 from service.models import Checkin, Infusion, Report, ReportSymptom
 from service.vocabulary import CODES
+from tests import factories
 
 
 def iso(moment: datetime) -> str:
@@ -339,27 +339,11 @@ def test_client_ids_are_per_patient(client, world):
 
 def test_eight_racing_identical_posts_store_one_row(app, world):
     body = report_body()
-    statuses, ids, errors = [], set(), []
-    barrier = threading.Barrier(8)
-
-    def send():
-        try:
-            with app.test_client() as c:
-                barrier.wait(timeout=10)
-                response = c.post("/api/v1/me/reports", json=body, headers=world.patient.headers)
-                statuses.append(response.status_code)
-                ids.add(response.get_json().get("id"))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors
-    assert sorted(statuses) == [200] * 7 + [201]
-    assert len(ids) == 1
+    answers = factories.at_once(
+        app, lambda c: c.post("/api/v1/me/reports", json=body, headers=world.patient.headers), times=8
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] * 7 + [201]
+    assert len({answer.get_json().get("id") for answer in answers}) == 1
     assert count(Report) == 1 and count(ReportSymptom) == 2
 
 
