@@ -34,7 +34,20 @@ from service.enums import (
     Route,
     Sex,
 )
-from service.models import AdverseEvent, Checkin, Clinic, Clinician, Device, Flag, Infusion, Notification, Patient
+from service.models import (
+    AdverseEvent,
+    Checkin,
+    Clinic,
+    Clinician,
+    Device,
+    Flag,
+    FlagReport,
+    Infusion,
+    Notification,
+    Patient,
+    Report,
+    ReportSymptom,
+)
 
 DEMO_CLINIC = "Aftercare Demo Clinic"
 DEMO_PASSWORD = "demo-password-for-aftercare-only"
@@ -228,10 +241,12 @@ def _work_the_queue(session: Session, rng: random.Random, *, clinic: Clinic, now
             )
 
 
-# Adverse events the demo records from the flags its reports raised: (rule of the flag, the event).
+# Adverse events the demo records from the flags its reports raised: (rule of the flag, the symptom the flag's
+# first report must carry, the event). An event is only ever recorded from a flag about its own symptom.
 DEMO_EVENTS = (
     (
         "suicidal-ideation",
+        None,
         {
             "term": "Suicidal ideation",
             "grade": 3,
@@ -240,12 +255,13 @@ DEMO_EVENTS = (
             "causality": "possible",
             "action_taken": "treatment_discontinued",
             "outcome": "recovering",
-            "narrative": "Reported thoughts of ending her life the day after an induction infusion. Crisis line "
-            "contacted by the nurse; admitted voluntarily for 48 h observation. Ketamine paused pending review.",
+            "narrative": "Reported thoughts of ending their life after an infusion. Crisis line contacted by the "
+            "nurse; admitted voluntarily for observation. Ketamine paused pending review.",
         },
     ),
     (
         "hypertensive-crisis",
+        None,
         {
             "term": "Hypertension",
             "grade": 3,
@@ -253,12 +269,13 @@ DEMO_EVENTS = (
             "causality": "probable",
             "action_taken": "dose_reduced",
             "outcome": "recovered",
-            "narrative": "Home reading 184/96 two hours after IV infusion with nausea and vomiting. Advised rest and "
-            "a repeat reading; 138/84 four hours later. Next infusion at a lower dose.",
+            "narrative": "Home reading 184/96 with nausea and headache after the infusion. Advised rest and a "
+            "repeat reading. Next infusion at a lower dose.",
         },
     ),
     (
         "mood-dip",
+        "low_mood",
         {
             "term": "Depression",
             "grade": 2,
@@ -272,6 +289,7 @@ DEMO_EVENTS = (
     ),
     (
         "severe-symptom",
+        "nausea",
         {
             "term": "Nausea",
             "grade": 2,
@@ -279,34 +297,76 @@ DEMO_EVENTS = (
             "causality": "probable",
             "action_taken": "none",
             "outcome": "recovered",
-            "narrative": "Severe nausea on the drive home; settled with ondansetron within hours.",
+            "narrative": "Severe nausea after the infusion; ondansetron advised.",
         },
     ),
 )
+# How long before the report the demo's events began (never before the infusion they follow).
+DEMO_ONSET_LEAD = timedelta(minutes=30)
+
+
+def _first_report(session: Session, flag: Flag) -> Report | None:
+    """The report that opened a flag."""
+    return session.scalar(
+        select(Report)
+        .join(FlagReport, FlagReport.report_id == Report.id)
+        .where(FlagReport.flag_id == flag.id)
+        .order_by(FlagReport.added_at, Report.observed_at)
+        .limit(1)
+    )
+
+
+def _flag_about(session: Session, *, clinic: Clinic, rule: str, code: str | None) -> tuple[Flag, Report] | None:
+    """The oldest flag of a rule whose first report carries the symptom (any, when none is asked for), with that
+    report; only a report made after an infusion, so the event has an infusion to follow."""
+    for flag in session.scalars(
+        select(Flag).where(Flag.clinic_id == clinic.id, Flag.rule == rule).order_by(Flag.created_at, Flag.id)
+    ):
+        report = _first_report(session, flag)
+        if report is None or report.infusion_id is None:
+            continue
+        codes = session.scalars(select(ReportSymptom.code).where(ReportSymptom.report_id == report.id))
+        if code is None or code in set(codes):
+            return flag, report
+    return None
 
 
 def _seed_adverse_events(session: Session, *, clinic: Clinic, now: datetime) -> int:
-    """Record the demo's adverse events from its flags, once (one of them serious)."""
+    """Record the demo's adverse events from its flags, once (one of them serious).
+
+    Each follows the infusion its flag's first report followed: the onset is a little before that report
+    (never before the infusion ended), the clinic became aware when the flag was seen.
+    """
     if session.scalar(select(func.count()).select_from(AdverseEvent).where(AdverseEvent.clinic_id == clinic.id)):
         return 0
     physician = session.scalar(
         select(Clinician).where(Clinician.clinic_id == clinic.id, Clinician.role == "physician").limit(1)
     )
     made = 0
-    for rule, values in DEMO_EVENTS:
-        flag = session.scalar(
-            select(Flag).where(Flag.clinic_id == clinic.id, Flag.rule == rule).order_by(Flag.created_at).limit(1)
-        )
-        if flag is None:
+    for rule, code, values in DEMO_EVENTS:
+        found = _flag_about(session, clinic=clinic, rule=rule, code=code)
+        if found is None:
             continue
-        onset = flag.created_at - timedelta(minutes=30)
-        aware = min(now, flag.created_at + timedelta(hours=1))
-        extra = {"resolved_at": min(now, onset + timedelta(hours=5))} if values["outcome"] == "recovered" else {}
+        flag, report = found
+        infusion = session.get(Infusion, report.infusion_id)
+        onset = max(report.observed_at - DEMO_ONSET_LEAD, infusion.ended_at or infusion.started_at)
+        aware = min(now, max(onset, flag.created_at + timedelta(hours=1)))
+        extra = {}
+        if values["outcome"] == "recovered":  # over five hours after the onset; until then, still recovering
+            resolved = onset + timedelta(hours=5)
+            extra = {"resolved_at": resolved} if resolved <= now else {"outcome": "recovering"}
         create_adverse_event(
             session,
             clinic_id=clinic.id,
             actor_id=physician.id if physician else None,
-            values={**values, **extra, "flag_id": flag.id, "onset_at": onset, "aware_at": aware},
+            values={
+                **values,
+                **extra,
+                "flag_id": flag.id,
+                "report_id": report.id,
+                "onset_at": onset,
+                "aware_at": aware,
+            },
             now=now,
         )
         made += 1
@@ -492,8 +552,8 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
 
     _seed_adverse_events(session, clinic=clinic, now=now)
     _pages_of_the_past_were_sent(session, clinic=clinic, before=now + timedelta(seconds=1))
-    crisis = _crisis_loop_story(session, clinic=clinic, patients=made, now=now)
     fresh = _infusion_today(session, patients=made, nurse=nurse, rng=rng, now=now)
+    crisis = _crisis_loop_story(session, clinic=clinic, patients=[p for p in made if p is not fresh], now=now)
     code = None
     target = (
         made[-1]
@@ -608,6 +668,17 @@ def _crisis_loop_story(session: Session, *, clinic: Clinic, patients: list, now:
         .order_by(Patient.created_at)
     ).all()
     nurse = session.scalar(select(Clinician).where(Clinician.email == DEMO_STAFF[1][0]))
+    # The story is the latest of its patient's history: nobody whose reports arrived after it began (their
+    # flags would take the story's reports in before they were opened).
+    began = now - timedelta(minutes=50)
+    busy = set(
+        session.scalars(
+            select(Report.patient_id).where(
+                Report.patient_id.in_([p.id for p, _ in paired]), Report.received_at >= began
+            )
+        )
+    )
+    paired = [(p, d) for p, d in paired if p.id not in busy]
     if not paired or nurse is None:
         return None
     patient, device = paired[len(paired) // 2]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from service.enums import Role
@@ -17,11 +19,16 @@ from service.models import (
     Device,
     EnrollmentCode,
     Flag,
+    FlagEvent,
+    FlagReport,
     Infusion,
     Notification,
     Patient,
     Report,
+    ReportSymptom,
 )
+from service.vocabulary import SYMPTOMS_BY_TERM
+from tests.conftest import pinned_start
 
 
 def test_clinic_create_prints_id_and_admin_can_sign_in(app, client):
@@ -146,3 +153,72 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     assert again.exit_code == 0, again.output
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 1
     assert db.session.scalar(select(func.count()).select_from(Patient)) == 12
+    assert contradictions() == []
+
+
+def what_the_report_says(report: Report) -> set[str]:
+    """The symptom codes a report speaks of: its symptoms, suicidal thoughts, a high blood pressure reading."""
+    codes = set(db.session.scalars(select(ReportSymptom.code).where(ReportSymptom.report_id == report.id)))
+    if report.suicidal_thoughts:
+        codes.add("suicidal_thoughts")
+    if (report.systolic or 0) >= 160 or (report.diastolic or 0) >= 100:
+        codes.add("high_blood_pressure")
+    return codes
+
+
+def contradictions() -> list[str]:
+    """Where the stored history contradicts itself (empty when it holds together)."""
+    db.session.expire_all()
+    found = []
+    for report in db.session.scalars(select(Report)):
+        infusion = db.session.get(Infusion, report.infusion_id) if report.infusion_id else None
+        if infusion is not None and report.observed_at < infusion.started_at:
+            found.append(f"report {report.id} observed before its infusion started")
+    for flag in db.session.scalars(select(Flag)):
+        joined = db.session.execute(
+            select(FlagReport.added_at, Report.received_at)
+            .join(Report, Report.id == FlagReport.report_id)
+            .where(FlagReport.flag_id == flag.id)
+            .order_by(FlagReport.added_at)
+        ).all()
+        if not joined or joined[0].received_at != flag.created_at:
+            found.append(f"flag {flag.rule} {flag.id} not opened when its first report arrived")
+        if any(added < flag.created_at or added < received for added, received in joined):
+            found.append(f"flag {flag.rule} {flag.id} took in a report before it was opened or had it")
+        events = db.session.scalars(select(FlagEvent.at).where(FlagEvent.flag_id == flag.id))
+        if any(at < flag.created_at for at in events):
+            found.append(f"flag {flag.rule} {flag.id} has history from before it was opened")
+    for event in db.session.scalars(select(AdverseEvent)):
+        infusion = db.session.get(Infusion, event.infusion_id) if event.infusion_id else None
+        if infusion is not None and (
+            event.onset_at < infusion.started_at or event.infusion_started_at != infusion.started_at
+        ):
+            found.append(f"adverse event {event.term} began before the infusion it is blamed on")
+        report = db.session.get(Report, event.report_id) if event.report_id else None
+        if report is not None:
+            if event.onset_at > report.observed_at:
+                found.append(f"adverse event {event.term} began after the report that describes it")
+            if report.infusion_id != event.infusion_id:
+                found.append(f"adverse event {event.term} follows another infusion than its report")
+            if not set(SYMPTOMS_BY_TERM[event.term]) & what_the_report_says(report):
+                found.append(f"adverse event {event.term} recorded from a report about {what_the_report_says(report)}")
+        if event.flag_id is not None and (
+            report is None
+            or not db.session.scalar(
+                select(func.count()).where(FlagReport.flag_id == event.flag_id, FlagReport.report_id == report.id)
+            )
+        ):
+            found.append(f"adverse event {event.term} from a flag without its report")
+    return found
+
+
+@pytest.mark.parametrize(("clock", "random_seed"), [("00:30", 7), ("07:30", 1), ("13:15", 2), ("19:45", 3)])
+def test_demo_histories_hold_together(app, clock, random_seed):
+    """At any hour and with any seed: reports after their infusions, flags opened when their first report
+    arrived, adverse events after their infusions and from flags about their own symptom."""
+    with time_machine.travel(pinned_start(clock, now=datetime.now(UTC)), tick=True):
+        result = app.test_cli_runner().invoke(args=["demo", "seed", "--patients", "10", "--seed", str(random_seed)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(AdverseEvent)) >= 2
+    assert db.session.scalar(select(func.count()).select_from(AdverseEvent).where(AdverseEvent.flag_id.is_not(None)))
+    assert contradictions() == []

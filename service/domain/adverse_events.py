@@ -10,6 +10,8 @@ Rules (each refusal is a 422 naming the field):
   go together;
 - ``onset_at`` and ``aware_at`` not in the future; awareness not before onset; ``resolved_at`` not before
   onset, and only with an outcome that can have one;
+- ``onset_at`` not before the suspected infusion started (an event with no suspected infusion has no
+  such bound), on recording and on every correction;
 - a serious event's report is due 7 calendar days after awareness when it is fatal or life-threatening,
   15 days otherwise; a non-serious one has no regulatory clock.
 """
@@ -205,6 +207,16 @@ def _infusion(
     )
 
 
+def check_onset_after_infusion(onset: datetime, infusion_started_at: datetime | None) -> None:
+    """An event cannot begin before the infusion it is suspected of: that is another infusion's, or none's."""
+    if infusion_started_at is not None and onset < infusion_started_at:
+        raise ValidationFailed(
+            f"onset_at cannot be before the suspected infusion started ({infusion_started_at.isoformat()}); "
+            "correct the onset, or link the infusion it followed (or none).",
+            field="onset_at",
+        )
+
+
 def _snapshot(infusion: Infusion | None) -> dict:
     """Route and dose as they were recorded when the event was: later edits of the infusion do not rewrite it."""
     values = {"infusion_id": infusion.id if infusion else None}
@@ -301,6 +313,7 @@ def create_adverse_event(
         report=source.report,
         onset=state["onset_at"],
     )
+    check_onset_after_infusion(state["onset_at"], infusion.started_at if infusion else None)
     event = AdverseEvent(
         clinic_id=clinic_id,
         patient_id=source.patient.id,
@@ -389,6 +402,7 @@ def update_adverse_event(
                 onset=after["onset_at"],
             )
         columns.update(_snapshot(infusion))
+    check_onset_after_infusion(after["onset_at"], columns.get("infusion_started_at", event.infusion_started_at))
     diff = {key: (getattr(event, key), value) for key, value in columns.items() if getattr(event, key) != value}
     if not diff:
         if expected_version is not None and expected_version != seen_version:

@@ -428,6 +428,53 @@ def test_relinking_the_infusion_copies_its_route_and_dose(client, case):
     assert changes["infusion_dose_mg"] == {"old": 35.0, "new": None}
 
 
+# --- onset and the suspected infusion ------------------------------------------------------------------------------
+
+
+def test_an_onset_before_the_named_infusion_started_is_refused(client, case):
+    """The case's infusion began 4 h ago: an onset 5 h ago cannot be blamed on it, and nothing is stored."""
+    for values in (
+        {"patient_id": str(case.patient_id), "infusion_id": str(case.infusion_id)},
+        {"flag_id": str(case.flag_id)},  # the flag's report names the infusion
+        {"report_id": str(case.report_id)},
+    ):
+        response = client.post(EVENTS, json=body(onset_at=_past(5), **values), headers=case.world.nurse.headers)
+        assert "suspected infusion" in assert_422(response, "onset_at")["errors"]["json"]["onset_at"][0]
+    assert count(AdverseEvent) == 0 and count(AdverseEventVersion) == 0
+
+
+def test_an_onset_at_the_infusion_start_or_with_no_suspected_infusion_is_allowed(client, case):
+    db.session.rollback()
+    started = db.session.get(Infusion, case.infusion_id).started_at
+    at_start = record(
+        client,
+        case.world.nurse,
+        patient_id=str(case.patient_id),
+        infusion_id=str(case.infusion_id),
+        onset_at=iso(started),
+    )
+    assert at_start["infusion_id"] == str(case.infusion_id)
+    none_suspected = record(
+        client, case.world.nurse, patient_id=str(case.patient_id), infusion_id=None, onset_at=_past(30)
+    )
+    assert none_suspected["infusion_id"] is None
+
+
+def test_a_correction_cannot_move_the_onset_before_the_infusion(client, case):
+    created = record(client, case.world.nurse, flag_id=str(case.flag_id))
+    url = f"{EVENTS}/{created['id']}"
+    headers = case.world.nurse.headers
+    assert_422(client.patch(url, json={"onset_at": _past(5)}, headers=headers), "onset_at")
+    # Unlinked first, the earlier onset is allowed; linking the infusion back is then refused on the onset.
+    assert client.patch(url, json={"infusion_id": None}, headers=headers).status_code == 200
+    assert client.patch(url, json={"onset_at": _past(5)}, headers=headers).status_code == 200
+    assert_422(client.patch(url, json={"infusion_id": str(case.infusion_id)}, headers=headers), "onset_at")
+    # Both in one correction: the onset and the infusion are judged together.
+    together = client.patch(url, json={"infusion_id": str(case.infusion_id), "onset_at": _past(3)}, headers=headers)
+    assert together.status_code == 200 and together.get_json()["infusion_id"] == str(case.infusion_id)
+    assert together.get_json()["version"] == 4
+
+
 # --- submission to the regulator -------------------------------------------------------------------------------------
 
 

@@ -212,6 +212,16 @@ def test_each_bad_field_is_named_and_nothing_is_stored(console, scene, overrides
     assert _count(AdverseEvent) == 0
 
 
+def test_an_onset_before_the_flags_infusion_is_refused_next_to_the_onset(console, scene):
+    """The flag's report follows the infusion of a day ago: an onset two days ago cannot be blamed on it."""
+    onset = _local(now_utc() - timedelta(days=2), scene["zone"])
+    response = post(console["nurse"], f"/console/flags/{scene['flag'].id}/adverse-event", _form(scene, onset_at=onset))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<p class="field-error" id="onset_at-error">onset_at cannot be before the suspected infusion' in html
+    assert _count(AdverseEvent) == 0
+
+
 def test_other_specify_takes_the_clinicians_words(console, scene):
     event = _record(console["nurse"], scene, term="Other, specify", term_other="Metallic taste")
     assert (event.term, event.term_other) == ("Other, specify", "Metallic taste")
