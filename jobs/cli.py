@@ -91,12 +91,14 @@ def run_command():
             def stop(*_):
                 if scheduler.running:
                     scheduler.shutdown(wait=False)
+                else:  # stopped before the scheduler started: never start it
+                    raise SystemExit(0)
 
-            signal.signal(signal.SIGTERM, stop)
-            logging.getLogger("jobs").info(
-                "job process started: %s", ", ".join(f"{j.name}/{BY_NAME[j.name].interval_seconds}s" for j in JOBS)
-            )
             try:
+                signal.signal(signal.SIGTERM, stop)
+                logging.getLogger("jobs").info(
+                    "job process started: %s", ", ".join(f"{j.name}/{BY_NAME[j.name].interval_seconds}s" for j in JOBS)
+                )
                 scheduler.start()
             except (KeyboardInterrupt, SystemExit):
                 pass

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from service.clock import now_utc
+from service.config import local_address
 from service.errors import DomainError
 from service.extensions import db
 
@@ -60,7 +64,8 @@ def seed_command(patient_count, random_seed, if_missing):
         f"Demo clinic '{summary['clinic_name']}' is ready ({summary['patients']} patients, "
         f"{summary['infusions']} infusions, {summary['adverse_events']} adverse events)."
     )
-    click.echo("Sign in to the console at http://127.0.0.1:5000/console/ (or the API at /docs), as any of:")
+    address = local_address(current_app.config["PORT"])
+    click.echo(f"Sign in to the console at {address}/console/ (or the API at {address}/docs), as any of:")
     for email, role in summary["staff"]:
         click.echo(f"  {role:<10} {email}")
     click.echo(f"  password:  {summary['password']}")
@@ -81,8 +86,17 @@ def seed_command(patient_count, random_seed, if_missing):
             if summary["fresh_infusion_patient"]
             else ""
         )
-        + ". Start the job process to see prompts and escalations in its log: flask --app wsgi jobs run"
+        + f". Start the job process to see prompts and escalations in its log: {_flask_command()} --app wsgi jobs run"
     )
+
+
+def _flask_command() -> str:
+    """How to call flask from where the seed ran: the virtualenv's own, when it lives under this folder."""
+    script = os.path.join(os.path.dirname(sys.executable), "flask")
+    relative = os.path.relpath(script)
+    if sys.prefix != sys.base_prefix and os.path.exists(script) and not relative.startswith(".."):
+        return relative
+    return "flask"
 
 
 def register(app: Flask) -> None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 
 DEV_SECRET_KEY = "aftercare-development-only-secret-key-do-not-use"
+# The instance's own secret (scripts/demo.sh makes one): used when SECRET_KEY is not set, by the server and
+# by every CLI command alike, so `flask --app wsgi jobs run` works from a new shell in a demo checkout.
+INSTANCE_SECRET_FILE = "secret_key"
+DEFAULT_PORT = 5000
 
 
 class ConfigError(RuntimeError):
@@ -14,6 +19,33 @@ class ConfigError(RuntimeError):
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(instance_path: str) -> str | None:
+    """The secret kept in the instance folder, or None when there is none."""
+    try:
+        with open(os.path.join(instance_path, INSTANCE_SECRET_FILE), encoding="utf-8") as file:
+            return file.read().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def make_instance_secret(instance_path: str) -> str:
+    """Keep a long random secret in the instance folder (readable by its owner only); an existing one stays."""
+    existing = instance_secret(instance_path)
+    if existing:
+        return existing
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, INSTANCE_SECRET_FILE)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secrets.token_urlsafe(48) + "\n")
+    return instance_secret(instance_path)
+
+
+def local_address(port: int) -> str:
+    """Where a server started on this machine by scripts/demo.sh (or `flask run --port`) answers."""
+    return f"http://127.0.0.1:{port}"
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -30,7 +62,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
-    secret_key = overrides.pop("SECRET_KEY", None) or env.get("SECRET_KEY")
+    secret_key = overrides.pop("SECRET_KEY", None) or env.get("SECRET_KEY") or instance_secret(instance_path)
     if not secret_key:
         if debug or testing:
             secret_key = DEV_SECRET_KEY
@@ -38,12 +70,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             raise ConfigError(
                 "SECRET_KEY is not set. Aftercare signs sign-in tokens with it and will not "
                 "start in production without one. Set SECRET_KEY to a long random value "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), keep one in "
+                f"{os.path.join(instance_path, INSTANCE_SECRET_FILE)} (scripts/demo.sh does), "
                 "or set FLASK_DEBUG=1 for local development."
             )
 
+    try:
+        port = int(env.get("PORT") or DEFAULT_PORT)
+    except ValueError:
+        raise ConfigError("PORT must be a port number, e.g. 8080.") from None
+    if not 0 < port < 65536:
+        raise ConfigError("PORT must be a port number, e.g. 8080.")
+
     config = {
         "TESTING": testing,
+        # Where scripts/demo.sh serves (flask run --port "$PORT"); what the demo's hints print.
+        "PORT": port,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         # No pre-ping (it costs a round trip per request); stale connections are recycled instead.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import signal
+import subprocess
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,6 +14,16 @@ from service.delivery.base import DeliveryError, Message
 from service.domain.infusions import record_infusion
 from service.extensions import db
 from service.models import Checkin, Notification
+
+
+def stop_job_process(process: subprocess.Popen, *, timeout: float = 30) -> str:
+    """Send a `jobs run` process SIGTERM and wait for it (killed if it does not stop in time); its stderr."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[1]
 
 
 class Recorder:

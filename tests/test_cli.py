@@ -156,6 +156,14 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     assert contradictions() == []
 
 
+def test_demo_seed_prints_the_address_of_port(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PORT", 8123)
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--patients", "1"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/console/" in result.output and "http://127.0.0.1:8123/docs" in result.output
+    assert ":5000" not in result.output
+
+
 def what_the_report_says(report: Report) -> set[str]:
     """The symptom codes a report speaks of: its symptoms, suicidal thoughts, a high blood pressure reading."""
     codes = set(db.session.scalars(select(ReportSymptom.code).where(ReportSymptom.report_id == report.id)))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from service import create_app
-from service.config import ConfigError, load_config
+from service.config import ConfigError, load_config, make_instance_secret
 
 
 def test_refuses_to_start_without_secret_in_production(monkeypatch, tmp_path):
@@ -96,3 +96,25 @@ def test_refresh_reuse_grace_is_30_seconds_unless_set(monkeypatch, tmp_path):
     monkeypatch.setenv("REFRESH_REUSE_GRACE_SECONDS", "3600")
     with pytest.raises(ConfigError, match="REFRESH_REUSE_GRACE_SECONDS"):
         load_config(str(tmp_path))
+
+
+def test_the_instance_secret_is_used_when_secret_key_is_unset(monkeypatch, tmp_path):
+    for name in ("SECRET_KEY", "FLASK_DEBUG", "AFTERCARE_TESTING"):
+        monkeypatch.delenv(name, raising=False)
+    secret = make_instance_secret(str(tmp_path))
+    assert len(secret) >= 48 and make_instance_secret(str(tmp_path)) == secret
+    assert load_config(str(tmp_path))["SECRET_KEY"] == secret
+    monkeypatch.setenv("SECRET_KEY", "an-operators-own-secret-" + "y" * 32)
+    assert load_config(str(tmp_path))["SECRET_KEY"].startswith("an-operators-own-secret-")
+
+
+def test_port_is_read_and_checked(monkeypatch, tmp_path):
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.delenv("PORT", raising=False)
+    assert load_config(str(tmp_path))["PORT"] == 5000
+    monkeypatch.setenv("PORT", "8080")
+    assert load_config(str(tmp_path))["PORT"] == 8080
+    for bad in ("eighty", "0", "70000"):
+        monkeypatch.setenv("PORT", bad)
+        with pytest.raises(ConfigError, match="PORT"):
+            load_config(str(tmp_path))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from jobs.lock import AnotherJobProcess, lock_path, single_job_process
 from service.domain.job_runs import JOBS
 from service.extensions import db
 from service.models import Checkin, JobRun, Notification
-from tests.jobkit import bulk_due_checkins, job_context, run
+from tests.jobkit import bulk_due_checkins, job_context, run, stop_job_process
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
@@ -107,16 +106,14 @@ def test_jobs_run_starts_the_scheduler_runs_every_job_and_stops_on_sigterm(app, 
                     break
             time.sleep(0.2)
         else:
-            process.send_signal(signal.SIGTERM)
-            err = process.communicate(timeout=30)[1]
+            err = stop_job_process(process)
             pytest.fail(f"jobs run did not run every job and deliver within 60 s {state}:\n{err}")
         if lock_path(url):  # SQLite: a second job process refuses to start
             second = subprocess.run(
                 _flask("jobs", "tick"), cwd=ROOT, env=_env(url), capture_output=True, text=True, check=False
             )
             assert second.returncode != 0 and "only one may run" in second.stderr
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=30)
+        err = stop_job_process(process)
     finally:
         if process.poll() is None:
             process.kill()
