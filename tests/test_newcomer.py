@@ -56,6 +56,7 @@ def demo_secret_command() -> list[str]:
     return args
 
 
+@pytest.mark.slow
 def test_a_demo_checkout_runs_the_job_process_from_a_new_shell(checkout):
     # Without the instance's secret, the CLI refuses to start, and says where the secret may live.
     refused = flask(checkout, "jobs", "tick")
