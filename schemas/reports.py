@@ -6,16 +6,24 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import Int, Moment, Schema, StrictBoolean, Text
 from schemas.fast import FastDump, FastLoad
+from service.enums import FlagPriority, SafetyRisk
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
 MAX_NOTE = 2000
+SYMPTOM_CODE = "A code from GET /symptoms (the clinic's vocabulary; it may grow)"
+
+
+def known_symptom_code(code: str) -> None:
+    """A code of the vocabulary. Not an enum in the document: clients read the codes from GET /symptoms."""
+    if code not in CODES:
+        raise ValidationError(f"Unknown symptom code {code!r}; valid codes: " + ", ".join(CODES))
 
 
 class SymptomEntrySchema(Schema):
     code = fields.String(
         required=True,
-        validate=validate.OneOf(CODES, error="Unknown symptom code {input!r}; valid codes: " + ", ".join(CODES)),
-        metadata={"example": "nausea", "enum": list(CODES)},
+        validate=known_symptom_code,
+        metadata={"example": "nausea", "description": SYMPTOM_CODE},
     )
     severity = Int(
         0,
@@ -148,7 +156,7 @@ class SafetyScreenOfferSchema(Schema):
 
 class TriageSchema(Schema):
     flagged = fields.Boolean(required=True)
-    priority = fields.String(allow_none=True, metadata={"enum": ["critical", "high", "medium", "low", None]})
+    priority = fields.String(allow_none=True, metadata={"enum_of": FlagPriority})
     paged = fields.Boolean(
         required=True, metadata={"description": "A clinician was paged by this report, in the same second"}
     )
@@ -181,14 +189,14 @@ class SafetyScreenSchema(Schema):
 
 
 class SafetyScreenResultSchema(Schema):
-    risk = fields.String(required=True, metadata={"enum": ["none", "low", "moderate", "high"]})
+    risk = fields.String(required=True, metadata={"enum_of": SafetyRisk})
     paged = fields.Boolean(required=True, metadata={"description": "High risk paged the care team again"})
     message = fields.String(required=True)
     crisis_resources = fields.List(fields.Nested(CrisisResourceSchema), required=True)
 
 
 class SafetyScreenViewSchema(Schema):
-    risk = fields.String(metadata={"enum": ["none", "low", "moderate", "high"]})
+    risk = fields.String(metadata={"enum_of": SafetyRisk})
     answered_at = fields.AwareDateTime()
     answers = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
@@ -216,7 +224,7 @@ class BatchResultSchema(Schema):
 
 
 class SymptomReadSchema(Schema):
-    code = fields.String()
+    code = fields.String(metadata={"description": SYMPTOM_CODE})
     severity = fields.Integer()
     started_at = fields.AwareDateTime(allow_none=True)
     note = fields.String(allow_none=True)
@@ -256,7 +264,7 @@ class ReportSchema(Schema):
 class ReportQueryArgsSchema(Schema):
     observed_from = Moment(data_key="from")
     observed_to = Moment(data_key="to")
-    symptom = fields.String(validate=validate.OneOf(CODES))
+    symptom = fields.String(validate=known_symptom_code, metadata={"description": SYMPTOM_CODE})
 
 
 class SymptomVocabularySchema(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import fields, validate
 
 from schemas.base import Moment, Schema
+from service.enums import FlagPriority, FlagStatus, Resolution, SafetyRisk
 
 
 class TimelineArgsSchema(Schema):
@@ -40,22 +41,22 @@ class TimelineReportSchema(Schema):
     vitals = fields.Nested(TimelineVitalsSchema, allow_none=True)
     note = fields.String(allow_none=True)
     flagged = fields.Boolean()
-    priority = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True, metadata={"enum_of": FlagPriority})
     crisis = fields.Boolean(metadata={"description": "The report carried a suicidal-ideation signal"})
     rules = fields.List(fields.String(), metadata={"description": "The rules that fired"})
-    safety_screen_risk = fields.String(allow_none=True, metadata={"enum": ["none", "low", "moderate", "high", None]})
+    safety_screen_risk = fields.String(allow_none=True, metadata={"enum_of": SafetyRisk})
     amends_id = fields.UUID(allow_none=True)
     reviewed_at = fields.AwareDateTime(allow_none=True)
 
 
 class TimelineFlagSchema(Schema):
     rule = fields.String()
-    priority = fields.String()
-    status = fields.String()
+    priority = fields.String(metadata={"enum_of": FlagPriority})
+    status = fields.String(metadata={"enum_of": FlagStatus})
     reason = fields.String()
     due_by = fields.AwareDateTime()
     resolved_at = fields.AwareDateTime(allow_none=True)
-    resolution = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True, metadata={"enum_of": Resolution})
 
 
 class TimelineCheckinSchema(Schema):

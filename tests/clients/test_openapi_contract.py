@@ -78,3 +78,58 @@ def test_a_new_endpoint_cannot_forget_or_reuse_its_name(names, complaint):
 
 def test_a_well_named_endpoint_is_accepted():
     _app_with(_blueprint("getProbe", "listProbes"))
+
+
+def _walk(node, where=""):
+    """Every schema object of the document with where it is."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from _walk(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{where}/{index}")
+
+
+def test_no_enum_has_a_null_member_and_each_enum_class_is_one_component(document):
+    schemas = document["components"]["schemas"]
+    assert not [where for where, node in _walk(document) if None in (node.get("enum") or [])]
+    assert schemas["FlagPriority"] == {"type": "string", "enum": ["critical", "high", "medium", "low"]}
+    priority = schemas["Triage"]["properties"]["priority"]
+    assert priority == {"allOf": [{"$ref": "#/components/schemas/FlagPriority"}], "nullable": True}
+    # the queue, the detail and the timeline name the same component: one enum class in a generated client
+    for owner in ("FlagQueueItem", "FlagDetail", "TimelineFlag"):
+        assert "#/components/schemas/FlagPriority" in str(schemas[owner]["properties"]["priority"])
+    inline = [where for where, node in _walk(schemas) if "enum" in node and where.count("/") > 1]
+    # what stays inline is a one-off of its own operation, not an enum class of the model
+    assert set(inline) == {
+        "/Token/properties/token_type",
+        "/EnrollToken/properties/token_type",
+        "/TimelineEntry/properties/kind",
+        "/BatchItemResult/properties/status",
+        "/AdverseEventCreate/properties/term",
+        "/AdverseEventPatch/properties/term",
+    }
+
+
+def test_a_nullable_nested_body_is_that_schema_or_null_never_any_object(document):
+    schemas = document["components"]["schemas"]
+    assert schemas["ReportCreate"]["properties"]["vitals"] == {
+        "allOf": [{"$ref": "#/components/schemas/Vitals"}],
+        "nullable": True,
+    }
+    assert schemas["Report"]["properties"]["vitals"]["allOf"] == [{"$ref": "#/components/schemas/VitalsRead"}]
+    any_object = {"type": "object", "nullable": True}
+    assert not [where for where, node in _walk(document) if any_object in (node.get("anyOf") or [])]
+
+
+def test_the_symptom_code_is_a_string_from_the_vocabulary_not_an_enum(document):
+    code = document["components"]["schemas"]["SymptomEntry"]["properties"]["code"]
+    assert code["type"] == "string" and "enum" not in code
+    assert "GET /symptoms" in code["description"]
+    symptom_filter = next(
+        parameter
+        for parameter in document["paths"]["/api/v1/patients/{patient_id}/reports"]["get"]["parameters"]
+        if parameter["name"] == "symptom"
+    )
+    assert "enum" not in symptom_filter["schema"]
