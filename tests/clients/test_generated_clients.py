@@ -14,17 +14,16 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
 
 from service.clock import now_utc
 from tests import factories
+from tests.live_server import served
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "clients"
@@ -34,12 +33,8 @@ PACKAGE = "aftercare_generated_client"
 @pytest.fixture()
 def server(app):
     """The test app served over HTTP on a free loopback port, for as long as the test runs."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture()
