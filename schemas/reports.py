@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Moment, Schema, StrictBoolean, Text
+from schemas.base import Answer, Int, Moment, Schema, StrictBoolean, Text
 from schemas.fast import FastDump, FastLoad
 from service.enums import FlagPriority, SafetyRisk
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
@@ -125,7 +125,8 @@ class ReportBatchDocSchema(Schema):
     reports = fields.List(fields.Nested(ReportCreateSchema), required=True, validate=validate.Length(min=1, max=100))
 
 
-class CrisisResourceSchema(Schema):
+class CrisisResourceSchema(Answer):
+    SOMETIMES = ("phone", "sms")  # a resource gives the ways it can be reached
     label = fields.String()
     phone = fields.String()
     sms = fields.String()
@@ -195,7 +196,7 @@ class SafetyScreenResultSchema(Schema):
     crisis_resources = fields.List(fields.Nested(CrisisResourceSchema), required=True)
 
 
-class SafetyScreenViewSchema(Schema):
+class SafetyScreenViewSchema(Answer):
     risk = fields.String(metadata={"enum_of": SafetyRisk})
     answered_at = fields.AwareDateTime()
     answers = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
@@ -223,20 +224,21 @@ class BatchResultSchema(Schema):
     results = fields.List(fields.Nested(BatchItemResultSchema), required=True)
 
 
-class SymptomReadSchema(Schema):
+class SymptomReadSchema(Answer):
     code = fields.String(metadata={"description": SYMPTOM_CODE})
     severity = fields.Integer()
     started_at = fields.AwareDateTime(allow_none=True)
     note = fields.String(allow_none=True)
 
 
-class VitalsReadSchema(Schema):
+class VitalsReadSchema(Answer):
     systolic = fields.Integer(allow_none=True)
     diastolic = fields.Integer(allow_none=True)
     heart_rate = fields.Integer(allow_none=True)
 
 
-class ReportSchema(Schema):
+class ReportSchema(Answer):
+    SOMETIMES = ("new_since_acknowledged",)  # only in a flag's view
     id = fields.UUID()
     client_report_id = fields.UUID()
     patient_id = fields.UUID()
@@ -267,7 +269,7 @@ class ReportQueryArgsSchema(Schema):
     symptom = fields.String(validate=known_symptom_code, metadata={"description": SYMPTOM_CODE})
 
 
-class SymptomVocabularySchema(Schema):
+class SymptomVocabularySchema(Answer):
     code = fields.String()
     label = fields.String()
     category = fields.String()
@@ -276,12 +278,12 @@ class SymptomVocabularySchema(Schema):
     needs_description = fields.Boolean()
 
 
-class SeverityLevelSchema(Schema):
+class SeverityLevelSchema(Answer):
     value = fields.Integer()
     label = fields.String()
 
 
-class VocabularySchema(Schema):
+class VocabularySchema(Answer):
     symptoms = fields.List(fields.Nested(SymptomVocabularySchema))
     severity_scale = fields.List(fields.Nested(SeverityLevelSchema))
 

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Moment, Schema
+from schemas.base import Answer, Moment, Schema
 from service.enums import FlagPriority, FlagStatus, Resolution, SafetyRisk
 
 
@@ -11,19 +11,19 @@ class TimelineArgsSchema(Schema):
     until = Moment(metadata={"description": "End of the window, exclusive (default: now); at most 366 days"})
 
 
-class TimelineSymptomSchema(Schema):
+class TimelineSymptomSchema(Answer):
     code = fields.String()
     severity = fields.Integer()
     note = fields.String(allow_none=True)
 
 
-class TimelineVitalsSchema(Schema):
+class TimelineVitalsSchema(Answer):
     systolic = fields.Integer(allow_none=True)
     diastolic = fields.Integer(allow_none=True)
     heart_rate = fields.Integer(allow_none=True)
 
 
-class TimelineInfusionSchema(Schema):
+class TimelineInfusionSchema(Answer):
     started_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
     route = fields.String()
@@ -32,7 +32,7 @@ class TimelineInfusionSchema(Schema):
     dose_mg_per_kg = fields.Float(allow_none=True)
 
 
-class TimelineReportSchema(Schema):
+class TimelineReportSchema(Answer):
     observed_at = fields.AwareDateTime()
     symptoms = fields.List(fields.Nested(TimelineSymptomSchema))
     mood = fields.Integer(allow_none=True)
@@ -49,7 +49,7 @@ class TimelineReportSchema(Schema):
     reviewed_at = fields.AwareDateTime(allow_none=True)
 
 
-class TimelineFlagSchema(Schema):
+class TimelineFlagSchema(Answer):
     rule = fields.String()
     priority = fields.String(metadata={"enum_of": FlagPriority})
     status = fields.String(metadata={"enum_of": FlagStatus})
@@ -59,7 +59,7 @@ class TimelineFlagSchema(Schema):
     resolution = fields.String(allow_none=True, metadata={"enum_of": Resolution})
 
 
-class TimelineCheckinSchema(Schema):
+class TimelineCheckinSchema(Answer):
     kind = fields.String(metadata={"example": "24h"})
     due_at = fields.AwareDateTime()
     status = fields.String()
@@ -67,7 +67,8 @@ class TimelineCheckinSchema(Schema):
     answered_at = fields.AwareDateTime(allow_none=True)
 
 
-class TimelineEntrySchema(Schema):
+class TimelineEntrySchema(Answer):
+    SOMETIMES = ("infusion", "report", "flag", "checkin")  # the one its kind names
     kind = fields.String(validate=validate.OneOf(["infusion", "report", "flag", "checkin"]))
     at = fields.AwareDateTime(metadata={"description": "When it happened (infusion start, observation, flag opened)"})
     id = fields.UUID()
@@ -78,7 +79,7 @@ class TimelineEntrySchema(Schema):
     checkin = fields.Nested(TimelineCheckinSchema, metadata={"description": "Only on kind=checkin"})
 
 
-class TimelineSchema(Schema):
+class TimelineSchema(Answer):
     patient_id = fields.UUID()
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()

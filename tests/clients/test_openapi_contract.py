@@ -133,3 +133,17 @@ def test_the_symptom_code_is_a_string_from_the_vocabulary_not_an_enum(document):
         if parameter["name"] == "symptom"
     )
     assert "enum" not in symptom_filter["schema"]
+
+
+@pytest.mark.parametrize("component", ["Report", "FlagDetail", "FlagQueueItem", "Infusion", "Patient", "AdverseEvent"])
+def test_answers_list_their_always_present_fields_as_required(document, component):
+    schema = document["components"]["schemas"][component]
+    sometimes = {"Report": {"new_since_acknowledged"}}.get(component, set())
+    assert set(schema["required"]) == set(schema["properties"]) - sometimes
+
+
+def test_a_field_left_out_when_it_does_not_apply_is_not_required(document):
+    schemas = document["components"]["schemas"]
+    assert {"crisis_resources", "safety_screen"}.isdisjoint(schemas["Triage"]["required"])
+    assert {"infusion", "report", "flag", "checkin"}.isdisjoint(schemas["TimelineEntry"]["required"])
+    assert {"kind", "at", "id", "summary"} <= set(schemas["TimelineEntry"]["required"])
