@@ -157,7 +157,7 @@ class SafetyScreenOfferSchema(Schema):
 
 class TriageSchema(Schema):
     flagged = fields.Boolean(required=True)
-    priority = fields.String(allow_none=True, metadata={"enum_of": FlagPriority})
+    priority = fields.String(allow_none=True, required=True, metadata={"enum_of": FlagPriority})
     paged = fields.Boolean(
         required=True, metadata={"description": "A clinician was paged by this report, in the same second"}
     )
@@ -208,7 +208,7 @@ class ReportReceiptSchema(FastDump, Schema):
     id = fields.UUID(required=True)
     client_report_id = fields.UUID(required=True)
     received_at = fields.AwareDateTime(required=True)
-    infusion_id = fields.UUID(allow_none=True)
+    infusion_id = fields.UUID(allow_none=True, required=True)
     triage = fields.Nested(TriageSchema, required=True)
 
 
