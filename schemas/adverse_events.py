@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import DateOrMoment, Int, Moment, Name, Schema, StrictBoolean, Text
+from schemas.base import Answer, DateOrMoment, Int, Moment, Name, Schema, StrictBoolean, Text
 from service.enums import ActionTaken, Causality, Outcome, Route, SeriousnessCriterion
 from service.vocabulary import CTCAE_TERMS, OTHER_TERM
 
@@ -78,7 +78,7 @@ class SubmissionSchema(Schema):
     reference = Name(REFERENCE_MAX, required=True, metadata={"example": "MW-2026-004211"})
 
 
-class AdverseEventSchema(Schema):
+class AdverseEventSchema(Answer):
     id = fields.UUID()
     patient_id = fields.UUID()
     patient_display_name = fields.String()
@@ -128,7 +128,7 @@ class ExportArgsSchema(Schema):
     to = DateOrMoment(required=True, metadata={"example": "2026-12-31"})
 
 
-class VersionSchema(Schema):
+class VersionSchema(Answer):
     version = fields.Integer()
     at = fields.AwareDateTime()
     actor_id = fields.UUID(allow_none=True)
@@ -137,7 +137,7 @@ class VersionSchema(Schema):
     changes = fields.Dict(metadata={"description": "Per field: {old, new}", "example": {"grade": {"old": 2, "new": 3}}})
 
 
-class TermSchema(Schema):
+class TermSchema(Answer):
     term = fields.String()
     symptom_codes = fields.List(fields.String(), metadata={"description": "Symptom codes of the app mapping to it"})
     needs_description = fields.Boolean()

@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.base import DateOrMoment, Schema, Text
+from schemas.base import Answer, DateOrMoment, Schema, Text
 from service.enums import AuditAction, Role
 
 
@@ -16,7 +16,7 @@ class AuditQueryArgsSchema(Schema):
     to = DateOrMoment(metadata={"example": "2026-11-20"})
 
 
-class AuditEntrySchema(Schema):
+class AuditEntrySchema(Answer):
     id = fields.Integer()
     at = fields.AwareDateTime()
     clinic_id = fields.UUID()

@@ -16,6 +16,19 @@ class Schema(ma.Schema):
         unknown = ma.RAISE
 
 
+class Answer(Schema):
+    """A response body whose fields are always in the answer (null when they have no value), so the document
+    lists them as required and generated clients type them as present; a field that is left out when it
+    does not apply is named in SOMETIMES. tests/clients check live answers against the document."""
+
+    SOMETIMES: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.required = name not in self.SOMETIMES
+
+
 class StrictInteger(fields.Integer):
     """An integer that refuses floats, numeric strings and booleans."""
 

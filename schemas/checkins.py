@@ -2,11 +2,11 @@
 
 from marshmallow import fields
 
-from schemas.base import Schema
+from schemas.base import Answer, Schema
 from service.enums import CheckinStatus
 
 
-class CheckinSchema(Schema):
+class CheckinSchema(Answer):
     id = fields.UUID()
     infusion_id = fields.UUID()
     kind = fields.String(metadata={"example": "24h", "description": "2h, 24h, 72h, 7d, 14d …"})

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Name, Schema, Text
+from schemas.base import Answer, Int, Name, Schema, Text
 from service.domain.advice import ADVICE_MAX, ADVICE_RULES
 from service.enums import Language
 from service.rules import THRESHOLD_KEYS
@@ -126,7 +126,7 @@ class ClinicSettingsSchema(Schema):
             raise ValidationError("Each check-in offset once.", field_name="checkin_offsets_hours")
 
 
-class SettingsChangeSchema(Schema):
+class SettingsChangeSchema(Answer):
     at = fields.AwareDateTime()
     actor_id = fields.UUID(allow_none=True)
     before = fields.Dict()

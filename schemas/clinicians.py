@@ -2,11 +2,11 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Name, Schema, Text, storable_text
+from schemas.base import Answer, Name, Schema, Text, storable_text
 from service.enums import Role
 
 
-class ClinicianSchema(Schema):
+class ClinicianSchema(Answer):
     id = fields.UUID(dump_only=True)
     email = fields.String()
     name = fields.String()

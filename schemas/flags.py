@@ -2,14 +2,14 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Schema, Text
+from schemas.base import Answer, Schema, Text
 from schemas.reports import ReportSchema
 from service.enums import FlagEventKind, FlagPriority, FlagStatus, Resolution
 
 NOTE_MAX = 4000
 
 
-class FlagQueueItemSchema(Schema):
+class FlagQueueItemSchema(Answer):
     id = fields.UUID()
     patient_id = fields.UUID()
     patient_display_name = fields.String()
@@ -44,7 +44,7 @@ class FlagQueueArgsSchema(Schema):
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
-class FlagEventSchema(Schema):
+class FlagEventSchema(Answer):
     at = fields.AwareDateTime()
     kind = fields.Enum(FlagEventKind, by_value=True)
     actor_id = fields.UUID(allow_none=True)
@@ -53,7 +53,7 @@ class FlagEventSchema(Schema):
     data = fields.Dict(allow_none=True)
 
 
-class PatientSummarySchema(Schema):
+class PatientSummarySchema(Answer):
     id = fields.UUID()
     display_name = fields.String()
     age = fields.Integer()
@@ -62,7 +62,7 @@ class PatientSummarySchema(Schema):
     latest_infusion = fields.Dict(allow_none=True)
 
 
-class FlagSchema(Schema):
+class FlagSchema(Answer):
     id = fields.UUID()
     patient_id = fields.UUID()
     rule = fields.String()

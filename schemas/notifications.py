@@ -2,11 +2,11 @@
 
 from marshmallow import fields
 
-from schemas.base import Schema
+from schemas.base import Answer, Schema
 from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
 
 
-class NotificationSchema(Schema):
+class NotificationSchema(Answer):
     id = fields.UUID()
     kind = fields.Enum(NotificationKind, by_value=True)
     channel = fields.Enum(DeliveryChannel, by_value=True)
@@ -33,7 +33,7 @@ class NotificationQueryArgsSchema(Schema):
     patient_id = fields.UUID()
 
 
-class JobStatusSchema(Schema):
+class JobStatusSchema(Answer):
     name = fields.String(metadata={"example": "send_checkins"})
     summary = fields.String()
     interval_seconds = fields.Integer()
@@ -47,7 +47,7 @@ class JobStatusSchema(Schema):
     stale = fields.Boolean(metadata={"description": "Never ran, or no success for 3 intervals"})
 
 
-class JobsStatusSchema(Schema):
+class JobsStatusSchema(Answer):
     now = fields.AwareDateTime()
     healthy = fields.Boolean(metadata={"description": "No stale job and no check-in overdue"})
     jobs = fields.List(fields.Nested(JobStatusSchema))

@@ -2,7 +2,7 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Moment, Name, Number, Schema, Text, storable_text
+from schemas.base import Answer, Int, Moment, Name, Number, Schema, Text, storable_text
 from service.enums import Channel, Language, PatientStatus, Phase, Platform, Route, Sex
 
 
@@ -25,7 +25,7 @@ class _PatientFields(Schema):
     status = fields.Enum(PatientStatus, by_value=True)
 
 
-class PatientSchema(_PatientFields):
+class PatientSchema(Answer, _PatientFields):
     id = fields.UUID(dump_only=True)
     clinic_id = fields.UUID(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -59,7 +59,7 @@ class PatientQueryArgsSchema(Schema):
     status = fields.Enum(PatientStatus, by_value=True)
 
 
-class DeviceSchema(Schema):
+class DeviceSchema(Answer):
     id = fields.UUID()
     name = fields.String()
     platform = fields.Enum(Platform, by_value=True)
@@ -89,7 +89,7 @@ class _InfusionFields(Schema):
     notes = Text(2000, allow_none=True)
 
 
-class InfusionSchema(_InfusionFields):
+class InfusionSchema(Answer, _InfusionFields):
     id = fields.UUID(dump_only=True)
     patient_id = fields.UUID(dump_only=True)
     recorded_by_id = fields.UUID(dump_only=True, allow_none=True)

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Int, Moment, Schema, StrictBoolean, Text
+from schemas.base import Answer, Int, Moment, Schema, StrictBoolean, Text
 from schemas.fast import FastDump, FastLoad
+from service.enums import FlagPriority, SafetyRisk
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
 MAX_NOTE = 2000
+SYMPTOM_CODE = "A code from GET /symptoms (the clinic's vocabulary; it may grow)"
+
+
+def known_symptom_code(code: str) -> None:
+    """A code of the vocabulary. Not an enum in the document: clients read the codes from GET /symptoms."""
+    if code not in CODES:
+        raise ValidationError(f"Unknown symptom code {code!r}; valid codes: " + ", ".join(CODES))
 
 
 class SymptomEntrySchema(Schema):
     code = fields.String(
         required=True,
-        validate=validate.OneOf(CODES, error="Unknown symptom code {input!r}; valid codes: " + ", ".join(CODES)),
-        metadata={"example": "nausea", "enum": list(CODES)},
+        validate=known_symptom_code,
+        metadata={"example": "nausea", "description": SYMPTOM_CODE},
     )
     severity = Int(
         0,
@@ -117,7 +125,8 @@ class ReportBatchDocSchema(Schema):
     reports = fields.List(fields.Nested(ReportCreateSchema), required=True, validate=validate.Length(min=1, max=100))
 
 
-class CrisisResourceSchema(Schema):
+class CrisisResourceSchema(Answer):
+    SOMETIMES = ("phone", "sms")  # a resource gives the ways it can be reached
     label = fields.String()
     phone = fields.String()
     sms = fields.String()
@@ -148,7 +157,7 @@ class SafetyScreenOfferSchema(Schema):
 
 class TriageSchema(Schema):
     flagged = fields.Boolean(required=True)
-    priority = fields.String(allow_none=True, metadata={"enum": ["critical", "high", "medium", "low", None]})
+    priority = fields.String(allow_none=True, required=True, metadata={"enum_of": FlagPriority})
     paged = fields.Boolean(
         required=True, metadata={"description": "A clinician was paged by this report, in the same second"}
     )
@@ -181,14 +190,14 @@ class SafetyScreenSchema(Schema):
 
 
 class SafetyScreenResultSchema(Schema):
-    risk = fields.String(required=True, metadata={"enum": ["none", "low", "moderate", "high"]})
+    risk = fields.String(required=True, metadata={"enum_of": SafetyRisk})
     paged = fields.Boolean(required=True, metadata={"description": "High risk paged the care team again"})
     message = fields.String(required=True)
     crisis_resources = fields.List(fields.Nested(CrisisResourceSchema), required=True)
 
 
-class SafetyScreenViewSchema(Schema):
-    risk = fields.String(metadata={"enum": ["none", "low", "moderate", "high"]})
+class SafetyScreenViewSchema(Answer):
+    risk = fields.String(metadata={"enum_of": SafetyRisk})
     answered_at = fields.AwareDateTime()
     answers = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
@@ -199,7 +208,7 @@ class ReportReceiptSchema(FastDump, Schema):
     id = fields.UUID(required=True)
     client_report_id = fields.UUID(required=True)
     received_at = fields.AwareDateTime(required=True)
-    infusion_id = fields.UUID(allow_none=True)
+    infusion_id = fields.UUID(allow_none=True, required=True)
     triage = fields.Nested(TriageSchema, required=True)
 
 
@@ -215,20 +224,21 @@ class BatchResultSchema(Schema):
     results = fields.List(fields.Nested(BatchItemResultSchema), required=True)
 
 
-class SymptomReadSchema(Schema):
-    code = fields.String()
+class SymptomReadSchema(Answer):
+    code = fields.String(metadata={"description": SYMPTOM_CODE})
     severity = fields.Integer()
     started_at = fields.AwareDateTime(allow_none=True)
     note = fields.String(allow_none=True)
 
 
-class VitalsReadSchema(Schema):
+class VitalsReadSchema(Answer):
     systolic = fields.Integer(allow_none=True)
     diastolic = fields.Integer(allow_none=True)
     heart_rate = fields.Integer(allow_none=True)
 
 
-class ReportSchema(Schema):
+class ReportSchema(Answer):
+    SOMETIMES = ("new_since_acknowledged",)  # only in a flag's view
     id = fields.UUID()
     client_report_id = fields.UUID()
     patient_id = fields.UUID()
@@ -256,10 +266,10 @@ class ReportSchema(Schema):
 class ReportQueryArgsSchema(Schema):
     observed_from = Moment(data_key="from")
     observed_to = Moment(data_key="to")
-    symptom = fields.String(validate=validate.OneOf(CODES))
+    symptom = fields.String(validate=known_symptom_code, metadata={"description": SYMPTOM_CODE})
 
 
-class SymptomVocabularySchema(Schema):
+class SymptomVocabularySchema(Answer):
     code = fields.String()
     label = fields.String()
     category = fields.String()
@@ -268,12 +278,12 @@ class SymptomVocabularySchema(Schema):
     needs_description = fields.Boolean()
 
 
-class SeverityLevelSchema(Schema):
+class SeverityLevelSchema(Answer):
     value = fields.Integer()
     label = fields.String()
 
 
-class VocabularySchema(Schema):
+class VocabularySchema(Answer):
     symptoms = fields.List(fields.Nested(SymptomVocabularySchema))
     severity_scale = fields.List(fields.Nested(SeverityLevelSchema))
 

@@ -2,7 +2,8 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Moment, Schema
+from schemas.base import Answer, Moment, Schema
+from service.enums import FlagPriority, FlagStatus, Resolution, SafetyRisk
 
 
 class TimelineArgsSchema(Schema):
@@ -10,19 +11,19 @@ class TimelineArgsSchema(Schema):
     until = Moment(metadata={"description": "End of the window, exclusive (default: now); at most 366 days"})
 
 
-class TimelineSymptomSchema(Schema):
+class TimelineSymptomSchema(Answer):
     code = fields.String()
     severity = fields.Integer()
     note = fields.String(allow_none=True)
 
 
-class TimelineVitalsSchema(Schema):
+class TimelineVitalsSchema(Answer):
     systolic = fields.Integer(allow_none=True)
     diastolic = fields.Integer(allow_none=True)
     heart_rate = fields.Integer(allow_none=True)
 
 
-class TimelineInfusionSchema(Schema):
+class TimelineInfusionSchema(Answer):
     started_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
     route = fields.String()
@@ -31,7 +32,7 @@ class TimelineInfusionSchema(Schema):
     dose_mg_per_kg = fields.Float(allow_none=True)
 
 
-class TimelineReportSchema(Schema):
+class TimelineReportSchema(Answer):
     observed_at = fields.AwareDateTime()
     symptoms = fields.List(fields.Nested(TimelineSymptomSchema))
     mood = fields.Integer(allow_none=True)
@@ -40,25 +41,25 @@ class TimelineReportSchema(Schema):
     vitals = fields.Nested(TimelineVitalsSchema, allow_none=True)
     note = fields.String(allow_none=True)
     flagged = fields.Boolean()
-    priority = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True, metadata={"enum_of": FlagPriority})
     crisis = fields.Boolean(metadata={"description": "The report carried a suicidal-ideation signal"})
     rules = fields.List(fields.String(), metadata={"description": "The rules that fired"})
-    safety_screen_risk = fields.String(allow_none=True, metadata={"enum": ["none", "low", "moderate", "high", None]})
+    safety_screen_risk = fields.String(allow_none=True, metadata={"enum_of": SafetyRisk})
     amends_id = fields.UUID(allow_none=True)
     reviewed_at = fields.AwareDateTime(allow_none=True)
 
 
-class TimelineFlagSchema(Schema):
+class TimelineFlagSchema(Answer):
     rule = fields.String()
-    priority = fields.String()
-    status = fields.String()
+    priority = fields.String(metadata={"enum_of": FlagPriority})
+    status = fields.String(metadata={"enum_of": FlagStatus})
     reason = fields.String()
     due_by = fields.AwareDateTime()
     resolved_at = fields.AwareDateTime(allow_none=True)
-    resolution = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True, metadata={"enum_of": Resolution})
 
 
-class TimelineCheckinSchema(Schema):
+class TimelineCheckinSchema(Answer):
     kind = fields.String(metadata={"example": "24h"})
     due_at = fields.AwareDateTime()
     status = fields.String()
@@ -66,7 +67,8 @@ class TimelineCheckinSchema(Schema):
     answered_at = fields.AwareDateTime(allow_none=True)
 
 
-class TimelineEntrySchema(Schema):
+class TimelineEntrySchema(Answer):
+    SOMETIMES = ("infusion", "report", "flag", "checkin")  # the one its kind names
     kind = fields.String(validate=validate.OneOf(["infusion", "report", "flag", "checkin"]))
     at = fields.AwareDateTime(metadata={"description": "When it happened (infusion start, observation, flag opened)"})
     id = fields.UUID()
@@ -77,7 +79,7 @@ class TimelineEntrySchema(Schema):
     checkin = fields.Nested(TimelineCheckinSchema, metadata={"description": "Only on kind=checkin"})
 
 
-class TimelineSchema(Schema):
+class TimelineSchema(Answer):
     patient_id = fields.UUID()
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()

@@ -18,6 +18,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from schemas.base import ErrorSchema
 from service.errors import DomainError
 from service.models.base import Base
+from service.openapi import ContractPlugin
 
 
 class Api(BaseApi):
@@ -144,4 +145,4 @@ class Blueprint(BaseBlueprint):
 # Rows stay readable after commit (the answer is built from them) without a reload round trip.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
-api = Api()
+api = Api(spec_kwargs={"extra_plugins": [ContractPlugin()]})  # the document's rules: service.openapi

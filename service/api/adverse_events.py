@@ -68,6 +68,7 @@ def _clinic_zone() -> str:
 
 @blp.route("")
 class AdverseEvents(MethodView):
+    @blp.doc(operationId="listAdverseEvents")
     @blp.staff()
     @blp.arguments(AdverseEventQueryArgsSchema, location="query")
     @blp.response(200, AdverseEventSchema(many=True))
@@ -87,6 +88,7 @@ class AdverseEvents(MethodView):
         query = adverse_events.events_query(clinic_id=current_principal().clinic_id, filters=filters, now=now)
         return _views(SelectPage(query, pagination_parameters).items, now)
 
+    @blp.doc(operationId="createAdverseEvent")
     @blp.staff()
     @blp.arguments(AdverseEventCreateSchema)
     @blp.response(201, AdverseEventSchema, headers=ETAG_HEADER)
@@ -102,6 +104,7 @@ class AdverseEvents(MethodView):
 
 @blp.route("/terms")
 class Terms(MethodView):
+    @blp.doc(operationId="listAdverseEventTerms")
     @blp.staff(audit=False)
     @blp.response(200, TermSchema(many=True))
     def get(self):
@@ -111,6 +114,7 @@ class Terms(MethodView):
 
 @blp.route("/export.csv")
 class Export(MethodView):
+    @blp.doc(operationId="exportAdverseEvents")
     @blp.staff(Role.ADMIN)
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.response(
@@ -141,6 +145,7 @@ def _label(value) -> str:
 
 @blp.route("/<uuid:event_id>")
 class AdverseEventById(MethodView):
+    @blp.doc(operationId="getAdverseEvent")
     @blp.staff()
     @blp.response(200, AdverseEventSchema, headers=ETAG_HEADER)
     @blp.errors(404)
@@ -148,6 +153,7 @@ class AdverseEventById(MethodView):
         """Show an adverse event with its regulatory clock."""
         return _answer(_event(event_id))
 
+    @blp.doc(operationId="updateAdverseEvent")
     @blp.staff()
     @blp.arguments(AdverseEventPatchSchema)
     @blp.response(200, AdverseEventSchema, headers=ETAG_HEADER)
@@ -168,6 +174,7 @@ class AdverseEventById(MethodView):
 
 @blp.route("/<uuid:event_id>/history")
 class History(MethodView):
+    @blp.doc(operationId="getAdverseEventHistory")
     @blp.staff()
     @blp.response(200, VersionSchema(many=True))
     @blp.errors(404)
@@ -195,6 +202,7 @@ class History(MethodView):
 
 @blp.route("/<uuid:event_id>/submitted")
 class Submitted(MethodView):
+    @blp.doc(operationId="markAdverseEventSubmitted")
     @blp.staff(Role.PHYSICIAN, Role.ADMIN)
     @blp.arguments(SubmissionSchema)
     @blp.response(200, AdverseEventSchema, headers=ETAG_HEADER)
@@ -215,6 +223,7 @@ class Submitted(MethodView):
 
 @blp.route("/<uuid:event_id>/fhir")
 class Fhir(MethodView):
+    @blp.doc(operationId="getAdverseEventFhir")
     @blp.staff()
     @blp.response(
         200,

@@ -17,6 +17,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="The 
 
 @blp.route("")
 class AuditTrail(MethodView):
+    @blp.doc(operationId="listAuditEntries")
     @blp.staff(Role.ADMIN)
     @blp.arguments(AuditQueryArgsSchema, location="query")
     @blp.response(200, AuditEntrySchema(many=True))

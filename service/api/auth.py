@@ -26,6 +26,7 @@ def _committing_failures(call):
 
 @blp.route("/login")
 class Login(MethodView):
+    @blp.doc(operationId="login")
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.errors(401, 429)
@@ -45,6 +46,7 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
+    @blp.doc(operationId="refreshTokens")
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenSchema)
     @blp.errors(401)
@@ -63,6 +65,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
+    @blp.doc(operationId="logout")
     @blp.anyone_signed_in()
     @blp.arguments(LogoutSchema, required=False)
     @blp.response(204)
@@ -74,6 +77,7 @@ class Logout(MethodView):
 
 @blp.route("/enroll")
 class Enroll(MethodView):
+    @blp.doc(operationId="enrollDevice")
     @blp.arguments(EnrollSchema)
     @blp.response(200, EnrollTokenSchema)
     @blp.errors(401, 429)

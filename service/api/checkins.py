@@ -14,6 +14,7 @@ blp = Blueprint("checkins", __name__, url_prefix="/api/v1", description="Check-i
 
 @blp.route("/me/checkins")
 class MyCheckins(MethodView):
+    @blp.doc(operationId="listMyCheckins")
     @blp.patient()
     @blp.arguments(CheckinQueryArgsSchema, location="query")
     @blp.response(200, CheckinSchema(many=True))
@@ -27,6 +28,7 @@ class MyCheckins(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>/checkins")
 class PatientCheckins(MethodView):
+    @blp.doc(operationId="listPatientCheckins")
     @blp.staff()
     @blp.arguments(CheckinQueryArgsSchema, location="query")
     @blp.response(200, StaffCheckinSchema(many=True))

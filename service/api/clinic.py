@@ -18,12 +18,14 @@ blp = Blueprint("clinic", __name__, url_prefix="/api/v1/clinic", description="Th
 
 @blp.route("/settings")
 class Settings(MethodView):
+    @blp.doc(operationId="getClinicSettings")
     @blp.staff(Role.ADMIN)
     @blp.response(200, ClinicSettingsSchema)
     def get(self):
         """Show the clinic's settings (defaults filled in)."""
         return public_settings(settings_of(db.session.get(Clinic, current_principal().clinic_id)))
 
+    @blp.doc(operationId="replaceClinicSettings")
     @blp.staff(Role.ADMIN)
     @blp.arguments(ClinicSettingsSchema)
     @blp.response(200, ClinicSettingsSchema)
@@ -40,6 +42,7 @@ class Settings(MethodView):
 
 @blp.route("/settings/history")
 class SettingsHistory(MethodView):
+    @blp.doc(operationId="listClinicSettingsChanges")
     @blp.staff(Role.ADMIN)
     @blp.response(200, SettingsChangeSchema(many=True))
     def get(self):

@@ -23,6 +23,7 @@ blp = Blueprint("clinicians", __name__, url_prefix="/api/v1/clinicians", descrip
 
 @blp.route("")
 class Clinicians(MethodView):
+    @blp.doc(operationId="listClinicians")
     @blp.staff()
     @blp.arguments(ClinicianQueryArgsSchema, location="query")
     @blp.response(200, ClinicianSchema(many=True))
@@ -36,6 +37,7 @@ class Clinicians(MethodView):
             stmt = stmt.where(Clinician.role == args["role"])
         return stmt.order_by(Clinician.name, Clinician.id)
 
+    @blp.doc(operationId="createClinician")
     @blp.staff(Role.ADMIN)
     @blp.arguments(ClinicianCreateSchema)
     @blp.response(201, ClinicianSchema)
@@ -50,6 +52,7 @@ class Clinicians(MethodView):
 
 @blp.route("/<uuid:clinician_id>")
 class ClinicianById(MethodView):
+    @blp.doc(operationId="updateClinician")
     @blp.staff(Role.ADMIN)
     @blp.arguments(ClinicianPatchSchema)
     @blp.response(200, ClinicianSchema)

@@ -72,6 +72,7 @@ def _answer(flag, *, commit: bool = True):
 
 @blp.route("")
 class Queue(MethodView):
+    @blp.doc(operationId="listFlags")
     @blp.staff()
     @blp.arguments(FlagQueueArgsSchema, location="query")
     @blp.response(200, FlagQueueItemSchema(many=True), headers=NEXT_CURSOR)
@@ -119,6 +120,7 @@ class Queue(MethodView):
 
 @blp.route("/<uuid:flag_id>")
 class FlagById(MethodView):
+    @blp.doc(operationId="getFlag")
     @blp.staff()
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
     @blp.errors(404)
@@ -130,6 +132,7 @@ class FlagById(MethodView):
 
 @blp.route("/<uuid:flag_id>/acknowledge")
 class Acknowledge(MethodView):
+    @blp.doc(operationId="acknowledgeFlag")
     @blp.staff()
     @blp.arguments(AcknowledgeSchema, required=False)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
@@ -149,6 +152,7 @@ class Acknowledge(MethodView):
 
 @blp.route("/<uuid:flag_id>/resolve")
 class Resolve(MethodView):
+    @blp.doc(operationId="resolveFlag")
     @blp.staff()
     @blp.arguments(ResolveSchema)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
@@ -169,6 +173,7 @@ class Resolve(MethodView):
 
 @blp.route("/<uuid:flag_id>/notes")
 class Notes(MethodView):
+    @blp.doc(operationId="addFlagNote")
     @blp.staff()
     @blp.arguments(NoteSchema)
     @blp.response(201, FlagDetailSchema, headers=ETAG_HEADER)
@@ -184,6 +189,7 @@ class Notes(MethodView):
 
 @blp.route("/<uuid:flag_id>/assign")
 class Assign(MethodView):
+    @blp.doc(operationId="assignFlag")
     @blp.staff()
     @blp.arguments(AssignSchema)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
@@ -203,6 +209,7 @@ class Assign(MethodView):
 
 @blp.route("/<uuid:flag_id>/escalate")
 class Escalate(MethodView):
+    @blp.doc(operationId="escalateFlag")
     @blp.staff()
     @blp.arguments(EscalateSchema, required=False)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)

@@ -27,12 +27,14 @@ def _me():
 
 @blp.route("")
 class Me(MethodView):
+    @blp.doc(operationId="getMe")
     @blp.patient()
     @blp.response(200, MeSchema)
     def get(self):
         """Show the patient's own profile."""
         return _me()
 
+    @blp.doc(operationId="updateMe")
     @blp.patient()
     @blp.arguments(MePatchSchema)
     @blp.response(200, MeSchema)
@@ -55,6 +57,7 @@ class Me(MethodView):
 
 @blp.route("/infusions")
 class MyInfusions(MethodView):
+    @blp.doc(operationId="listMyInfusions")
     @blp.patient()
     @blp.response(200, PatientInfusionSchema(many=True))
     @blp.paginate(SelectPage)

@@ -16,6 +16,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="No
 
 @blp.route("/notifications")
 class Notifications(MethodView):
+    @blp.doc(operationId="listNotifications")
     @blp.staff(Role.ADMIN)
     @blp.arguments(NotificationQueryArgsSchema, location="query")
     @blp.response(200, NotificationSchema(many=True))
@@ -27,6 +28,7 @@ class Notifications(MethodView):
 
 @blp.route("/notifications/<uuid:notification_id>/retry")
 class RetryNotification(MethodView):
+    @blp.doc(operationId="retryNotification")
     @blp.staff(Role.ADMIN)
     @blp.response(200, NotificationSchema)
     @blp.errors(404, 409)
@@ -42,6 +44,7 @@ class RetryNotification(MethodView):
 
 @blp.route("/jobs/status")
 class JobsStatus(MethodView):
+    @blp.doc(operationId="getJobsStatus")
     @blp.staff(Role.ADMIN)
     @blp.response(200, JobsStatusSchema)
     def get(self):

@@ -33,6 +33,7 @@ def _patient(patient_id: uuid.UUID):
 
 @blp.route("/patients")
 class Patients(MethodView):
+    @blp.doc(operationId="listPatients")
     @blp.staff()
     @blp.arguments(PatientQueryArgsSchema, location="query")
     @blp.response(200, PatientSchema(many=True))
@@ -41,6 +42,7 @@ class Patients(MethodView):
         """List the clinic's patients (filter by status)."""
         return patients.patients_query(clinic_id=current_principal().clinic_id, status=args.get("status"))
 
+    @blp.doc(operationId="createPatient")
     @blp.staff()
     @blp.arguments(PatientCreateSchema)
     @blp.response(201, PatientSchema)
@@ -55,6 +57,7 @@ class Patients(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>")
 class PatientById(MethodView):
+    @blp.doc(operationId="getPatient")
     @blp.staff()
     @blp.response(200, PatientDetailSchema)
     @blp.errors(404)
@@ -64,6 +67,7 @@ class PatientById(MethodView):
         patient.devices = patients.devices_of(db.session, patient=patient)
         return patient
 
+    @blp.doc(operationId="updatePatient")
     @blp.staff()
     @blp.arguments(PatientPatchSchema)
     @blp.response(200, PatientSchema)
@@ -79,6 +83,7 @@ class PatientById(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>/timeline")
 class PatientTimeline(MethodView):
+    @blp.doc(operationId="getPatientTimeline")
     @blp.staff()
     @blp.arguments(TimelineArgsSchema, location="query")
     @blp.response(200, TimelineSchema)
@@ -93,6 +98,7 @@ class PatientTimeline(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>/enrollment-codes")
 class EnrollmentCodes(MethodView):
+    @blp.doc(operationId="createEnrollmentCode")
     @blp.staff()
     @blp.response(201, EnrollmentCodeSchema)
     @blp.errors(404)
@@ -111,6 +117,7 @@ class EnrollmentCodes(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>/devices/<uuid:device_id>")
 class DeviceById(MethodView):
+    @blp.doc(operationId="revokeDevice")
     @blp.staff()
     @blp.response(204)
     @blp.errors(404)
@@ -122,6 +129,7 @@ class DeviceById(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>/infusions")
 class PatientInfusions(MethodView):
+    @blp.doc(operationId="listPatientInfusions")
     @blp.staff()
     @blp.response(200, InfusionSchema(many=True))
     @blp.paginate(SelectPage)
@@ -130,6 +138,7 @@ class PatientInfusions(MethodView):
         """List a patient's infusions, newest first."""
         return infusions.infusions_query(patient_id=_patient(patient_id).id)
 
+    @blp.doc(operationId="recordInfusion")
     @blp.staff()
     @blp.arguments(InfusionCreateSchema)
     @blp.response(201, InfusionSchema)
@@ -145,6 +154,7 @@ class PatientInfusions(MethodView):
 
 @blp.route("/infusions/<uuid:infusion_id>")
 class InfusionById(MethodView):
+    @blp.doc(operationId="getInfusion")
     @blp.staff()
     @blp.response(200, InfusionSchema)
     @blp.errors(404)
@@ -152,6 +162,7 @@ class InfusionById(MethodView):
         """Show one infusion."""
         return infusions.get_infusion(db.session, clinic_id=current_principal().clinic_id, infusion_id=infusion_id)
 
+    @blp.doc(operationId="updateInfusion")
     @blp.staff()
     @blp.arguments(InfusionPatchSchema)
     @blp.response(200, InfusionSchema)

@@ -83,6 +83,7 @@ def _submit(payload: dict) -> reports.Submission:
 
 @blp.route("/symptoms")
 class Symptoms(MethodView):
+    @blp.doc(operationId="getSymptomVocabulary")
     @blp.anyone_signed_in()
     @blp.response(200, VocabularySchema)
     def get(self):
@@ -92,6 +93,7 @@ class Symptoms(MethodView):
 
 @blp.route("/me/reports")
 class MyReports(MethodView):
+    @blp.doc(operationId="submitReport")
     @blp.patient()
     @blp.arguments(ReportCreateSchema)
     @blp.response(201, ReportReceiptSchema, description="Stored; the triage outcome is in the answer.")
@@ -107,6 +109,7 @@ class MyReports(MethodView):
         submission = _submit(body)
         return _receipt(submission), 201 if submission.created else 200
 
+    @blp.doc(operationId="listMyReports")
     @blp.patient()
     @blp.response(200, ReportSchema(many=True))
     @blp.paginate()
@@ -119,6 +122,7 @@ class MyReports(MethodView):
 
 @blp.route("/me/reports/<uuid:report_id>")
 class MyReportById(MethodView):
+    @blp.doc(operationId="getMyReport")
     @blp.patient()
     @blp.response(200, ReportSchema)
     @blp.errors(404)
@@ -131,6 +135,7 @@ class MyReportById(MethodView):
 
 @blp.route("/me/reports/<uuid:report_id>/safety-screen")
 class MySafetyScreen(MethodView):
+    @blp.doc(operationId="answerSafetyScreen")
     @blp.patient()
     @blp.arguments(SafetyScreenSchema)
     @blp.response(201, SafetyScreenResultSchema, description="Stored; high risk paged the care team again.")
@@ -168,6 +173,7 @@ class MySafetyScreen(MethodView):
 
 @blp.route("/me/reports/batch")
 class MyReportBatch(MethodView):
+    @blp.doc(operationId="submitReportBatch")
     @blp.patient()
     @body_limit(BATCH_MAX_BYTES)
     @blp.arguments(ReportBatchSchema)
@@ -202,6 +208,7 @@ class MyReportBatch(MethodView):
 
 @blp.route("/patients/<uuid:patient_id>/reports")
 class PatientReports(MethodView):
+    @blp.doc(operationId="listPatientReports")
     @blp.staff()
     @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.response(200, ReportSchema(many=True))
@@ -217,6 +224,7 @@ class PatientReports(MethodView):
 
 @blp.route("/reports/<uuid:report_id>")
 class ReportById(MethodView):
+    @blp.doc(operationId="getReport")
     @blp.staff()
     @blp.response(200, ReportSchema)
     @blp.errors(404)

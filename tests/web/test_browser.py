@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from schemas.reports import ReportCreateSchema
 from service.clock import now_utc
@@ -27,6 +25,7 @@ from service.extensions import db
 from service.models import AdverseEvent, Flag, Infusion, Patient
 from service.rules import Priority
 from tests import factories
+from tests.live_server import served
 from tests.web.conftest import make_flag, make_infusion
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,12 +48,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(app):
     """The app served by a real WSGI server on 127.0.0.1 (a free port), in a thread."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
