@@ -5,7 +5,6 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import Answer, Int, Moment, Schema, StrictBoolean, Text
-from schemas.fast import FastDump, FastLoad
 from service.enums import FlagPriority, SafetyRisk
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
@@ -56,8 +55,8 @@ class VitalsSchema(Schema):
             raise ValidationError("Diastolic must be below systolic.", field_name="diastolic")
 
 
-class ReportCreateSchema(FastLoad, Schema):
-    """What the phone sends (loaded by FastLoader when it can vouch for the body, see schemas.fast)."""
+class ReportCreateSchema(Schema):
+    """What the phone sends."""
 
     client_report_id = fields.UUID(
         required=True,
@@ -202,7 +201,7 @@ class SafetyScreenViewSchema(Answer):
     answers = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
 
-class ReportReceiptSchema(FastDump, Schema):
+class ReportReceiptSchema(Schema):
     """What the phone is told about a stored report (dumped by FlatDumper, see schemas.fast)."""
 
     id = fields.UUID(required=True)

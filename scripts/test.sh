@@ -8,4 +8,5 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache --no-logo  # the layers: contracts in pyproject.toml
 exec .venv/bin/python -m pytest "$@"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import inspect
 import logging
 import os
 import re
 import time
-import types
 
 from flask import Flask, g, request
 from sqlalchemy import event
@@ -24,27 +22,9 @@ from service.observability import configure_logging, register_request_ids
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
-class AftercareFlask(Flask):
-    """Flask, remembering which functions are plain ``def``s: ensure_sync otherwise asks inspect about
-    every hook and view on every request. (Aftercare has no async views; one would still be wrapped.)"""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._plain_functions: dict[types.FunctionType, bool] = {}
-
-    def ensure_sync(self, func):
-        target = getattr(func, "__func__", func)  # a bound method (a MethodView's get/post) by its function
-        if type(target) is not types.FunctionType:
-            return super().ensure_sync(func)
-        plain = self._plain_functions.get(target)
-        if plain is None:
-            plain = self._plain_functions[target] = not inspect.iscoroutinefunction(target)
-        return func if plain else super().ensure_sync(func)
-
-
 def create_app(config: dict | None = None) -> Flask:
     """Build the WSGI app. The job scheduler is never started here."""
-    app = AftercareFlask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     configure_logging(app)

@@ -87,7 +87,12 @@ class DriverStatement:
     errors are handled by the connection as SQLAlchemy handles them (wrapped as DBAPIError with the
     engine's hidden parameters, a lost connection invalidated with its pool). Rows are plain tuples
     in the statement's column order.
+
+    ``direct`` (on by default) is the only switch: off, every statement runs through the session's
+    connection (SQLAlchemy's public execution), as on other drivers; bench/fast_paths.py measures both.
     """
+
+    direct = True
 
     def __init__(self, statement: ClauseElement, *, elsewhere: ClauseElement | None = None):
         self.statement = statement
@@ -111,8 +116,9 @@ class DriverStatement:
             session.flush()
         connection = session.connection()
         dialect = connection.dialect
-        if dialect.driver != "psycopg":
-            result = connection.execute(self.elsewhere, params)
+        if dialect.driver != "psycopg" or not DriverStatement.direct:
+            statement = self.statement if dialect.driver == "psycopg" else self.elsewhere
+            result = connection.execute(statement, params)
             return [tuple(row) for row in result] if result.returns_rows else []
         compiled = self._compiled.get(type(dialect))
         if compiled is None:
