@@ -4,13 +4,16 @@ from marshmallow import fields, validate
 
 from schemas.base import Answer, DateOrMoment, Int, Moment, Name, Schema, StrictBoolean, Text
 from service.enums import ActionTaken, Causality, Outcome, Route, SeriousnessCriterion
-from service.vocabulary import CTCAE_TERMS, OTHER_TERM
+from service.vocabulary import CTCAE_TERMS, OTHER_SUFFIX, OTHER_TERM
 
 NARRATIVE_MAX = 10000
 TERM_OTHER_MAX = 200
 REFERENCE_MAX = 120
 
-_TERM_ERROR = f"Not a CTCAE term of the list (GET /api/v1/adverse-events/terms); use '{OTHER_TERM}' with term_other."
+_TERM_ERROR = (
+    "Not a CTCAE v5.0 term of the list (GET /api/v1/adverse-events/terms); "
+    f"use the organ class's '<SOC>{OTHER_SUFFIX}' (e.g. '{OTHER_TERM}') with term_other."
+)
 
 
 def _enum(enum, **kwargs):
@@ -27,7 +30,7 @@ class _Clinical(Schema):
     term_other = Name(
         TERM_OTHER_MAX,
         allow_none=True,
-        metadata={"description": f"The event in the clinician's words; only with term '{OTHER_TERM}'"},
+        metadata={"description": f"The event in specific words; only (and always) with a '<SOC>{OTHER_SUFFIX}' term"},
     )
     grade = Int(1, 5, metadata={"description": "CTCAE grade: 1 mild … 5 death related to the event", "example": 3})
     serious = StrictBoolean(metadata={"description": "ICH E2A serious; needs at least one seriousness criterion"})
@@ -45,6 +48,10 @@ class _Clinical(Schema):
         metadata={"description": "When the clinic learned of the event (default: now); starts the regulatory clock"}
     )
     narrative = Text(NARRATIVE_MAX, metadata={"example": "BP 186/112 two hours after IV infusion; ..."})
+    expected = StrictBoolean(
+        allow_none=True,
+        metadata={"description": "Expectedness: listed on the product label (true), not (false), not assessed (null)"},
+    )
     infusion_id = fields.UUID(
         allow_none=True,
         metadata={"description": "The infusion suspected (default: the report's, else the latest before onset)"},
@@ -86,6 +93,9 @@ class AdverseEventSchema(Answer):
     report_id = fields.UUID(allow_none=True)
     term = fields.String()
     term_other = fields.String(allow_none=True)
+    meddra_code = fields.String(metadata={"description": "MedDRA code CTCAE v5.0 lists for the term"})
+    soc = fields.String(metadata={"description": "MedDRA System Organ Class of the term"})
+    expected = fields.Boolean(allow_none=True, metadata={"description": "Listed on the product label"})
     grade = fields.Integer()
     serious = fields.Boolean()
     seriousness = fields.List(_enum(SeriousnessCriterion))
@@ -139,5 +149,8 @@ class VersionSchema(Answer):
 
 class TermSchema(Answer):
     term = fields.String()
+    meddra_code = fields.String(metadata={"description": "MedDRA code as CTCAE v5.0 lists it", "example": "10020772"})
+    soc = fields.String(metadata={"example": "Vascular disorders"})
+    soc_code = fields.String(metadata={"example": "10047065"})
     symptom_codes = fields.List(fields.String(), metadata={"description": "Symptom codes of the app mapping to it"})
     needs_description = fields.Boolean()

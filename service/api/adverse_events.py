@@ -53,6 +53,7 @@ def _views(events: list[AdverseEvent], now: datetime) -> list[dict]:
             patient_display_name=names.get(event.patient_id),
             seriousness=adverse_events.criteria_of(event),
             overdue_reporting=adverse_events.is_overdue(event, now=now),
+            **adverse_events.coding_of(event),
         )
         views.append(view)
     return views

@@ -3,8 +3,9 @@ regulatory clock, and record its submission to the regulator.
 
 Rules (each refusal is a 422 naming the field):
 
-- ``term`` is a CTCAE term of the list (service.vocabulary.CTCAE_TERMS); "Other, specify" needs
-  ``term_other`` in the clinician's own words, and only it takes one;
+- ``term`` is a CTCAE v5.0 term of the list (service.vocabulary.CTCAE_TERMS); a "<SOC> - Other, specify"
+  term needs ``term_other`` in specific words, and only those terms take one;
+- ``expected`` (listed on the product label) is true, false or unknown (null);
 - ``grade`` 1-5 (CTCAE); ``serious`` (ICH E2A) needs at least one seriousness criterion, and criteria
   need ``serious``; grade 5 (death related to the event), the ``death`` criterion and outcome ``fatal``
   go together;
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from service.enums import EXPEDITED_CRITERIA, ActionTaken, Causality, Outcome, SeriousnessCriterion
 from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from service.models import AdverseEvent, AdverseEventVersion, Flag, FlagReport, Infusion, Patient, Report
-from service.vocabulary import CTCAE_TERMS, OTHER_TERM, SYMPTOMS_BY_TERM
+from service.vocabulary import BY_TERM, CTCAE_TERMS, OTHER_SUFFIX, OTHER_TERM, SYMPTOMS_BY_TERM, is_other
 
 # Clock skew tolerated between the clinic's devices and the server.
 SKEW = timedelta(minutes=5)
@@ -53,17 +54,32 @@ EDITABLE = (
     "resolved_at",
     "aware_at",
     "narrative",
+    "expected",
     "infusion_id",
 )
 INFUSION_SNAPSHOT = ("route", "dose_mg", "dose_mg_per_kg", "started_at", "ended_at")
 
 
 def term_list() -> list[dict]:
-    """The CTCAE terms an event is recorded with, with the app's symptom codes each covers ("Other, specify" last)."""
+    """The CTCAE v5.0 terms an event is recorded with: MedDRA code, SOC, and the app's symptom codes each covers
+    (the "<SOC> - Other, specify" terms last)."""
     return [
-        {"term": term, "symptom_codes": list(SYMPTOMS_BY_TERM[term]), "needs_description": term == OTHER_TERM}
-        for term in CTCAE_TERMS
+        {
+            "term": t.term,
+            "meddra_code": t.meddra_code,
+            "soc": t.soc,
+            "soc_code": t.soc_code,
+            "symptom_codes": list(SYMPTOMS_BY_TERM[t.term]),
+            "needs_description": t.needs_description,
+        }
+        for t in BY_TERM.values()
     ]
+
+
+def coding_of(event: AdverseEvent) -> dict:
+    """The event's MedDRA code (as CTCAE v5.0 lists it for the term) and its System Organ Class."""
+    entry = BY_TERM[event.term]
+    return {"meddra_code": entry.meddra_code, "soc": entry.soc, "soc_code": entry.soc_code}
 
 
 def regulatory_due(*, serious: bool, criteria, aware_at: datetime) -> datetime | None:
@@ -88,12 +104,16 @@ def check_rules(state: dict, *, now: datetime) -> None:
     """Refuse an event whose fields do not hold together (the first problem found, naming its field)."""
     term = state["term"]
     if term not in CTCAE_TERMS:
-        raise ValidationFailed(f"Not a CTCAE term of the list; use '{OTHER_TERM}' with term_other.", field="term")
+        raise ValidationFailed(
+            f"Not a CTCAE v5.0 term of the list; use the organ class's '<SOC>{OTHER_SUFFIX}' "
+            f"(e.g. '{OTHER_TERM}') with term_other.",
+            field="term",
+        )
     other = (state.get("term_other") or "").strip()
-    if term == OTHER_TERM and not other:
-        raise ValidationFailed(f"Describe the event in term_other when the term is '{OTHER_TERM}'.", field="term_other")
-    if term != OTHER_TERM and other:
-        raise ValidationFailed(f"term_other goes only with the term '{OTHER_TERM}'.", field="term_other")
+    if is_other(term) and not other:
+        raise ValidationFailed(f"Describe the event in term_other when the term is '{term}'.", field="term_other")
+    if not is_other(term) and other:
+        raise ValidationFailed(f"term_other goes only with a '<SOC>{OTHER_SUFFIX}' term.", field="term_other")
     if not 1 <= state["grade"] <= 5:
         raise ValidationFailed("CTCAE grades run from 1 to 5.", field="grade")
     criteria = set(state["seriousness"])

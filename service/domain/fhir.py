@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from service.domain.adverse_events import criteria_of
+from service.domain.adverse_events import coding_of, criteria_of
 from service.enums import ActionTaken, Causality, Outcome, Route, SeriousnessCriterion
 from service.models import AdverseEvent
-from service.vocabulary import OTHER_TERM
+from service.vocabulary import BY_TERM
 
 IG = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition"
 GRADE_EXTENSION = f"{IG}/ae-grade"
@@ -25,6 +25,10 @@ SERIOUSNESS_CRITERIA_EXTENSION = f"{IG}/seriousness-criteria"
 RESOLVE_DATE_EXTENSION = f"{IG}/resolve-date"
 NOTE_EXTENSION = f"{IG}/note"
 
+MEDDRA = "http://terminology.hl7.org/CodeSystem/mdr"
+# Expectedness against the product label (FHIR R4 has no element for it; the IG's expected-in-research-study is
+# about a study protocol, not a label), so it travels in an extension of Aftercare's own.
+EXPECTEDNESS_EXTENSION = "urn:aftercare:fhir:StructureDefinition:listed-on-product-label"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 SNOMED = "http://snomed.info/sct"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -102,8 +106,17 @@ def severity_of(grade: int) -> tuple[str, str]:
 
 
 def event_text(event: AdverseEvent) -> str:
-    """The event's name: its CTCAE term, or the clinician's words for 'Other, specify'."""
-    return event.term_other if event.term == OTHER_TERM and event.term_other else event.term
+    """The event's name: its CTCAE term, or the specific words of a '<SOC> - Other, specify' term."""
+    return event.term_other or event.term
+
+
+def event_concept(event: AdverseEvent) -> dict:
+    """The event coded with the MedDRA code CTCAE v5.0 lists for its term, and the specific text."""
+    coding = coding_of(event)
+    return {
+        "coding": [{"system": MEDDRA, "code": coding["meddra_code"], "display": BY_TERM[event.term].term}],
+        "text": event_text(event),
+    }
 
 
 def _infusion(event: AdverseEvent) -> dict | None:
@@ -168,6 +181,8 @@ def adverse_event_resource(event: AdverseEvent) -> dict:
             )
     if event.resolved_at is not None:
         extensions.append({"url": RESOLVE_DATE_EXTENSION, "valueDateTime": _instant(event.resolved_at)})
+    if event.expected is not None:
+        extensions.append({"url": EXPECTEDNESS_EXTENSION, "valueBoolean": event.expected})
     extensions.append({"url": NOTE_EXTENSION, "valueAnnotation": {"text": event.narrative}})
 
     seriousness = ("serious", "Serious") if event.serious else ("non-serious", "Non-serious")
@@ -189,7 +204,7 @@ def adverse_event_resource(event: AdverseEvent) -> dict:
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{event.id}"},
         "actuality": "actual",
         "category": [{"text": "Adverse event after ketamine administration"}],
-        "event": {"text": event_text(event)},
+        "event": event_concept(event),
         "subject": {"reference": f"Patient/{event.patient_id}"},
         "date": _instant(event.onset_at),
         "detected": _instant(event.aware_at),

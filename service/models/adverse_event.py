@@ -118,6 +118,8 @@ class AdverseEvent(UUIDPrimaryKey, Base):
     resolved_at: Mapped[datetime | None]
     aware_at: Mapped[datetime]
     narrative: Mapped[str] = mapped_column(Text)
+    # Expectedness: listed on the product label (True), not listed (False), not assessed (None).
+    expected: Mapped[bool | None]
 
     regulatory_due_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]

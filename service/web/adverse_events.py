@@ -20,7 +20,7 @@ from service.domain.fhir import adverse_event_resource
 from service.enums import ActionTaken, Causality, Outcome, Role, SeriousnessCriterion
 from service.extensions import db
 from service.models import Flag
-from service.vocabulary import OTHER_TERM
+from service.vocabulary import OTHER_SUFFIX
 from service.web import forms
 from service.web import session as console
 from service.web.display import (
@@ -49,6 +49,7 @@ FORM = {
     "resolved_at": "local-datetime",
     "aware_at": "local-datetime",
     "narrative": "str",
+    "expected": "yes-no",
     "infusion_id": "str",
 }
 INFUSION_CHOICES = 10
@@ -102,7 +103,7 @@ def form_context(flag_view: dict, *, values: dict | None, errors: dict | None) -
         "ae": {
             "terms": [t["term"] for t in terms],
             "suggested": suggested,
-            "other_term": OTHER_TERM,
+            "other_term": f"<organ class>{OTHER_SUFFIX}",
             "grades": list(GRADE_LABELS.items()),
             "criteria": [(c.value, SERIOUSNESS_LABELS[c.value]) for c in SeriousnessCriterion],
             "causalities": [(c.value, CAUSALITY_LABELS[c.value]) for c in Causality],
@@ -144,12 +145,13 @@ def event_page(event_id):
         "console/adverse_event.html",
         event=event,
         criteria=adverse_events.criteria_of(event),
+        coding=adverse_events.coding_of(event),
         overdue=adverse_events.is_overdue(event, now=now),
         patient_name=patients.display_names(db.session, patient_ids=[event.patient_id]).get(event.patient_id),
         flag=flag,
         history=adverse_events.history_of(db.session, event=event),
         names={person.id: person.name for person in staff},
-        other_term=OTHER_TERM,
+        other_term=OTHER_SUFFIX,
         onset_day=local(event.onset_at).date().isoformat(),
         can_export=principal.role == Role.ADMIN,
         now=now,

@@ -20,6 +20,7 @@ from service.domain.common import age_on
 from service.domain.fhir import GRADE_EXTENSION, SERIOUSNESS_CRITERIA_EXTENSION
 from service.extensions import db
 from service.models import AdverseEvent
+from service.vocabulary import OTHER_TERM
 from tests.api.ae_support import EVENTS, assert_422, iso, record, serious_body
 from tests.factories import clinic_day
 
@@ -113,7 +114,7 @@ def test_fhir_other_term_without_infusion_and_with_resolution(client, case):
         client,
         case.world.nurse,
         patient_id=str(case.patient_id),
-        term="Other, specify",
+        term=OTHER_TERM,
         term_other="Jaw stiffness",
         onset_at=iso(onset),
         outcome="recovered",
@@ -212,7 +213,7 @@ def test_csv_defuses_text_a_spreadsheet_would_run(client, case):
         client,
         case.world.nurse,
         patient_id=str(case.patient_id),
-        term="Other, specify",
+        term=OTHER_TERM,
         term_other='=HYPERLINK("http://evil.test")',
     )
     today = clinic_day()  # the onset is 2 h ago: at the clinic's 01:00 that is yesterday

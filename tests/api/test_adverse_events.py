@@ -12,6 +12,7 @@ import pytest
 from service.clock import now_utc
 from service.extensions import db
 from service.models import AdverseEvent, AdverseEventVersion, Infusion
+from service.vocabulary import OTHER_TERM
 from tests import factories
 from tests.api.ae_support import EVENTS, assert_422, body, count, iso, record, serious_body
 
@@ -73,9 +74,9 @@ def test_aware_at_defaults_to_now(client, case):
 
 def test_free_text_term_with_other_specify(client, case):
     answer = record(
-        client, case.world.nurse, patient_id=str(case.patient_id), term="Other, specify", term_other="Jaw stiffness"
+        client, case.world.nurse, patient_id=str(case.patient_id), term=OTHER_TERM, term_other="Jaw stiffness"
     )
-    assert answer["term"] == "Other, specify" and answer["term_other"] == "Jaw stiffness"
+    assert answer["term"] == OTHER_TERM and answer["term_other"] == "Jaw stiffness"
 
 
 def test_term_list_covers_every_vocabulary_symptom(client, world):
@@ -86,7 +87,7 @@ def test_term_list_covers_every_vocabulary_symptom(client, world):
     for symptom in symptoms:
         assert symptom["ctcae_term"] in terms, symptom
         assert symptom["code"] in terms[symptom["ctcae_term"]]["symptom_codes"]
-    assert terms["Other, specify"]["needs_description"] is True
+    assert terms[OTHER_TERM]["needs_description"] is True
     assert "Death NOS" in terms and "Suicide attempt" in terms
 
 
@@ -164,8 +165,8 @@ def _past(hours: int) -> str:
 BAD = [
     ("unknown term", {"term": "Feeling weird"}, "term"),
     ("term of another case", {"term": "nausea"}, "term"),
-    ("other without words", {"term": "Other, specify"}, "term_other"),
-    ("other with blank words", {"term": "Other, specify", "term_other": "   "}, "term_other"),
+    ("other without words", {"term": OTHER_TERM}, "term_other"),
+    ("other with blank words", {"term": OTHER_TERM, "term_other": "   "}, "term_other"),
     ("words without other", {"term_other": "Jaw stiffness"}, "term_other"),
     ("grade 0", {"grade": 0}, "grade"),
     ("grade 6", {"grade": 6}, "grade"),

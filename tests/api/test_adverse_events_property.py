@@ -13,7 +13,7 @@ from service.clock import now_utc
 from service.enums import SeriousnessCriterion
 from service.extensions import db
 from service.models import AdverseEvent, AdverseEventVersion, AuditEntry
-from service.vocabulary import CTCAE_TERMS
+from service.vocabulary import CTCAE_TERMS, is_other
 from tests.api.ae_support import EVENTS
 
 CRITERIA = [c.value for c in SeriousnessCriterion]
@@ -43,7 +43,7 @@ def coherent(draw) -> dict:
         "onset_hours_ago": draw(st.integers(1, 24 * 400)),
         "narrative": draw(st.text(min_size=1, max_size=60).filter(lambda t: t.strip() and "\x00" not in t)),
     }
-    if term == "Other, specify":
+    if is_other(term):
         raw["term_other"] = draw(st.text(min_size=1, max_size=30).filter(lambda t: t.strip() and "\x00" not in t))
     if draw(st.booleans()):
         raw["aware_after_onset_hours"] = draw(st.integers(0, raw["onset_hours_ago"]))

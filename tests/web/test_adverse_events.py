@@ -18,6 +18,7 @@ from service.enums import ActionTaken, Causality, Outcome, SeriousnessCriterion
 from service.extensions import db
 from service.models import AdverseEvent, AdverseEventVersion, AuditEntry, FlagReport, Report
 from service.rules import Priority
+from service.vocabulary import OTHER_TERM
 from service.web import display
 from tests.web.conftest import make_flag, make_infusion, post
 
@@ -180,7 +181,7 @@ def test_schema_problems_are_named_by_field_all_at_once(console, scene):
     html = response.get_data(as_text=True)
     for field in ("term", "narrative", "causality"):
         assert f'id="{field}-error"' in html, field
-    assert "Not a CTCAE term of the list" in html
+    assert "Not a CTCAE v5.0 term of the list" in html
     assert _count(AdverseEvent) == 0
 
 
@@ -194,7 +195,7 @@ def test_schema_problems_are_named_by_field_all_at_once(console, scene):
         ({"serious": "yes"}, "seriousness"),
         ({"seriousness": "medically_important"}, "serious"),
         ({"seriousness": "not_a_criterion", "serious": "yes"}, "seriousness"),
-        ({"term": "Other, specify"}, "term_other"),
+        ({"term": OTHER_TERM}, "term_other"),
         ({"term_other": "Odd taste"}, "term_other"),
         ({"onset_at": "yesterday"}, "onset_at"),
         ({"onset_at": "2099-01-01T10:00"}, "onset_at"),
@@ -223,8 +224,8 @@ def test_an_onset_before_the_flags_infusion_is_refused_next_to_the_onset(console
 
 
 def test_other_specify_takes_the_clinicians_words(console, scene):
-    event = _record(console["nurse"], scene, term="Other, specify", term_other="Metallic taste")
-    assert (event.term, event.term_other) == ("Other, specify", "Metallic taste")
+    event = _record(console["nurse"], scene, term=OTHER_TERM, term_other="Metallic taste")
+    assert (event.term, event.term_other) == (OTHER_TERM, "Metallic taste")
     html = console["nurse"].get(f"/console/adverse-events/{event.id}").get_data(as_text=True)
     assert '<h1 id="event-term">Metallic taste' in html
 
