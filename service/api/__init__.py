@@ -2,6 +2,7 @@
 
 from service.api import (
     adverse_events,
+    analytics,
     audit,
     auth,
     checkins,
@@ -16,5 +17,18 @@ from service.api import (
 )
 
 # API blueprints (documented in OpenAPI) and plain ones (operations endpoints).
-MODULES = (auth, patients, me, reports, flags, adverse_events, clinicians, clinic, checkins, notifications, audit)
+MODULES = (
+    auth,
+    patients,
+    me,
+    reports,
+    flags,
+    adverse_events,
+    clinicians,
+    clinic,
+    checkins,
+    notifications,
+    audit,
+    analytics,
+)
 PLAIN_MODULES = (health,)

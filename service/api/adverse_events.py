@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import datetime
 
-from flask import current_app, stream_with_context
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -20,7 +20,16 @@ from schemas.adverse_events import (
     TermSchema,
     VersionSchema,
 )
-from service.api.common import Blueprint, SelectPage, current_principal, etag, etag_header, if_match_version
+from service.api.common import (
+    Blueprint,
+    SelectPage,
+    csv_attachment,
+    csv_response,
+    current_principal,
+    etag,
+    etag_header,
+    if_match_version,
+)
 from service.clock import now_utc
 from service.domain import adverse_events, line_listing
 from service.domain.common import range_bounds
@@ -120,10 +129,10 @@ class Export(MethodView):
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.response(
         200,
-        {"type": "string", "description": "CSV with a header row: " + ", ".join(line_listing.COLUMNS)},
-        content_type="text/csv",
-        description="The line listing, one row per event with onset in the range (streamed, as an attachment).",
-        headers={"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename=…"}},
+        **csv_response(
+            line_listing.COLUMNS,
+            "The line listing, one row per event with onset in the range (streamed, as an attachment).",
+        ),
     )
     def get(self, args):
         """Download the line listing of adverse events with onset in a date range, as CSV."""
@@ -132,12 +141,7 @@ class Export(MethodView):
         since, until = range_bounds(args["from_"], args["to"], time_zone=zone)
         rows = line_listing.listing_rows(db.session, clinic_id=principal.clinic_id, since=since, until=until)
         name = f"adverse-events_{_label(args['from_'])}_{_label(args['to'])}.csv"
-        response = current_app.response_class(
-            stream_with_context(line_listing.csv_chunks(rows)), mimetype="text/csv", direct_passthrough=True
-        )
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return csv_attachment(line_listing.csv_chunks(rows), filename=name, stream=True)
 
 
 def _label(value) -> str:

@@ -6,7 +6,7 @@ import re
 from functools import wraps
 from http import HTTPStatus
 
-from flask import current_app, g, request
+from flask import current_app, g, request, stream_with_context
 from flask_smorest import Page
 from sqlalchemy import func, select
 
@@ -60,6 +60,27 @@ def etag(version: int) -> str:
 def etag_header(what: str) -> dict:
     """The ETag response header as the OpenAPI document describes it."""
     return {"ETag": {"description": f"The {what}'s version; send it back in If-Match", "schema": {"type": "string"}}}
+
+
+def csv_response(columns: tuple[str, ...], description: str) -> dict:
+    """The keyword arguments of ``blp.response(200, **...)`` documenting a CSV attachment with a header row."""
+    return {
+        "schema": {"type": "string", "description": "CSV with a header row: " + ", ".join(columns)},
+        "content_type": "text/csv",
+        "description": description,
+        "headers": {"Content-Disposition": {"schema": {"type": "string"}, "description": "attachment; filename=…"}},
+    }
+
+
+def csv_attachment(chunks, *, filename: str, stream: bool = False):
+    """A CSV answer as a download that no cache keeps (the body is CSV bytes, or chunks streamed in the request)."""
+    if stream:
+        response = current_app.response_class(stream_with_context(chunks), mimetype="text/csv", direct_passthrough=True)
+    else:
+        response = current_app.response_class(b"".join(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def if_match_version(what: str = "resource") -> int | None:

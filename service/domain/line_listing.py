@@ -180,10 +180,12 @@ class _Echo:
         return text
 
 
-def csv_chunks(rows: Iterator[list[str]], *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The header and the rows as CSV, in chunks of about chunk_bytes (UTF-8)."""
+def csv_chunks(
+    rows: Iterator[list[str]], *, chunk_bytes: int = CHUNK_BYTES, columns: tuple[str, ...] = COLUMNS
+) -> Iterator[bytes]:
+    """The header (default: the line listing's) and the rows as CSV, in chunks of about chunk_bytes (UTF-8)."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
-    buffer = [writer.writerow(COLUMNS)]
+    buffer = [writer.writerow(columns)]
     size = len(buffer[0])
     for row in rows:
         line = writer.writerow(row)

@@ -122,6 +122,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/notifications"):                               (401, 403, 403, 403, 403, 200, 200),
     ("POST",   "/api/v1/notifications/<uuid:notification_id>/retry"):  (401, 403, 403, 403, 403, 200, 404),
     ("GET",    "/api/v1/jobs/status"):                                 (401, 403, 403, 403, 403, 200, 200),
+    ("GET",    "/api/v1/analytics/rules"):                             (401, 403, 403, 403, 200, 200, 200),
+    ("GET",    "/api/v1/analytics/rules.csv"):                         (401, 403, 403, 403, 200, 200, 200),
 }
 # fmt: on
 
@@ -209,6 +211,8 @@ def _query(method: str, rule: str) -> str:
     today = factories.clinic_day()
     queries = {
         ("GET", "/api/v1/adverse-events/export.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
+        ("GET", "/api/v1/analytics/rules"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
+        ("GET", "/api/v1/analytics/rules.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
     }
     return queries.get((method, rule), "")
 
