@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from schemas.base import Schema
+from schemas.base import Answer, Schema
 
 
 class RangeArgsSchema(Schema):
@@ -19,7 +19,7 @@ class RangeArgsSchema(Schema):
     )
 
 
-class RuleBurdenSchema(Schema):
+class RuleBurdenSchema(Answer):
     rule = fields.String(metadata={"example": "persistent-symptom"})
     version = fields.Integer()
     priority = fields.String(allow_none=True, metadata={"description": "The priority the rule usually fires at"})

@@ -35,6 +35,7 @@ class RuleBurden(MethodView):
     @blp.arguments(RangeArgsSchema, location="query")
     @blp.response(200, RuleBurdenSchema(many=True))
     @blp.errors(422)
+    @blp.doc(operationId="getRuleBurden")
     def get(self, args):
         """Burden per rule and version over clinic days: how often it fires, how often it leads to action, how fast
         it is acknowledged against the target."""
@@ -53,6 +54,7 @@ class RuleBurdenCsv(MethodView):
         ),
     )
     @blp.errors(422)
+    @blp.doc(operationId="exportRuleBurden")
     def get(self, args):
         """Download the rule burden over clinic days as CSV."""
         items = rule_burden_for(args)
