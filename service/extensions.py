@@ -64,6 +64,20 @@ def _refuse_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
+# Python reads integers of at most this many digits (sys.get_int_max_str_digits' default).
+MAX_INT_DIGITS = 4300
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _TooManyDigits(digits[:20])
+    return int(digits)
+
+
 def _json_depth_ok(raw: str, limit: int) -> bool:
     """Tell whether brackets nest no deeper than the limit (cheap scan, strings skipped)."""
     if raw.count("[") + raw.count("{") <= limit:
@@ -107,8 +121,14 @@ class StrictParser(FlaskParser):
                 errors={"json": ["JSON nested too deeply."]},
             )
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
-        except (json.JSONDecodeError, RecursionError):
+            return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
+        except _TooManyDigits:
+            abort(
+                400,
+                message=f"A number in the body has more than {MAX_INT_DIGITS} digits.",
+                errors={"json": [f"A number has more than {MAX_INT_DIGITS} digits."]},
+            )
+        except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
             abort(400, message="The body is not valid JSON.", errors={"json": ["Invalid JSON body."]})
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
