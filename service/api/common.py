@@ -142,6 +142,23 @@ class Blueprint(_BaseBlueprint):
         """Any valid token, staff or patient."""
         return self._guard(lambda principal: None, statuses=(401,))
 
+    def if_match(self, what: str):
+        """Document the If-Match header a view reads (see if_match_version) and its 412."""
+        parameter = {
+            "in": "header",
+            "name": "If-Match",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": f'The {what}\'s ETag as last read (a strong ETag such as "3"; weak ones are refused). '
+            f"A 412 when the {what} has changed since; without it the change is made to whatever version is current.",
+        }
+
+        def decorator(func):
+            func = self.doc(parameters=[parameter])(func)
+            return self.alt_response(412, response=HTTPStatus(412).name)(func)
+
+        return decorator
+
     def errors(self, *statuses: int):
         """Document error responses a view can give."""
 
