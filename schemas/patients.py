@@ -94,6 +94,9 @@ class InfusionSchema(Answer, _InfusionFields):
     patient_id = fields.UUID(dump_only=True)
     recorded_by_id = fields.UUID(dump_only=True, allow_none=True)
     created_at = fields.AwareDateTime(dump_only=True)
+    version = fields.Integer(
+        dump_only=True, metadata={"description": "Also sent as the ETag; send it back in If-Match"}
+    )
 
 
 class InfusionCreateSchema(_InfusionFields):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from functools import wraps
 from http import HTTPStatus
 
+from flask import request
 from flask_migrate import Migrate
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
@@ -65,6 +67,20 @@ def _refuse_constant(name: str):
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
+# Python reads integers of at most this many digits (sys.get_int_max_str_digits' default).
+MAX_INT_DIGITS = 4300
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _TooManyDigits(digits[:20])
+    return int(digits)
+
+
 def _json_depth_ok(raw: str, limit: int) -> bool:
     """Tell whether brackets nest no deeper than the limit (cheap scan, strings skipped)."""
     if raw.count("[") + raw.count("{") <= limit:
@@ -97,6 +113,8 @@ class StrictParser(FlaskParser):
         if not is_json_request(req):
             return core.missing
         raw = req.get_data(cache=True)
+        if not raw:  # no body at all: a missing body, which Blueprint.arguments refuses when one is required
+            return core.missing
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -108,8 +126,14 @@ class StrictParser(FlaskParser):
                 errors={"json": ["JSON nested too deeply."]},
             )
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
-        except (json.JSONDecodeError, RecursionError):
+            return json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
+        except _TooManyDigits:
+            abort(
+                400,
+                message=f"A number in the body has more than {MAX_INT_DIGITS} digits.",
+                errors={"json": [f"A number has more than {MAX_INT_DIGITS} digits."]},
+            )
+        except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
             abort(400, message="The body is not valid JSON.", errors={"json": ["Invalid JSON body."]})
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
@@ -122,24 +146,62 @@ class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = StrictParser()
     PAGINATION_ARGUMENTS_PARSER = StrictParser()
 
-    def arguments(self, schema, *, location="json", **kwargs):
-        """Parse arguments; a JSON body can also be malformed (400) or too large (413): say so in the docs.
+    def arguments(self, schema, *, location="json", required=True, **kwargs):
+        """Parse arguments; a JSON body can also be malformed or missing (400), too large (413) or not
+        JSON at all (415): say so in the docs, and refuse a missing body when the body is required.
 
         A schema class is instantiated once here, not by webargs on every request.
         """
         if isinstance(schema, type):
             schema = schema()
-        parse = super().arguments(schema, location=location, **kwargs)
+        parse = super().arguments(schema, location=location, required=required, **kwargs)
         if location != "json":
             return parse
 
         def decorator(func):
-            func = parse(func)
-            for status in (400, 413):
+            func = _json_body(required)(parse(func))
+            for status in (400, 413, 415):
                 func = self.alt_response(status, response=HTTPStatus(status).name)(func)
             return func
 
         return decorator
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        """X-Pagination is sent as JSON text: document it as the string it is (flask-smorest's override hook)."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER_DOC
+
+
+PAGINATION_HEADER_DOC = {
+    "description": "The page's place in the whole list, as JSON text: the integer total always; when there are "
+    "items, total_pages, first_page, last_page and page too, and previous_page / next_page when there is one.",
+    "schema": {
+        "type": "string",
+        "example": '{"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 2, '
+        '"previous_page": 1, "next_page": 3}',
+    },
+}
+
+
+def _json_body(required: bool):
+    """Refuse a body that is not JSON (415) and, when the body is required, no body at all (400)."""
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            has_body = bool(request.get_data(cache=True))
+            if has_body and not is_json_request(request):
+                abort(
+                    415,
+                    message="Send the body as JSON (Content-Type: application/json).",
+                    errors={"json": [f"Content-Type {request.mimetype or '(none)'} is not JSON."]},
+                )
+            if required and not has_body:
+                abort(400, message="This request needs a JSON body.", errors={"json": ["A JSON body is required."]})
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 # Rows stay readable after commit (the answer is built from them) without a reload round trip.

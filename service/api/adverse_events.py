@@ -162,7 +162,8 @@ class AdverseEventById(MethodView):
     @blp.staff()
     @blp.arguments(AdverseEventPatchSchema)
     @blp.response(200, AdverseEventSchema, headers=ETAG_HEADER)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409)
+    @blp.if_match("adverse event")
     def patch(self, body, event_id):
         """Correct an adverse event (each change is kept in its history; If-Match guards against lost updates)."""
         event = adverse_events.update_adverse_event(

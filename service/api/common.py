@@ -83,15 +83,28 @@ def csv_attachment(chunks, *, filename: str, stream: bool = False):
     return response
 
 
+# Versions are 32-bit integer columns: no ETag this API sends is larger.
+MAX_VERSION = 2**31 - 1
+_STRONG_ETAG = re.compile(r'\s*("?)([0-9]{1,10})\1\s*')
+
+
 def if_match_version(what: str = "resource") -> int | None:
-    """The version the caller last saw (If-Match), or None when they sent none."""
+    """The version the caller last saw (If-Match), or None when they sent none (or ``*``).
+
+    Only a strong ETag this API could have sent is read: a weak one (``W/"1"``) never matches for a
+    lost-update check (RFC 9110 13.1.1), and a version out of range matches nothing; both are a 412.
+    """
     header = request.headers.get("If-Match")
-    if not header:
+    if not header or header.strip() == "*":
         return None
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', header)
-    if not match:
-        raise PreconditionFailed(f"If-Match must be the ETag this API sent for the {what}.")
-    return int(match.group(1))
+    match = _STRONG_ETAG.fullmatch(header)
+    if header.lstrip().startswith("W/"):
+        reason = f"If-Match must be the strong ETag this API sent for the {what}, not a weak one (W/)."
+    elif not match or int(match.group(2)) > MAX_VERSION:
+        reason = f"If-Match must be the ETag this API sent for the {what}."
+    else:
+        return int(match.group(2))
+    raise PreconditionFailed(reason, field="If-Match", location="headers")
 
 
 class Blueprint(_BaseBlueprint):
@@ -149,6 +162,23 @@ class Blueprint(_BaseBlueprint):
     def anyone_signed_in(self):
         """Any valid token, staff or patient."""
         return self._guard(lambda principal: None, statuses=(401,))
+
+    def if_match(self, what: str):
+        """Document the If-Match header a view reads (see if_match_version) and its 412."""
+        parameter = {
+            "in": "header",
+            "name": "If-Match",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": f'The {what}\'s ETag as last read (a strong ETag such as "3"; weak ones are refused). '
+            f"A 412 when the {what} has changed since; without it the change is made to whatever version is current.",
+        }
+
+        def decorator(func):
+            func = self.doc(parameters=[parameter])(func)
+            return self.alt_response(412, response=HTTPStatus(412).name)(func)
+
+        return decorator
 
     def errors(self, *statuses: int):
         """Document error responses a view can give."""

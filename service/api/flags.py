@@ -136,7 +136,8 @@ class Acknowledge(MethodView):
     @blp.staff()
     @blp.arguments(AcknowledgeSchema, required=False)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409)
+    @blp.if_match("flag")
     def post(self, body, flag_id):
         """Acknowledge an open flag (you become its assignee unless you name one)."""
         flag = flags.acknowledge(
@@ -156,7 +157,8 @@ class Resolve(MethodView):
     @blp.staff()
     @blp.arguments(ResolveSchema)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409)
+    @blp.if_match("flag")
     def post(self, body, flag_id):
         """Resolve a flag with what was done and a note."""
         flag = flags.resolve(
@@ -193,7 +195,8 @@ class Assign(MethodView):
     @blp.staff()
     @blp.arguments(AssignSchema)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409)
+    @blp.if_match("flag")
     def post(self, body, flag_id):
         """Give an active flag to a clinician of the clinic."""
         flag = flags.assign(
@@ -213,7 +216,8 @@ class Escalate(MethodView):
     @blp.staff()
     @blp.arguments(EscalateSchema, required=False)
     @blp.response(200, FlagDetailSchema, headers=ETAG_HEADER)
-    @blp.errors(404, 409, 412)
+    @blp.errors(404, 409)
+    @blp.if_match("flag")
     def post(self, body, flag_id):
         """Escalate an active flag by one level: the on-call clinicians (then the admins) are told."""
         flag = escalation.escalate_by_hand(

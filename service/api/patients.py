@@ -18,13 +18,22 @@ from schemas.patients import (
     PatientSchema,
 )
 from schemas.timeline import TimelineArgsSchema, TimelineSchema
-from service.api.common import Blueprint, SelectPage, auth_settings, current_principal
+from service.api.common import (
+    Blueprint,
+    SelectPage,
+    auth_settings,
+    current_principal,
+    etag,
+    etag_header,
+    if_match_version,
+)
 from service.clock import now_utc
 from service.domain import auth, infusions, patients, timeline
 from service.extensions import db
 from service.models import Clinic
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1", description="Patients, phones and infusions")
+INFUSION_ETAG = etag_header("infusion")
 
 
 def _patient(patient_id: uuid.UUID):
@@ -101,7 +110,7 @@ class EnrollmentCodes(MethodView):
     @blp.doc(operationId="createEnrollmentCode")
     @blp.staff()
     @blp.response(201, EnrollmentCodeSchema)
-    @blp.errors(404)
+    @blp.errors(404, 422)
     def post(self, patient_id):
         """Issue a one-time code (valid 72 h) for the patient to pair a phone."""
         code, expires_at = auth.issue_enrollment_code(
@@ -156,20 +165,24 @@ class PatientInfusions(MethodView):
 class InfusionById(MethodView):
     @blp.doc(operationId="getInfusion")
     @blp.staff()
-    @blp.response(200, InfusionSchema)
+    @blp.response(200, InfusionSchema, headers=INFUSION_ETAG)
     @blp.errors(404)
     def get(self, infusion_id):
         """Show one infusion."""
-        return infusions.get_infusion(db.session, clinic_id=current_principal().clinic_id, infusion_id=infusion_id)
+        infusion = infusions.get_infusion(db.session, clinic_id=current_principal().clinic_id, infusion_id=infusion_id)
+        return infusion, 200, {"ETag": etag(infusion.version)}
 
     @blp.doc(operationId="updateInfusion")
     @blp.staff()
     @blp.arguments(InfusionPatchSchema)
-    @blp.response(200, InfusionSchema)
+    @blp.response(200, InfusionSchema, headers=INFUSION_ETAG)
     @blp.errors(404)
+    @blp.if_match("infusion")
     def patch(self, body, infusion_id):
-        """Correct an infusion's record."""
+        """Correct an infusion's record (If-Match guards against lost updates)."""
         infusion = infusions.get_infusion(db.session, clinic_id=current_principal().clinic_id, infusion_id=infusion_id)
-        infusion = infusions.update_infusion(db.session, infusion=infusion, changes=body, now=now_utc())
+        infusion = infusions.update_infusion(
+            db.session, infusion=infusion, changes=body, now=now_utc(), expected_version=if_match_version("infusion")
+        )
         db.session.commit()
-        return infusion
+        return infusion, 200, {"ETag": etag(infusion.version)}

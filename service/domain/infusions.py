@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from service.domain import checkins
 from service.domain.clinics import settings_of
-from service.errors import NotFound, ValidationFailed
+from service.errors import NotFound, PreconditionFailed, ValidationFailed
 from service.models import Clinic, Clinician, Infusion, Patient
 
 # Clock skew tolerated between the clinic's devices and the server.
@@ -75,8 +75,21 @@ def _schedule(session: Session, *, infusion: Infusion, patient: Patient, now: da
     checkins.schedule_for_infusion(session, infusion=infusion, patient=patient, offsets=offsets, now=now)
 
 
-def update_infusion(session: Session, *, infusion: Infusion, changes: dict, now: datetime) -> Infusion:
-    """Correct an infusion's record; a new start or end moves its check-ins not yet sent."""
+def update_infusion(
+    session: Session, *, infusion: Infusion, changes: dict, now: datetime, expected_version: int | None = None
+) -> Infusion:
+    """Correct an infusion's record; a new start or end moves its check-ins not yet sent.
+
+    With an expected version (If-Match), only that version is corrected: of two corrections at once one wins.
+    """
+    seen = infusion.version if expected_version is None else expected_version
+    bumped = session.execute(
+        update(Infusion).where(Infusion.id == infusion.id, Infusion.version == seen).values(version=seen + 1),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    session.refresh(infusion)
+    if not bumped:
+        raise PreconditionFailed("This infusion changed since you loaded it; reload and try again.")
     for key, value in changes.items():
         if key in EDITABLE:
             setattr(infusion, key, value)

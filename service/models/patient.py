@@ -121,6 +121,8 @@ class Infusion(UUIDPrimaryKey, Timestamps, Base):
     post_diastolic: Mapped[int | None]
     post_heart_rate: Mapped[int | None]
     notes: Mapped[str | None] = mapped_column(Text)
+    # Raised by each correction; sent as the ETag so two corrections at once cannot both win.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     def __repr__(self) -> str:
         return f"<Infusion {self.id} route={self.route}>"

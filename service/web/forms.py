@@ -62,7 +62,7 @@ def version(form) -> int | None:
     raw = (form.get("version") or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > 2**31 - 1:
         raise ValidationFailed("The page sent a broken version; reload it.", field="version", location="form")
     return int(raw)
 

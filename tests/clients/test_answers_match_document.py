@@ -8,8 +8,8 @@ each answer is validated against the operation's documented response schema.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import schemathesis
