@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Answer, DateOrMoment, Int, Moment, Name, Schema, StrictBoolean, Text
+from schemas.base import Answer, DateOrMoment, Int, Moment, Name, Schema, StrictBoolean, Text, UtcDateTime
 from service.enums import ActionTaken, Causality, Outcome, Route, SeriousnessCriterion
 from service.vocabulary import CTCAE_TERMS, OTHER_SUFFIX, OTHER_TERM
 
@@ -102,25 +102,25 @@ class AdverseEventSchema(Answer):
     causality = _enum(Causality)
     action_taken = _enum(ActionTaken)
     outcome = _enum(Outcome)
-    onset_at = fields.AwareDateTime()
-    resolved_at = fields.AwareDateTime(allow_none=True)
-    aware_at = fields.AwareDateTime()
+    onset_at = UtcDateTime()
+    resolved_at = UtcDateTime(allow_none=True)
+    aware_at = UtcDateTime()
     narrative = fields.String()
     infusion_id = fields.UUID(allow_none=True)
     infusion_route = _enum(Route, allow_none=True)
     infusion_dose_mg = fields.Float(allow_none=True)
     infusion_dose_mg_per_kg = fields.Float(allow_none=True)
-    infusion_started_at = fields.AwareDateTime(allow_none=True)
-    infusion_ended_at = fields.AwareDateTime(allow_none=True)
-    regulatory_due_at = fields.AwareDateTime(
+    infusion_started_at = UtcDateTime(allow_none=True)
+    infusion_ended_at = UtcDateTime(allow_none=True)
+    regulatory_due_at = UtcDateTime(
         allow_none=True, metadata={"description": "Serious events: 7 days after awareness if fatal or life-threatening"}
     )
     overdue_reporting = fields.Boolean(metadata={"description": "Serious, not submitted, and past its due date"})
-    submitted_at = fields.AwareDateTime(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
     submission_reference = fields.String(allow_none=True)
     recorded_by_id = fields.UUID(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
     version = fields.Integer(metadata={"description": "Also sent as the ETag; send it back in If-Match"})
 
 
@@ -140,7 +140,7 @@ class ExportArgsSchema(Schema):
 
 class VersionSchema(Answer):
     version = fields.Integer()
-    at = fields.AwareDateTime()
+    at = UtcDateTime()
     actor_id = fields.UUID(allow_none=True)
     actor_name = fields.String(allow_none=True)
     action = fields.String(metadata={"description": "created, updated or submitted"})

@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.base import Answer, DateOrMoment, Schema, Text
+from schemas.base import Answer, DateOrMoment, Schema, Text, UtcDateTime
 from service.enums import AuditAction, Role
 
 
@@ -18,7 +18,7 @@ class AuditQueryArgsSchema(Schema):
 
 class AuditEntrySchema(Answer):
     id = fields.Integer()
-    at = fields.AwareDateTime()
+    at = UtcDateTime()
     clinic_id = fields.UUID()
     actor_id = fields.UUID()
     actor_role = fields.Enum(Role, by_value=True)

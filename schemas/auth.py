@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Name, Schema, Text
+from schemas.base import Name, Schema, Text, UtcDateTime
 from service.enums import Platform
 
 
@@ -43,4 +43,4 @@ class EnrollmentCodeSchema(Schema):
     code = fields.String(
         required=True, metadata={"example": "7KQ2-M9XA-4TRE", "description": "Give it to the patient; shown once."}
     )
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = UtcDateTime(required=True)

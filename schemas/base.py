@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
@@ -69,18 +69,33 @@ class TrimmedString(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-class Moment(fields.AwareDateTime):
-    """An ISO 8601 timestamp with offset, within years 1900-2200 (so it always converts to UTC)."""
+class UtcDateTime(fields.AwareDateTime):
+    """A timestamp that the API always writes in UTC with an explicit offset (``2026-11-01T21:00:00+00:00``),
+    however the value came in: a create echoes what a later read gives."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return super()._serialize(in_utc(value), attr, obj, **kwargs)
+
+
+def in_utc(value: datetime) -> datetime:
+    """The same instant in UTC (a naive value is taken as UTC, the way the database stores it)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Moment(UtcDateTime):
+    """An ISO 8601 timestamp with offset, within years 1900-2200 (so it always converts to UTC); loaded as UTC."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
-            in_utc = moment.astimezone(UTC)
+            utc = moment.astimezone(UTC)
         except (OverflowError, ValueError):
             raise ValidationError("Timestamp is out of range.") from None
-        if not 1900 <= in_utc.year <= 2200:
+        if not 1900 <= utc.year <= 2200:
             raise ValidationError("Timestamp is out of range (years 1900-2200).")
-        return moment
+        return utc
 
 
 class DateOrMoment(fields.String):

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Answer, Int, Name, Schema, Text
+from schemas.base import Answer, Int, Name, Schema, Text, UtcDateTime
 from service.domain.advice import ADVICE_MAX, ADVICE_RULES
 from service.enums import Language
 from service.rules import THRESHOLD_KEYS
@@ -127,7 +127,7 @@ class ClinicSettingsSchema(Schema):
 
 
 class SettingsChangeSchema(Answer):
-    at = fields.AwareDateTime()
+    at = UtcDateTime()
     actor_id = fields.UUID(allow_none=True)
     before = fields.Dict()
     after = fields.Dict()

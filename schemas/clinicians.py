@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Answer, Name, Schema, Text, storable_text
+from schemas.base import Answer, Name, Schema, Text, UtcDateTime, storable_text
 from service.enums import Role
 
 
@@ -13,7 +13,7 @@ class ClinicianSchema(Answer):
     role = fields.Enum(Role, by_value=True)
     active = fields.Boolean()
     on_call = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = UtcDateTime()
 
 
 class ClinicianCreateSchema(Schema):

@@ -18,6 +18,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, missing
 
+from schemas.base import UtcDateTime, in_utc
+
 Converter = Callable[[Any], Any]
 
 
@@ -38,6 +40,8 @@ def converter_for(field: fields.Field) -> Converter:
         return _nullable(str)
     if _plain(field, fields.Enum) and field.by_value in (True, False):
         return _nullable((lambda v: v.value) if field.by_value else (lambda v: v.name))
+    if _plain(field, UtcDateTime) and field.format in (None, "iso"):
+        return _nullable(lambda v: in_utc(v).isoformat())
     if _plain(field, fields.DateTime) and not isinstance(field, fields.NaiveDateTime):
         if field.format not in (None, "iso"):
             raise TypeError(f"no fast dump for the {field.format!r} date format")

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Answer, Schema, Text
+from schemas.base import Answer, Schema, Text, UtcDateTime
 from schemas.reports import ReportSchema
 from service.enums import FlagEventKind, FlagPriority, FlagStatus, Resolution
 
@@ -17,11 +17,11 @@ class FlagQueueItemSchema(Answer):
     priority = fields.Enum(FlagPriority, by_value=True)
     status = fields.Enum(FlagStatus, by_value=True)
     reason = fields.String(metadata={"example": "BP 186/95 at 14:10, 3 h after IV infusion — threshold 180/120."})
-    due_by = fields.AwareDateTime()
+    due_by = UtcDateTime()
     overdue = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = UtcDateTime()
     assignee_id = fields.UUID(allow_none=True)
-    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = UtcDateTime(allow_none=True)
     escalation_level = fields.Integer()
     report_count = fields.Integer()
     report_ids = fields.List(fields.UUID())
@@ -45,7 +45,7 @@ class FlagQueueArgsSchema(Schema):
 
 
 class FlagEventSchema(Answer):
-    at = fields.AwareDateTime()
+    at = UtcDateTime()
     kind = fields.Enum(FlagEventKind, by_value=True)
     actor_id = fields.UUID(allow_none=True)
     report_id = fields.UUID(allow_none=True)
@@ -58,7 +58,7 @@ class PatientSummarySchema(Answer):
     display_name = fields.String()
     age = fields.Integer()
     time_zone = fields.String()
-    local_time = fields.AwareDateTime()
+    local_time = UtcDateTime()
     latest_infusion = fields.Dict(allow_none=True)
 
 
@@ -71,21 +71,21 @@ class FlagSchema(Answer):
     status = fields.Enum(FlagStatus, by_value=True)
     reason = fields.String()
     evidence = fields.Dict()
-    due_by = fields.AwareDateTime()
+    due_by = UtcDateTime()
     overdue = fields.Boolean()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
     assignee_id = fields.UUID(allow_none=True)
-    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = UtcDateTime(allow_none=True)
     acknowledged_by_id = fields.UUID(allow_none=True)
-    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = UtcDateTime(allow_none=True)
     resolved_by_id = fields.UUID(allow_none=True)
     resolution = fields.Enum(Resolution, by_value=True, allow_none=True)
     resolution_note = fields.String(allow_none=True)
     escalation_level = fields.Integer()
-    escalated_at = fields.AwareDateTime(allow_none=True)
+    escalated_at = UtcDateTime(allow_none=True)
     page_count = fields.Integer(metadata={"description": "Pages written at once for it (critical news)"})
-    last_paged_at = fields.AwareDateTime(allow_none=True)
+    last_paged_at = UtcDateTime(allow_none=True)
     new_since_acknowledged = fields.Boolean(
         metadata={"description": "New evidence put it back to open after a clinician acknowledged it"}
     )

@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from schemas.base import Answer, Schema
+from schemas.base import Answer, Schema, UtcDateTime
 from service.enums import Audience, DeliveryChannel, NotificationKind, NotificationStatus
 
 
@@ -19,11 +19,11 @@ class NotificationSchema(Answer):
     body = fields.String()
     status = fields.Enum(NotificationStatus, by_value=True)
     attempts = fields.Integer()
-    next_attempt_at = fields.AwareDateTime()
-    last_attempt_at = fields.AwareDateTime(allow_none=True)
+    next_attempt_at = UtcDateTime()
+    last_attempt_at = UtcDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
-    sent_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
+    sent_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
 
 
 class NotificationQueryArgsSchema(Schema):
@@ -37,9 +37,9 @@ class JobStatusSchema(Answer):
     name = fields.String(metadata={"example": "send_checkins"})
     summary = fields.String()
     interval_seconds = fields.Integer()
-    last_started_at = fields.AwareDateTime(allow_none=True)
-    last_success_at = fields.AwareDateTime(allow_none=True)
-    last_error_at = fields.AwareDateTime(allow_none=True)
+    last_started_at = UtcDateTime(allow_none=True)
+    last_success_at = UtcDateTime(allow_none=True)
+    last_error_at = UtcDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
     last_items = fields.Integer()
     last_duration_ms = fields.Integer()
@@ -48,11 +48,11 @@ class JobStatusSchema(Answer):
 
 
 class JobsStatusSchema(Answer):
-    now = fields.AwareDateTime()
+    now = UtcDateTime()
     healthy = fields.Boolean(metadata={"description": "No stale job and no check-in overdue"})
     jobs = fields.List(fields.Nested(JobStatusSchema))
     checkins_overdue = fields.Integer(metadata={"description": "Check-ins that should have gone out 15+ min ago"})
     notifications_pending = fields.Integer()
     notifications_sending = fields.Integer()
     notifications_dead = fields.Integer()
-    oldest_pending_at = fields.AwareDateTime(allow_none=True)
+    oldest_pending_at = UtcDateTime(allow_none=True)

@@ -2,7 +2,7 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Answer, Int, Moment, Name, Number, Schema, Text, storable_text
+from schemas.base import Answer, Int, Moment, Name, Number, Schema, Text, UtcDateTime, storable_text
 from service.enums import Channel, Language, PatientStatus, Phase, Platform, Route, Sex
 
 
@@ -28,8 +28,8 @@ class _PatientFields(Schema):
 class PatientSchema(Answer, _PatientFields):
     id = fields.UUID(dump_only=True)
     clinic_id = fields.UUID(dump_only=True)
-    created_at = fields.AwareDateTime(dump_only=True)
-    updated_at = fields.AwareDateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
 
 
 class PatientCreateSchema(_PatientFields):
@@ -63,9 +63,9 @@ class DeviceSchema(Answer):
     id = fields.UUID()
     name = fields.String()
     platform = fields.Enum(Platform, by_value=True)
-    created_at = fields.AwareDateTime()
-    last_seen_at = fields.AwareDateTime(allow_none=True)
-    revoked_at = fields.AwareDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    last_seen_at = UtcDateTime(allow_none=True)
+    revoked_at = UtcDateTime(allow_none=True)
     has_push_token = fields.Function(lambda d: bool(d.push_token))
 
 
@@ -93,7 +93,7 @@ class InfusionSchema(Answer, _InfusionFields):
     id = fields.UUID(dump_only=True)
     patient_id = fields.UUID(dump_only=True)
     recorded_by_id = fields.UUID(dump_only=True, allow_none=True)
-    created_at = fields.AwareDateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
     version = fields.Integer(
         dump_only=True, metadata={"description": "Also sent as the ETag; send it back in If-Match"}
     )

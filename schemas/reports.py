@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Answer, Int, Moment, Schema, StrictBoolean, Text
+from schemas.base import Answer, Int, Moment, Schema, StrictBoolean, Text, UtcDateTime
 from service.enums import FlagPriority, SafetyRisk
 from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
 
@@ -197,7 +197,7 @@ class SafetyScreenResultSchema(Schema):
 
 class SafetyScreenViewSchema(Answer):
     risk = fields.String(metadata={"enum_of": SafetyRisk})
-    answered_at = fields.AwareDateTime()
+    answered_at = UtcDateTime()
     answers = fields.Dict(keys=fields.String(), values=fields.Boolean(allow_none=True))
 
 
@@ -206,7 +206,7 @@ class ReportReceiptSchema(Schema):
 
     id = fields.UUID(required=True)
     client_report_id = fields.UUID(required=True)
-    received_at = fields.AwareDateTime(required=True)
+    received_at = UtcDateTime(required=True)
     infusion_id = fields.UUID(allow_none=True, required=True)
     triage = fields.Nested(TriageSchema, required=True)
 
@@ -226,7 +226,7 @@ class BatchResultSchema(Schema):
 class SymptomReadSchema(Answer):
     code = fields.String(metadata={"description": SYMPTOM_CODE})
     severity = fields.Integer()
-    started_at = fields.AwareDateTime(allow_none=True)
+    started_at = UtcDateTime(allow_none=True)
     note = fields.String(allow_none=True)
 
 
@@ -241,8 +241,8 @@ class ReportSchema(Answer):
     id = fields.UUID()
     client_report_id = fields.UUID()
     patient_id = fields.UUID()
-    observed_at = fields.AwareDateTime()
-    received_at = fields.AwareDateTime()
+    observed_at = UtcDateTime()
+    received_at = UtcDateTime()
     infusion_id = fields.UUID(allow_none=True)
     checkin_id = fields.UUID(allow_none=True)
     amends = fields.UUID(attribute="amends_id", allow_none=True)
@@ -259,7 +259,7 @@ class ReportSchema(Answer):
     new_since_acknowledged = fields.Boolean(
         metadata={"description": "In a flag's view: came after the acknowledgement of a flag now open again"}
     )
-    reviewed_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When a clinician reviewed it"})
+    reviewed_at = UtcDateTime(allow_none=True, metadata={"description": "When a clinician reviewed it"})
 
 
 class ReportQueryArgsSchema(Schema):

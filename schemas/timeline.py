@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from schemas.base import Answer, Moment, Schema
+from schemas.base import Answer, Moment, Schema, UtcDateTime
 from service.enums import FlagPriority, FlagStatus, Resolution, SafetyRisk
 
 
@@ -24,8 +24,8 @@ class TimelineVitalsSchema(Answer):
 
 
 class TimelineInfusionSchema(Answer):
-    started_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
+    started_at = UtcDateTime()
+    ended_at = UtcDateTime(allow_none=True)
     route = fields.String()
     phase = fields.String()
     dose_mg = fields.Float(allow_none=True)
@@ -33,7 +33,7 @@ class TimelineInfusionSchema(Answer):
 
 
 class TimelineReportSchema(Answer):
-    observed_at = fields.AwareDateTime()
+    observed_at = UtcDateTime()
     symptoms = fields.List(fields.Nested(TimelineSymptomSchema))
     mood = fields.Integer(allow_none=True)
     phq9_total = fields.Integer(allow_none=True)
@@ -46,7 +46,7 @@ class TimelineReportSchema(Answer):
     rules = fields.List(fields.String(), metadata={"description": "The rules that fired"})
     safety_screen_risk = fields.String(allow_none=True, metadata={"enum_of": SafetyRisk})
     amends_id = fields.UUID(allow_none=True)
-    reviewed_at = fields.AwareDateTime(allow_none=True)
+    reviewed_at = UtcDateTime(allow_none=True)
 
 
 class TimelineFlagSchema(Answer):
@@ -54,23 +54,23 @@ class TimelineFlagSchema(Answer):
     priority = fields.String(metadata={"enum_of": FlagPriority})
     status = fields.String(metadata={"enum_of": FlagStatus})
     reason = fields.String()
-    due_by = fields.AwareDateTime()
-    resolved_at = fields.AwareDateTime(allow_none=True)
+    due_by = UtcDateTime()
+    resolved_at = UtcDateTime(allow_none=True)
     resolution = fields.String(allow_none=True, metadata={"enum_of": Resolution})
 
 
 class TimelineCheckinSchema(Answer):
     kind = fields.String(metadata={"example": "24h"})
-    due_at = fields.AwareDateTime()
+    due_at = UtcDateTime()
     status = fields.String()
     asks_phq9 = fields.Boolean()
-    answered_at = fields.AwareDateTime(allow_none=True)
+    answered_at = UtcDateTime(allow_none=True)
 
 
 class TimelineEntrySchema(Answer):
     SOMETIMES = ("infusion", "report", "flag", "checkin")  # the one its kind names
     kind = fields.String(validate=validate.OneOf(["infusion", "report", "flag", "checkin"]))
-    at = fields.AwareDateTime(metadata={"description": "When it happened (infusion start, observation, flag opened)"})
+    at = UtcDateTime(metadata={"description": "When it happened (infusion start, observation, flag opened)"})
     id = fields.UUID()
     summary = fields.String(metadata={"example": "nausea 2/4, headache 1/4 · mood 6/10 · BP 132/84"})
     infusion = fields.Nested(TimelineInfusionSchema, metadata={"description": "Only on kind=infusion"})
@@ -81,6 +81,6 @@ class TimelineEntrySchema(Answer):
 
 class TimelineSchema(Answer):
     patient_id = fields.UUID()
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = UtcDateTime()
+    until = UtcDateTime()
     entries = fields.List(fields.Nested(TimelineEntrySchema), metadata={"description": "Newest first"})

@@ -23,6 +23,20 @@ from service.extensions import db
 from service.models import AdverseEvent, Clinician, Flag, Infusion, Patient, Report
 from tests import factories
 
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def assert_timestamps_in_utc(value, where: str) -> None:
+    """Every timestamp in an answer is UTC with an explicit offset (README: Timestamps)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            assert_timestamps_in_utc(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            assert_timestamps_in_utc(item, where)
+    elif isinstance(value, str) and _TIMESTAMP.match(value):
+        assert value.endswith("+00:00"), (where, value)
+
 
 def _required_query(path: str) -> dict[str, str] | None:
     """The query an operation cannot answer without: the analytics read a range of the demo clinic's days."""
@@ -92,5 +106,6 @@ def test_every_get_answers_as_its_document_says(app, demo):
             response = case.call()
             assert response.status_code == 200, (operation.label, path_parameters, response.text[:300])
             case.validate_response(response, checks=[checks.response_schema_conformance])
+            assert_timestamps_in_utc(response.json(), operation.label)
             checked += 1
     assert checked >= 25
