@@ -35,6 +35,7 @@ QUEUE_COLUMNS = (
     _F.escalation_level,
     _F.acknowledged_at,
     _F.report_count,
+    _F.version,  # for the console's forms (If-Match); the API's queue items do not list it
 )
 
 

@@ -185,10 +185,10 @@ def shot(page, name: str) -> None:
 def test_nurse_clears_the_critical_flag_from_the_queue(server, page, clinic_scene):
     sign_in(page, server, clinic_scene["nurse"].email)
     assert page.title().startswith("(1 critical) Triage queue")
-    rows = page.locator("#queue-rows tr")
-    assert rows.count() == 2
+    rows = page.locator("#queue-rows tr.case")
+    assert rows.count() == 2  # one row per patient
     first = rows.nth(0)
-    assert first.get_attribute("data-flag-id") == str(clinic_scene["critical"].id)
+    assert first.get_attribute("data-lead-flag-id") == str(clinic_scene["critical"].id)
     assert "Critical" in first.inner_text() and "min left" in first.inner_text()
     shot(page, "queue.png")
 
@@ -204,7 +204,7 @@ def test_nurse_clears_the_critical_flag_from_the_queue(server, page, clinic_scen
     page.get_by_role("button", name="Resolve").click()
     page.wait_for_url(f"{server}/console/queue")
     page.get_by_text("Resolved. The flag has left the queue.").wait_for()
-    ids = page.locator("#queue-rows tr").evaluate_all("rows => rows.map(r => r.dataset.flagId)")
+    ids = page.locator("#queue-rows li.case-flag").evaluate_all("rows => rows.map(r => r.dataset.flagId)")
     assert str(clinic_scene["critical"].id) not in ids and ids == [str(clinic_scene["high"].id)]
     assert page.title() == "Triage queue · Aftercare"
     db.session.expire_all()  # the server's threads changed it, not this session
@@ -288,7 +288,7 @@ def test_queue_refreshes_itself_and_keeps_its_filters(app, server, page, clinic_
     try:
         sign_in(page, server, clinic_scene["nurse"].email)
         page.goto(f"{server}/console/queue?priority=critical")
-        assert page.locator("#queue-rows tr").count() == 1
+        assert page.locator("#queue-rows li.case-flag").count() == 1
         olive = db.session.get(Patient, world.other_patient.principal.patient_id)
         new = make_flag(
             olive,
@@ -298,8 +298,9 @@ def test_queue_refreshes_itself_and_keeps_its_filters(app, server, page, clinic_
             due_in=timedelta(minutes=2),
         )
         make_flag(olive, priority=Priority.HIGH, rule="mood-dip", reason="Mood dip.", due_in=timedelta(minutes=1))
-        page.locator(f'#queue-rows tr[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
-        assert page.locator("#queue-rows tr").count() == 2  # the high flag stays filtered out
+        page.locator(f'#queue-rows li[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
+        assert page.locator("#queue-rows li.case-flag").count() == 2  # the high flag stays filtered out
+        assert page.locator("#queue-rows tr.case").count() == 1  # both criticals are Olive's: one row
         assert page.url.endswith("/console/queue?priority=critical")
         page.wait_for_function("document.title.startsWith('(2 critical)')", timeout=5_000)
     finally:
