@@ -166,7 +166,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     startQueueRefresh();
-    focusFlagFromAddress();
     announceFlashes();
   });
+  // After the browser has scrolled to the address's fragment (which moves focus to the document).
+  window.addEventListener("load", function () { window.setTimeout(focusFlagFromAddress, 0); });
 })();
