@@ -448,7 +448,9 @@ def test_keyboard_only_focus_stays_on_the_flag_across_refreshes_and_changes_are_
         assert tab.locator(ANNOUNCER).get_attribute("role") == "status"
         assert tab.locator(ANNOUNCER).get_attribute("aria-live") == "polite"
         tab_to(tab, f"flag:{high.id}")
-        # A new flag for another patient: the rows are redrawn, the count changes, focus stays put.
+        tab.evaluate("() => { window.focusedBefore = document.activeElement; }")
+        # A new flag for another patient: Olive's row is redrawn, the count changes, focus stays put (Pat's
+        # row did not change, so the very element that had focus is still there, untouched).
         olive = db.session.get(Patient, world.other_patient.principal.patient_id)
         new = make_flag(olive, priority=Priority.HIGH, rule="mood-dip", reason="Mood dip.", due_in=timedelta(hours=1))
         tab.locator(f'#queue-rows li[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
@@ -457,6 +459,7 @@ def test_keyboard_only_focus_stays_on_the_flag_across_refreshes_and_changes_are_
         )
         assert tab.locator(ANNOUNCER).inner_text() == "Queue updated: 2 patients with 3 open flags, 1 critical."
         assert focus_key(tab) == f"flag:{high.id}"
+        assert tab.evaluate("() => window.focusedBefore === document.activeElement")
         shot(tab, "queue-focus-kept.png")
         # Another refresh with nothing new keeps focus too; Enter opens the very flag that kept it.
         tab.wait_for_timeout(2_200)

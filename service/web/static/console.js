@@ -55,12 +55,30 @@
     return key ? rows.querySelector('[data-focus-key="' + key.replace(/["\\]/g, "") + '"]') : null;
   }
 
-  // After the rows were replaced: focus what had it (the same flag's link or button), else the nearest
+  // Put the fresh rows in place, row by row (a row is a patient): a row whose markup did not change is
+  // left exactly where it is, so the element that has focus is not even touched unless its row changed.
+  function updateRows(rows, fresh) {
+    var existing = {};
+    Array.prototype.forEach.call(rows.rows, function (row) {
+      if (row.dataset.patientId) existing[row.dataset.patientId] = row;
+    });
+    var wanted = Array.prototype.map.call(fresh.rows, function (row) {
+      var old = row.dataset.patientId && existing[row.dataset.patientId];
+      return old && old.outerHTML === row.outerHTML ? old : document.importNode(row, true);
+    });
+    wanted.forEach(function (row, index) {
+      var here = rows.rows[index];
+      if (here !== row) rows.insertBefore(row, here || null);
+    });
+    while (rows.rows.length > wanted.length) rows.deleteRow(wanted.length);
+  }
+
+  // After the rows were redrawn: keep focus on what had it (the same flag's link or button), else the nearest
   // thing that still exists, and say so when the flag itself has left the queue.
   function restoreFocus(rows, was) {
     if (!was) return;
     var target = byKey(rows, was.key);
-    if (target) { target.focus(); return; }
+    if (target) { if (document.activeElement !== target) target.focus(); return; }
     target = was.flag && byKey(rows, "flag:" + was.flag);
     if (target) { target.focus(); return; }
     target = was.patient && byKey(rows, "patient:" + was.patient);
@@ -113,7 +131,7 @@
           var said = [];
           if (fresh && fresh.innerHTML.trim() !== lastHtml) {
             var was = focusKeyOf(document.activeElement, rows);
-            rows.innerHTML = fresh.innerHTML;
+            updateRows(rows, fresh);
             lastHtml = rows.innerHTML.trim();
             ["cases", "flags", "critical"].forEach(function (name) { rows.dataset[name] = fresh.dataset[name] || "0"; });
             var moved = restoreFocus(rows, was);
