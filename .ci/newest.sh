@@ -22,6 +22,7 @@ FAST_PATH_TESTS=(
   tests/test_fast_dump.py          # schemas/fast.py FlatDumper (the triage queue) against Schema.dump
   tests/domain/test_driver_statement.py  # service/domain/sql.py DriverStatement against Connection.execute
   tests/api/test_triage.py         # the triage queue, dumped by FlatDumper
+  tests/api/test_flag_cases.py     # the queue as cases, dumped by FlatDumper
   tests/api/test_reports.py        # report ingestion end to end, over DriverStatement
 )
 status=0

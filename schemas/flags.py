@@ -1,10 +1,10 @@
 """Flag bodies: the queue, a flag with its history, and the actions on it."""
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, pre_load, validate
 
 from schemas.base import Answer, Schema, Text, UtcDateTime
 from schemas.reports import ReportSchema
-from service.enums import FlagEventKind, FlagPriority, FlagStatus, Resolution
+from service.enums import FlagAction, FlagEventKind, FlagPriority, FlagStatus, Resolution
 
 NOTE_MAX = 4000
 
@@ -30,18 +30,69 @@ class FlagQueueItemSchema(Answer):
     )
 
 
-class FlagQueueArgsSchema(Schema):
-    status = fields.String(
-        load_default="active",
-        validate=validate.OneOf(["active", "open", "acknowledged", "resolved", "all"]),
-        metadata={"description": "active = open or acknowledged (the default)"},
-    )
+class _QueueFilterArgs(Schema):
     priority = fields.Enum(FlagPriority, by_value=True)
     patient_id = fields.UUID()
     assignee = fields.String(metadata={"description": "A clinician id, 'me', or 'none' for unassigned"})
     overdue = fields.Boolean()
     cursor = Text(200, metadata={"description": "From the X-Next-Cursor header of the previous page"})
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class FlagQueueArgsSchema(_QueueFilterArgs):
+    status = fields.String(
+        load_default="active",
+        validate=validate.OneOf(["active", "open", "acknowledged", "resolved", "all"]),
+        metadata={"description": "active = open or acknowledged (the default)"},
+    )
+
+    @pre_load
+    def _point_to_cases(self, data, **kwargs):
+        """The queue grouped by patient has its own operation (one answer shape per operation)."""
+        if "group" in data:
+            raise ValidationError({"group": ["The queue grouped by patient is GET /api/v1/flag-cases."]})
+        return data
+
+
+class FlagCaseArgsSchema(_QueueFilterArgs):
+    status = fields.String(
+        load_default="active",
+        validate=validate.OneOf(["active", "open", "acknowledged"]),
+        metadata={"description": "Which flags make up the cases: active = open or acknowledged (the default)"},
+    )
+    limit = fields.Integer(
+        load_default=25, validate=validate.Range(min=1, max=100), metadata={"description": "Cases per page"}
+    )
+
+
+class CaseFlagSchema(FlagQueueItemSchema):
+    actions = fields.List(
+        fields.Enum(FlagAction, by_value=True),
+        metadata={
+            "description": "What can still be done to this flag: POST /api/v1/flags/{id}/<action>",
+            "example": ["acknowledge", "assign", "notes", "escalate", "resolve"],
+        },
+    )
+
+
+class FlagCaseSchema(Answer):
+    """A patient with flags in the queue: one row however many rules one report set off."""
+
+    patient_id = fields.UUID()
+    patient_display_name = fields.String()
+    priority = fields.Enum(FlagPriority, by_value=True, metadata={"description": "The most urgent of the case's flags"})
+    due_by = fields.AwareDateTime(metadata={"description": "When the case's leading (most urgent) flag is due"})
+    lead_flag_id = fields.UUID(metadata={"description": "The flag that places the case in the queue"})
+    overdue = fields.Boolean(metadata={"description": "Any of its flags is past its due time"})
+    new_since_acknowledged = fields.Boolean(
+        metadata={"description": "New evidence put one of its flags back to open after it was acknowledged"}
+    )
+    flag_count = fields.Integer()
+    report_ids = fields.List(fields.UUID(), metadata={"description": "The reports behind its flags, each once"})
+    flags = fields.List(
+        fields.Nested(CaseFlagSchema),
+        metadata={"description": "Its flags in queue order (critical first, then soonest due), each with its actions"},
+    )
 
 
 class FlagEventSchema(Answer):

@@ -79,6 +79,16 @@ class FlagStatus(StrEnum):
 ACTIVE_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED)
 
 
+class FlagAction(StrEnum):
+    """What a clinician can do to a flag (POST /flags/{id}/<action>)."""
+
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    NOTE = "notes"
+    ESCALATE = "escalate"
+    RESOLVE = "resolve"
+
+
 class Resolution(StrEnum):
     CONTACTED_PATIENT = "contacted_patient"
     ADVISED_EMERGENCY_CARE = "advised_emergency_care"

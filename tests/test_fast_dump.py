@@ -12,8 +12,8 @@ from marshmallow import fields, post_dump
 
 from schemas.base import Schema
 from schemas.fast import FlatDumper
-from schemas.flags import FlagQueueItemSchema
-from service.enums import FlagPriority, FlagStatus
+from schemas.flags import FlagCaseSchema, FlagQueueItemSchema
+from service.enums import FlagAction, FlagPriority, FlagStatus
 
 aware = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
     lambda d: d.replace(tzinfo=UTC)
@@ -48,6 +48,38 @@ queue_item = st.fixed_dictionaries(
 def test_queue_items_dump_exactly_as_marshmallow_does(items):
     schema = FlagQueueItemSchema()
     assert FlatDumper(schema).many(items) == schema.dump(items, many=True)
+
+
+flag_case = st.fixed_dictionaries(
+    {
+        "patient_id": st.uuids(),
+        "patient_display_name": st.text(max_size=40),
+        "priority": st.sampled_from(list(FlagPriority)),
+        "due_by": aware,
+        "lead_flag_id": st.uuids(),
+        "overdue": st.booleans(),
+        "new_since_acknowledged": st.booleans(),
+        "flag_count": st.integers(1, 14),
+        "report_ids": st.lists(st.uuids(), max_size=5),
+        "flags": st.lists(
+            st.builds(
+                lambda item, actions: {**item, "new_since_acknowledged": False, "actions": actions},
+                queue_item,
+                st.lists(st.sampled_from(list(FlagAction)), max_size=5),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(flag_case, max_size=10))
+def test_flag_cases_dump_exactly_as_marshmallow_does(cases):
+    """The queue as cases (GET /flag-cases): a list of nested queue items with their actions."""
+    schema = FlagCaseSchema()
+    assert FlatDumper(schema).many(cases) == schema.dump(cases, many=True)
 
 
 def test_a_missing_key_is_left_out_as_marshmallow_leaves_it_out():

@@ -23,6 +23,7 @@ from service.api.common import Blueprint, current_principal, etag, etag_header, 
 from service.clock import now_utc
 from service.domain import escalation, flags, outbox
 from service.domain.clinics import effective_settings
+from service.errors import ValidationFailed
 from service.extensions import db
 
 blp = Blueprint("flags", __name__, url_prefix="/api/v1/flags", description="Triage: the queue and flags")
@@ -70,6 +71,37 @@ def _answer(flag, *, commit: bool = True):
     return _detail(flag, now_utc()), 200, {"ETag": etag(flag.version)}
 
 
+def queue_filter(args: dict) -> flags.QueueFilter:
+    """The queue's filters from the parsed query ("me" is the caller; "none" is nobody)."""
+    assignee = args.get("assignee")
+    assignee_id, unassigned = None, False
+    if assignee == "me":
+        assignee_id = current_principal().clinician.id
+    elif assignee == "none":
+        unassigned = True
+    elif assignee:
+        try:
+            assignee_id = uuid.UUID(assignee)
+        except ValueError:
+            raise ValidationFailed("Give a clinician id, 'me' or 'none'.", field="assignee", location="query") from None
+    return flags.QueueFilter(
+        status=args["status"],
+        priority=args.get("priority"),
+        patient_id=args.get("patient_id"),
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        overdue=args.get("overdue"),
+    )
+
+
+def next_page_headers(endpoint: str, next_cursor: str | None) -> dict:
+    """X-Next-Cursor and a Link to the next page (same query, the new cursor); none on the last page."""
+    if not next_cursor:
+        return {}
+    query = {**request.args.to_dict(), "cursor": next_cursor}
+    return {"X-Next-Cursor": next_cursor, "Link": f'<{url_for(endpoint, _external=False, **query)}>; rel="next"'}
+
+
 @blp.route("")
 class Queue(MethodView):
     @blp.doc(operationId="listFlags")
@@ -79,29 +111,7 @@ class Queue(MethodView):
     def get(self, args):
         """List flags: critical first, then soonest due (active ones by default); page with cursor."""
         principal = current_principal()
-        assignee = args.get("assignee")
-        assignee_id, unassigned = None, False
-        if assignee == "me":
-            assignee_id = principal.clinician.id
-        elif assignee == "none":
-            unassigned = True
-        elif assignee:
-            try:
-                assignee_id = uuid.UUID(assignee)
-            except ValueError:
-                from service.errors import ValidationFailed
-
-                raise ValidationFailed(
-                    "Give a clinician id, 'me' or 'none'.", field="assignee", location="query"
-                ) from None
-        filters = flags.QueueFilter(
-            status=args["status"],
-            priority=args.get("priority"),
-            patient_id=args.get("patient_id"),
-            assignee_id=assignee_id,
-            unassigned=unassigned,
-            overdue=args.get("overdue"),
-        )
+        filters = queue_filter(args)
         items, next_cursor = flags.queue_page(
             db.session,
             clinic_id=principal.clinic_id,
@@ -110,12 +120,7 @@ class Queue(MethodView):
             limit=args["limit"],
             now=now_utc(),
         )
-        headers = {}
-        if next_cursor:
-            query = {**request.args.to_dict(), "cursor": next_cursor}
-            headers["X-Next-Cursor"] = next_cursor
-            headers["Link"] = f'<{url_for("flags.Queue", _external=False, **query)}>; rel="next"'
-        return jsonify(_QUEUE_ITEMS.many(items)), 200, headers
+        return jsonify(_QUEUE_ITEMS.many(items)), 200, next_page_headers("flags.Queue", next_cursor)
 
 
 @blp.route("/<uuid:flag_id>")

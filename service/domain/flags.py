@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.domain.patients import patient_summary
 from service.domain.reports import Telling, report_views
 from service.domain.triage import urgency_of
-from service.enums import ACTIVE_FLAG_STATUSES, FlagEventKind, FlagPriority, FlagStatus, Resolution
+from service.enums import ACTIVE_FLAG_STATUSES, FlagAction, FlagEventKind, FlagPriority, FlagStatus, Resolution
 from service.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from service.models import Clinician, Flag, FlagEvent, FlagReport, Patient, Report
 
@@ -35,6 +35,7 @@ QUEUE_COLUMNS = (
     _F.escalation_level,
     _F.acknowledged_at,
     _F.report_count,
+    _F.version,  # for the console's forms (If-Match); the API's queue items do not list it
 )
 
 
@@ -53,14 +54,22 @@ def encode_cursor(urgency: int, due_by: datetime, flag_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _queue_key(urgency, due_by, flag_id) -> tuple[int, datetime, uuid.UUID]:
+    """A queue position read back from a cursor (ValueError/TypeError when it is not one)."""
+    moment = datetime.fromisoformat(due_by)
+    if moment.tzinfo is None or not isinstance(urgency, int):
+        raise ValueError
+    return urgency, moment, uuid.UUID(flag_id)
+
+
+def _unpack(cursor: str) -> list:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode()))
+
+
 def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        urgency, due_by, flag_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        moment = datetime.fromisoformat(due_by)
-        if moment.tzinfo is None or not isinstance(urgency, int):
-            raise ValueError
-        return urgency, moment, uuid.UUID(flag_id)
+        return _queue_key(*_unpack(cursor))
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationFailed(
             "Not a cursor this API gave out; start again without one.", field="cursor", location="query"
@@ -100,13 +109,20 @@ def queue_page(
     rows = session.execute(stmt.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    items = _queue_items(session, rows, now=now)
+    next_cursor = encode_cursor(rows[-1].urgency, rows[-1].due_by, rows[-1].id) if more else None
+    return items, next_cursor
+
+
+def _queue_items(session: Session, rows, *, now: datetime) -> list[dict]:
+    """Queue rows as items: with the reports behind each flag (in the order they joined it) and its state."""
     report_ids: dict[uuid.UUID, list[uuid.UUID]] = {row.id: [] for row in rows}
     if rows:
         for flag_id, report_id in session.execute(
             select(_FR.flag_id, _FR.report_id).where(_FR.flag_id.in_(list(report_ids))).order_by(_FR.added_at)
         ):
             report_ids[flag_id].append(report_id)
-    items = [
+    return [
         {
             **row._asdict(),
             "patient_display_name": row.display_name,
@@ -116,8 +132,96 @@ def queue_page(
         }
         for row in rows
     ]
-    next_cursor = encode_cursor(rows[-1].urgency, rows[-1].due_by, rows[-1].id) if more else None
-    return items, next_cursor
+
+
+# --- the queue as cases: one row per patient, their flags under it ------------------------------------------
+
+CASE_STATUSES = ("active", "open", "acknowledged")
+_CASE_CURSOR = "case"
+
+
+def actions_of(status: FlagStatus | str) -> tuple[FlagAction, ...]:
+    """What a clinician can still do to a flag in this state (the transitions below allow exactly these)."""
+    if status == FlagStatus.OPEN:
+        return (FlagAction.ACKNOWLEDGE, FlagAction.ASSIGN, FlagAction.NOTE, FlagAction.ESCALATE, FlagAction.RESOLVE)
+    if status == FlagStatus.ACKNOWLEDGED:
+        return (FlagAction.ASSIGN, FlagAction.NOTE, FlagAction.ESCALATE, FlagAction.RESOLVE)
+    return (FlagAction.NOTE,)
+
+
+def encode_case_cursor(urgency: int, due_by: datetime, flag_id: uuid.UUID) -> str:
+    """A cursor over cases: the queue key of the last case's most urgent flag (not usable on the flat queue)."""
+    raw = json.dumps([_CASE_CURSOR, urgency, due_by.isoformat(), str(flag_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_case_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
+    try:
+        kind, *key = _unpack(cursor)
+        if kind != _CASE_CURSOR:
+            raise ValueError
+        return _queue_key(*key)
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "Not a cursor this API gave out for cases; start again without one.", field="cursor", location="query"
+        ) from None
+
+
+def case_page(
+    session: Session, *, clinic_id: uuid.UUID, filters: QueueFilter, cursor: str | None, limit: int, now: datetime
+) -> tuple[list[dict], str | None]:
+    """One page of cases: each patient with flags in the queue (as filtered), once, with those flags under it
+    in queue order. A case takes the place of its most urgent flag, so cases keep the queue's order (critical
+    first, then soonest due); paging is by cases (a patient's flags never split across pages)."""
+    if filters.status not in CASE_STATUSES:
+        raise ValidationFailed("Cases group flags still in the queue: active, open or acknowledged.", field="status")
+    ranked = (
+        queue_query(clinic_id=clinic_id, filters=filters, now=now)
+        .order_by(None)
+        .add_columns(
+            func.row_number().over(partition_by=_F.patient_id, order_by=(_F.urgency, _F.due_by, _F.id)).label("rank")
+        )
+        .subquery()
+    )
+    leads = select(ranked.c.patient_id, ranked.c.urgency, ranked.c.due_by, ranked.c.id).where(ranked.c.rank == 1)
+    if cursor:
+        leads = leads.where(
+            tuple_(ranked.c.urgency, ranked.c.due_by, ranked.c.id) > tuple_(*decode_case_cursor(cursor))
+        )
+    heads = session.execute(leads.order_by(ranked.c.urgency, ranked.c.due_by, ranked.c.id).limit(limit + 1)).all()
+    more = len(heads) > limit
+    heads = heads[:limit]
+    if not heads:
+        return [], None
+    patient_ids = [head.patient_id for head in heads]
+    rows = session.execute(
+        queue_query(clinic_id=clinic_id, filters=filters, now=now).where(_F.patient_id.in_(patient_ids))
+    ).all()
+    by_patient: dict[uuid.UUID, list[dict]] = {patient_id: [] for patient_id in patient_ids}
+    for item in _queue_items(session, rows, now=now):
+        item["actions"] = list(actions_of(item["status"]))
+        by_patient[item["patient_id"]].append(item)
+    cases = [case_of(by_patient[patient_id]) for patient_id in patient_ids]
+    last = heads[-1]
+    return cases, encode_case_cursor(last.urgency, last.due_by, last.id) if more else None
+
+
+def case_of(items: list[dict]) -> dict:
+    """A patient's case from their queue items (already in queue order): the first one leads it."""
+    lead = items[0]
+    reports = list(dict.fromkeys(report_id for item in items for report_id in item["report_ids"]))
+    return {
+        "patient_id": lead["patient_id"],
+        "patient_display_name": lead["patient_display_name"],
+        "priority": lead["priority"],
+        "due_by": lead["due_by"],
+        "lead_flag_id": lead["id"],
+        "overdue": any(item["overdue"] for item in items),
+        "new_since_acknowledged": any(item["new_since_acknowledged"] for item in items),
+        "flag_count": len(items),
+        "report_ids": reports,
+        "flags": items,
+    }
 
 
 def count_active(

@@ -24,6 +24,8 @@ ROW = 22
 FLAG_STRIP = 26
 MOOD_HEIGHT = 150
 AXIS = 24
+FLAG_HALF = 10  # a flag triangle is 20 wide
+FLAG_GAP = 21
 
 SEVERITY_FILL = {0: "#ffffff", 1: "#fdd49e", 2: "#fc8d59", 3: "#d7301f", 4: "#7f0000"}
 SEVERITY_TEXT = {0: "#333333", 1: "#333333", 2: "#222222", 3: "#ffffff", 4: "#ffffff"}
@@ -48,6 +50,22 @@ def _fmt(value: float) -> str:
 def _label(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def flag_positions(wanted: list[float]) -> list[float]:
+    """Centres for flag triangles (given in drawing order, by time): flags at (nearly) one moment sit side
+    by side rather than on top of each other, and every triangle stays whole inside the drawing — a cluster
+    at the right edge (flags raised just now) moves left instead of running off it."""
+    if not wanted:
+        return []
+    low, high = FLAG_HALF + 1, WIDTH - FLAG_HALF - 1
+    placed = [min(max(value, low), high) for value in wanted]
+    for i in range(1, len(placed)):  # left to right: keep the gap
+        placed[i] = max(placed[i], placed[i - 1] + FLAG_GAP)
+    placed[-1] = min(placed[-1], high)
+    for i in range(len(placed) - 2, -1, -1):  # right to left: pull a cluster back inside
+        placed[i] = min(placed[i], placed[i + 1] - FLAG_GAP)
+    return [max(value, low) for value in placed]
 
 
 def render_course(
@@ -164,23 +182,21 @@ def render_course(
 
     # Flags: a triangle per flag, letter and colour by priority, linking to the flag. Flags raised at
     # (nearly) the same moment are set side by side, most urgent first, instead of on top of each other.
-    placed: list[float] = []
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    for entry in sorted(flags, key=lambda e: (e["at"], order.get(e["flag"]["priority"], 9))):
+    flags = sorted(flags, key=lambda e: (e["at"], order.get(e["flag"]["priority"], 9)))
+    for entry, fx in zip(flags, flag_positions([x(e["at"]) for e in flags]), strict=True):
         info = entry["flag"]
-        fx = x(entry["at"])
-        while any(abs(fx - other) < 21 for other in placed):
-            fx += 21
-        placed.append(fx)
         priority = info["priority"]
         y0 = flags_top + 2
-        points = f"{_fmt(fx - 10)},{y0 + 20} {_fmt(fx + 10)},{y0 + 20} {_fmt(fx)},{y0}"
+        points = f"{_fmt(fx - FLAG_HALF)},{y0 + 20} {_fmt(fx + FLAG_HALF)},{y0 + 20} {_fmt(fx)},{y0}"
         tip = f"{priority.capitalize()} flag ({info['status']}) {_label(entry['at'], tz)}: {info['reason']}"
         add(
-            '<a href="{}" class="chart-flag"><title>{}</title>'
+            '<a href="{}" class="chart-flag" aria-label="{}"><title>{}</title>'
             '<polygon points="{}" fill="{}" stroke="#333333" stroke-width="1"/>'
-            '<text x="{}" y="{}" font-size="10" font-weight="bold" text-anchor="middle" fill="{}">{}</text></a>',
+            '<text x="{}" y="{}" font-size="10" font-weight="bold" text-anchor="middle" fill="{}" aria-hidden="true">'
+            "{}</text></a>",
             flag_url(entry["id"]),
+            tip,
             tip,
             points,
             PRIORITY_FILL.get(priority, "#cccccc"),
@@ -353,7 +369,7 @@ def render_course(
     body = "".join(out)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="course-chart" '
-        f'role="img" aria-labelledby="chart-title chart-desc" data-marks="{marks}" '
+        f'role="group" aria-labelledby="chart-title" aria-describedby="chart-desc" data-marks="{marks}" '
         f'font-family="system-ui, sans-serif" preserveAspectRatio="xMinYMin meet">'
         f'<title id="chart-title">{escape(title)}</title><desc id="chart-desc">{escape(description)}</desc>'
         f"{body}</svg>"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from service.clock import now_utc
 from service.domain import clinicians, flags
@@ -59,18 +61,19 @@ def _queue(chosen: dict, cursor: str | None) -> dict:
         overdue=True if chosen["overdue"] else None,
     )
     try:
-        items, next_cursor = flags.queue_page(
+        cases, next_cursor = flags.case_page(
             db.session, clinic_id=principal.clinic_id, filters=filters, cursor=cursor, limit=QUEUE_LIMIT, now=now
         )
     except ValidationFailed:  # a stale or hand-edited cursor: start from the top
-        items, next_cursor = flags.queue_page(
+        cases, next_cursor = flags.case_page(
             db.session, clinic_id=principal.clinic_id, filters=filters, cursor=None, limit=QUEUE_LIMIT, now=now
         )
     staff = clinicians.staff_of(db.session, clinic_id=principal.clinic_id)
     counts = flags.count_active(db.session, clinic_id=principal.clinic_id, now=now)
     filter_args = {k: ("1" if v is True else v) for k, v in chosen.items() if v}
     return {
-        "items": items,
+        "cases": cases,
+        "flag_total": sum(case["flag_count"] for case in cases),
         "next_cursor": next_cursor,
         "names": names_of(staff),
         "staff": [c for c in staff if c.active],
@@ -86,7 +89,8 @@ def _queue(chosen: dict, cursor: str | None) -> dict:
 @blp.get("/queue")
 @console.page()
 def queue():
-    """The clinic's open flags: critical first, then soonest due."""
+    """The clinic's open flags by patient: one row per patient, led by their most urgent flag (critical first,
+    then soonest due), every flag of theirs under it."""
     context = _queue(queue_filters(request.args), request.args.get("cursor"))
     return render_template("console/queue.html", **context)
 
@@ -149,6 +153,17 @@ def flag_page(flag_id):
     return _render_flag(_flag(flag_id))
 
 
+def queue_return(form, flag_id: uuid.UUID) -> str | None:
+    """Where a form sent from the queue goes back to: the queue with the same filters (rebuilt from the
+    filters it knows, never a URL taken as given), at the flag acted on; None for forms of the flag page."""
+    back = form.get("back", "")
+    if back != "queue" and not back.startswith("queue?"):
+        return None
+    chosen = queue_filters(MultiDict(parse_qsl(back.partition("?")[2])))
+    args = {k: ("1" if v is True else v) for k, v in chosen.items() if v}
+    return url_for(".queue", **args) + f"#flag-{flag_id}"
+
+
 def _act(flag_id: uuid.UUID, action, *, done: str, to_queue: bool = False):
     """Run one action on a flag; on a refusal show the flag again with the reason next to the form."""
     flag = _flag(flag_id)
@@ -160,6 +175,9 @@ def _act(flag_id: uuid.UUID, action, *, done: str, to_queue: bool = False):
         return _render_flag(flag, errors=forms.form_errors(error), values=request.form.to_dict(), status=error.status)
     db.session.commit()
     flash(done, "success")
+    back = queue_return(request.form, flag_id)
+    if back:
+        return redirect(back)
     if to_queue:
         return redirect(url_for(".queue"))
     return redirect(url_for(".flag_page", flag_id=flag_id))

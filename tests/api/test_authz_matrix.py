@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/clinicians"):                                  (401, 403, 403, 403, 403, 201, 201),
     ("PATCH",  "/api/v1/clinicians/<uuid:clinician_id>"):              (401, 403, 403, 403, 403, 200, 404),
     ("GET",    "/api/v1/flags"):                                       (401, 403, 403, 200, 200, 200, 200),
+    ("GET",    "/api/v1/flag-cases"):                                  (401, 403, 403, 200, 200, 200, 200),
     ("GET",    "/api/v1/flags/<uuid:flag_id>"):                        (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/flags/<uuid:flag_id>/acknowledge"):            (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/flags/<uuid:flag_id>/resolve"):                (401, 403, 403, 200, 200, 200, 404),

@@ -6,6 +6,7 @@ queue, a flag and a patient chart are saved under tests/artifacts/ for a person 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -78,8 +79,21 @@ def page(browser):
         ),
     )
     yield tab
-    context.close()
+    settle_and_close(context)
     assert not errors, f"the page logged errors: {errors}"
+
+
+def settle_and_close(context) -> None:
+    """Close a browser context once its pages have no request in flight (a request cut off mid-answer
+    leaves the server's file handle to the garbage collector, and the warning fails a later test)."""
+    from playwright.sync_api import TimeoutError as Unsettled
+
+    for tab in context.pages:
+        try:
+            tab.wait_for_load_state("networkidle", timeout=5_000)
+        except Unsettled:  # a page that never settles is closed anyway
+            pass
+    context.close()
 
 
 @pytest.fixture()
@@ -185,10 +199,10 @@ def shot(page, name: str) -> None:
 def test_nurse_clears_the_critical_flag_from_the_queue(server, page, clinic_scene):
     sign_in(page, server, clinic_scene["nurse"].email)
     assert page.title().startswith("(1 critical) Triage queue")
-    rows = page.locator("#queue-rows tr")
-    assert rows.count() == 2
+    rows = page.locator("#queue-rows tr.case")
+    assert rows.count() == 2  # one row per patient
     first = rows.nth(0)
-    assert first.get_attribute("data-flag-id") == str(clinic_scene["critical"].id)
+    assert first.get_attribute("data-lead-flag-id") == str(clinic_scene["critical"].id)
     assert "Critical" in first.inner_text() and "min left" in first.inner_text()
     shot(page, "queue.png")
 
@@ -204,7 +218,7 @@ def test_nurse_clears_the_critical_flag_from_the_queue(server, page, clinic_scen
     page.get_by_role("button", name="Resolve").click()
     page.wait_for_url(f"{server}/console/queue")
     page.get_by_text("Resolved. The flag has left the queue.").wait_for()
-    ids = page.locator("#queue-rows tr").evaluate_all("rows => rows.map(r => r.dataset.flagId)")
+    ids = page.locator("#queue-rows li.case-flag").evaluate_all("rows => rows.map(r => r.dataset.flagId)")
     assert str(clinic_scene["critical"].id) not in ids and ids == [str(clinic_scene["high"].id)]
     assert page.title() == "Triage queue · Aftercare"
     db.session.expire_all()  # the server's threads changed it, not this session
@@ -288,7 +302,7 @@ def test_queue_refreshes_itself_and_keeps_its_filters(app, server, page, clinic_
     try:
         sign_in(page, server, clinic_scene["nurse"].email)
         page.goto(f"{server}/console/queue?priority=critical")
-        assert page.locator("#queue-rows tr").count() == 1
+        assert page.locator("#queue-rows li.case-flag").count() == 1
         olive = db.session.get(Patient, world.other_patient.principal.patient_id)
         new = make_flag(
             olive,
@@ -298,8 +312,9 @@ def test_queue_refreshes_itself_and_keeps_its_filters(app, server, page, clinic_
             due_in=timedelta(minutes=2),
         )
         make_flag(olive, priority=Priority.HIGH, rule="mood-dip", reason="Mood dip.", due_in=timedelta(minutes=1))
-        page.locator(f'#queue-rows tr[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
-        assert page.locator("#queue-rows tr").count() == 2  # the high flag stays filtered out
+        page.locator(f'#queue-rows li[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
+        assert page.locator("#queue-rows li.case-flag").count() == 2  # the high flag stays filtered out
+        assert page.locator("#queue-rows tr.case").count() == 1  # both criticals are Olive's: one row
         assert page.url.endswith("/console/queue?priority=critical")
         page.wait_for_function("document.title.startsWith('(2 critical)')", timeout=5_000)
     finally:
@@ -359,3 +374,216 @@ def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clini
         tab.wait_for_url(f"{server}/console/flags/{clinic_scene['critical'].id}")
     finally:
         context.close()
+
+
+# --- accessibility: axe-core, the keyboard alone, what a screen reader is told ------------------------------
+
+AXE = Path(__file__).resolve().parents[2] / "clients" / "node_modules" / "axe-core" / "axe.min.js"
+ANNOUNCER = "#announcer"
+
+
+def axe_violations(tab) -> list[dict]:
+    """Serious and critical axe-core violations on the page as it stands (axe injected from clients/)."""
+    assert AXE.exists(), "axe-core is missing: run `npm ci` in clients/ (see .ci/run)"
+    tab.add_script_tag(path=str(AXE))
+    result = tab.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def focus_key(tab) -> str | None:
+    return tab.evaluate("() => document.activeElement && document.activeElement.dataset.focusKey || null")
+
+
+def tab_to(tab, key: str, *, limit: int = 40) -> None:
+    """Press Tab until the element with this data-focus-key has focus (the keyboard alone)."""
+    for _ in range(limit):
+        tab.keyboard.press("Tab")
+        if focus_key(tab) == key:
+            return
+    raise AssertionError(f"Tab never reached {key}")
+
+
+def rgb(css: str) -> str:
+    """'rgb(230, 97, 1)' → '#e66101'."""
+    r, g, b = (int(part) for part in re.findall(r"\d+", css)[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def test_axe_finds_nothing_serious_on_the_queue_a_flag_and_a_patient(browser, server, clinic_scene):
+    # The scan script is injected into pages whose CSP allows only the console's own scripts.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    tab = context.new_page()
+    try:
+        sign_in(tab, server, clinic_scene["nurse"].email)
+        pages = {
+            "queue": "/console/queue",
+            "flag": f"/console/flags/{clinic_scene['critical'].id}",
+            "patient": f"/console/patients/{clinic_scene['patient'].id}",
+        }
+        found = {}
+        for name, path in pages.items():
+            tab.goto(server + path)
+            found[name] = axe_violations(tab)
+            shot(tab, f"axe-{name}.png")
+        assert found == {"queue": [], "flag": [], "patient": []}
+        version = tab.evaluate("() => axe.version")
+        assert version == json.loads((AXE.parents[2] / "package.json").read_text())["devDependencies"]["axe-core"]
+    finally:
+        settle_and_close(context)
+
+
+def test_keyboard_only_focus_stays_on_the_flag_across_refreshes_and_changes_are_announced(
+    app, browser, server, clinic_scene, world
+):
+    app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 1
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    try:
+        sign_in(tab, server, clinic_scene["nurse"].email)
+        high = clinic_scene["high"]
+        assert tab.locator(ANNOUNCER).get_attribute("role") == "status"
+        assert tab.locator(ANNOUNCER).get_attribute("aria-live") == "polite"
+        tab_to(tab, f"flag:{high.id}")
+        tab.evaluate("() => { window.focusedBefore = document.activeElement; }")
+        # A new flag for another patient: Olive's row is redrawn, the count changes, focus stays put (Pat's
+        # row did not change, so the very element that had focus is still there, untouched).
+        olive = db.session.get(Patient, world.other_patient.principal.patient_id)
+        new = make_flag(olive, priority=Priority.HIGH, rule="mood-dip", reason="Mood dip.", due_in=timedelta(hours=1))
+        tab.locator(f'#queue-rows li[data-flag-id="{new.id}"]').wait_for(timeout=10_000)
+        tab.wait_for_function(
+            "() => document.querySelector('#announcer').textContent.includes('3 open flags')", timeout=5_000
+        )
+        assert tab.locator(ANNOUNCER).inner_text() == "Queue updated: 2 patients with 3 open flags, 1 critical."
+        assert focus_key(tab) == f"flag:{high.id}"
+        assert tab.evaluate("() => window.focusedBefore === document.activeElement")
+        shot(tab, "queue-focus-kept.png")
+        # Another refresh with nothing new keeps focus too; Enter opens the very flag that kept it.
+        tab.wait_for_timeout(2_200)
+        assert focus_key(tab) == f"flag:{high.id}"
+        # Someone resolves that flag elsewhere (Pat's only one, so Pat's row goes): focus moves to the row that
+        # took its place, and the page says why.
+        db.session.execute(
+            Flag.__table__.update()
+            .where(Flag.id == high.id)
+            .values(status="resolved", resolution="contacted_patient", resolved_at=now_utc())
+        )
+        db.session.commit()
+        tab.wait_for_function(
+            "() => document.querySelector('#announcer').textContent.includes('left the queue')", timeout=10_000
+        )
+        assert focus_key(tab) == f"patient:{olive.id}"
+        assert tab.locator(ANNOUNCER).inner_text() == (
+            "The flag you were on has left the queue. Queue updated: 1 patient with 2 open flags, 1 critical."
+        )
+    finally:
+        app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 30
+        settle_and_close(context)
+
+
+def test_keyboard_opens_a_flag_after_a_refresh(app, browser, server, clinic_scene, world):
+    app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 1
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    try:
+        sign_in(tab, server, clinic_scene["nurse"].email)
+        high = clinic_scene["high"]
+        tab_to(tab, f"flag:{high.id}")
+        olive = db.session.get(Patient, world.other_patient.principal.patient_id)
+        make_flag(olive, priority=Priority.MEDIUM, rule="misuse-signal", reason="Craving.", due_in=timedelta(hours=5))
+        tab.wait_for_function("() => document.querySelectorAll('#queue-rows li.case-flag').length === 3")
+        tab.keyboard.press("Enter")
+        tab.wait_for_url(f"{server}/console/flags/{high.id}")
+    finally:
+        app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 30
+        settle_and_close(context)
+
+
+def test_a_user_can_pause_the_refresh(app, browser, server, clinic_scene, world):
+    app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 1
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    try:
+        sign_in(tab, server, clinic_scene["nurse"].email)
+        toggle = tab.get_by_role("button", name="Pause auto-refresh")
+        assert toggle.get_attribute("aria-pressed") == "false"
+        toggle.focus()
+        tab.keyboard.press("Space")
+        assert toggle.get_attribute("aria-pressed") == "true"
+        tab.wait_for_function("() => document.querySelector('#announcer').textContent === 'Auto-refresh paused.'")
+        olive = db.session.get(Patient, world.other_patient.principal.patient_id)
+        new = make_flag(olive, priority=Priority.HIGH, rule="mood-dip", reason="Mood dip.", due_in=timedelta(hours=1))
+        tab.wait_for_timeout(2_500)  # more than two refresh periods
+        assert tab.locator(f'#queue-rows li[data-flag-id="{new.id}"]').count() == 0
+        assert "paused" in tab.locator("#refresh-note").inner_text()
+        tab.reload()  # the choice lasts for the tab's session
+        assert tab.get_by_role("button", name="Pause auto-refresh").get_attribute("aria-pressed") == "true"
+        tab.get_by_role("button", name="Pause auto-refresh").click()
+        tab.locator(f'#queue-rows li[data-flag-id="{new.id}"]').wait_for(timeout=5_000)
+    finally:
+        app.config["CONSOLE_QUEUE_REFRESH_SECONDS"] = 30
+        settle_and_close(context)
+
+
+def test_acknowledge_is_announced_on_the_flag_page_and_from_the_queue(page, server, clinic_scene):
+    sign_in(page, server, clinic_scene["nurse"].email)
+    critical, high = clinic_scene["critical"], clinic_scene["high"]
+    page.goto(f"{server}/console/flags/{critical.id}")
+    page.get_by_role("button", name="Acknowledge").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#announcer').textContent.startsWith('Acknowledged.')")
+    assert page.locator(ANNOUNCER).inner_text() == (
+        "Acknowledged. The flag is yours; the patient's reports show as reviewed."
+    )
+    # From the queue: the flag's own Acknowledge, back to the queue at that flag, the confirmation read out.
+    page.goto(f"{server}/console/queue")
+    tab_to(page, f"ack:{high.id}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/console/queue#flag-{high.id}")
+    page.wait_for_function("() => document.querySelector('#announcer').textContent.startsWith('Acknowledged.')")
+    assert focus_key(page) == f"flag:{high.id}"
+    assert page.locator(f'#queue-rows li[data-flag-id="{high.id}"] button').count() == 0
+    shot(page, "queue-after-acknowledge.png")
+
+
+def test_contrast_of_the_high_badge_and_the_focus_ring_as_the_browser_draws_them(page, server, clinic_scene):
+    from tests.web.test_contrast import contrast
+
+    sign_in(page, server, clinic_scene["nurse"].email)
+    badge = page.locator("#queue-rows .badge.prio-high").first
+    colours = badge.evaluate("el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]")
+    assert contrast(rgb(colours[0]), rgb(colours[1])) >= 4.5, colours
+    tab_to(page, f"flag:{clinic_scene['high'].id}")
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineColor, s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert ring[1] == "solid" and ring[2] == "3px"
+    background = page.evaluate("() => getComputedStyle(document.querySelector('table.queue')).backgroundColor")
+    assert contrast(rgb(ring[0]), rgb(background)) >= 3.0, (ring, background)
+    assert contrast(rgb(ring[0]), "#ffffff") >= 3.0
+
+
+def test_no_flag_triangle_is_cut_off_at_the_right_edge(page, server, clinic_scene):
+    patient = clinic_scene["patient"]
+    for rule, priority in (
+        ("mood-dip", Priority.HIGH),
+        ("misuse-signal", Priority.MEDIUM),
+        ("worsening", Priority.MEDIUM),
+    ):
+        make_flag(patient, priority=priority, rule=rule, reason=f"{rule} now.", due_in=timedelta(hours=4), report=False)
+    sign_in(page, server, clinic_scene["nurse"].email)
+    page.goto(f"{server}/console/patients/{patient.id}")
+    chart = page.locator("svg.course-chart")
+    chart.wait_for()
+    assert chart.get_attribute("role") == "group"
+    width = chart.evaluate("svg => svg.viewBox.baseVal.width")
+    rights = chart.locator("a.chart-flag polygon").evaluate_all(
+        "polys => polys.map(p => { const b = p.getBBox(); return b.x + b.width; })"
+    )
+    assert len(rights) >= 4 and max(rights) <= width - 1, (rights, width)
+    chart.scroll_into_view_if_needed()
+    shot(page, "patient-chart-flags-now.png")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -81,3 +82,49 @@ def test_flags_raised_together_do_not_hide_each_other():
     svg = str(draw([first, second]).svg)
     xs = [float(part.split(",")[0]) for part in svg.split('points="')[1:]]
     assert len(xs) == 2 and abs(xs[0] - xs[1]) >= 20
+
+
+def _triangles(svg: str) -> list[tuple[float, float]]:
+    """(left, right) of each flag triangle drawn."""
+    spans = []
+    for part in svg.split('<polygon points="')[1:]:
+        xs = [float(point.split(",")[0]) for point in part.split('"')[0].split()]
+        spans.append((min(xs), max(xs)))
+    return spans
+
+
+def test_flags_raised_just_now_stay_whole_inside_the_drawing():
+    """Four flags at the right edge (raised now): side by side, and the right-most one is not cut off."""
+    now_flags = [
+        {"kind": "flag", "at": NOW, "id": uuid.uuid4(), "flag": {"priority": p, "status": "open", "reason": p}}
+        for p in ("critical", "high", "medium", "low")
+    ]
+    svg = str(draw(now_flags).svg)
+    width = float(svg.split('viewBox="0 0 ')[1].split(maxsplit=1)[0])
+    spans = _triangles(svg)
+    assert len(spans) == 4
+    assert all(0 <= left and right <= width - 1 for left, right in spans), (spans, width)
+    lefts = sorted(left for left, _ in spans)
+    assert all(b - a >= 20 for a, b in itertools.pairwise(lefts))
+
+
+def test_flag_positions_keep_gaps_and_bounds():
+    from service.web.chart import FLAG_GAP, FLAG_HALF, WIDTH, flag_positions
+
+    assert flag_positions([]) == []
+    assert flag_positions([300.0, 600.0]) == [300.0, 600.0]  # apart already: left where they are
+    crowded = flag_positions([WIDTH - 56.0] * 5)
+    assert crowded[-1] + FLAG_HALF <= WIDTH - 1
+    assert all(b - a >= FLAG_GAP for a, b in itertools.pairwise(crowded))
+    assert flag_positions([0.0])[0] - FLAG_HALF >= 1
+
+
+def test_the_chart_with_links_is_a_group_not_an_image():
+    """An SVG with role="img" hides its children from assistive technology, links included (axe
+    nested-interactive): the chart is a labelled group and each flag link has its own name."""
+    svg = str(draw(entries()).svg)
+    head = svg.split(">", 1)[0]
+    assert 'role="img"' not in head and 'role="group"' in head
+    assert 'aria-labelledby="chart-title"' in head and 'aria-describedby="chart-desc"' in head
+    link = svg.split('<a href="', 1)[1].split(">", 1)[0]
+    assert 'aria-label="Critical flag (open)' in link

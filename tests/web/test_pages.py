@@ -27,11 +27,17 @@ from service.rules import Priority
 from tests import factories
 from tests.web.conftest import make_flag, make_infusion, post
 
-ROW = re.compile(r'<tr class="row-(\w+)[^"]*" data-flag-id="([0-9a-f-]+)"')
+# A flag in the queue (listed under its patient's row), and a patient's row (a case).
+ROW = re.compile(r'<li class="case-flag row-(\w+)[^"]*" id="flag-[0-9a-f-]+" data-flag-id="([0-9a-f-]+)"')
+CASE = re.compile(r'<tr class="case row-(\w+)[^"]*" data-patient-id="([0-9a-f-]+)" data-lead-flag-id="([0-9a-f-]+)"')
 
 
 def _rows(html: str) -> list[tuple[str, str]]:
     return ROW.findall(html)
+
+
+def _cases(html: str) -> list[tuple[str, str, str]]:
+    return CASE.findall(html)
 
 
 @pytest.fixture()
@@ -80,14 +86,25 @@ def queue(world, patient):
 # --- the queue -----------------------------------------------------------------------------------------------
 
 
-def test_queue_sorts_critical_first_then_by_due_time(console, queue):
+def test_queue_is_one_row_per_patient_led_by_their_most_urgent_flag(console, queue, world, patient):
     html = console["nurse"].get("/console/queue").get_data(as_text=True)
+    # Pat's critical is due first (3 min), so Pat's row leads; Olive's critical (14 min) follows.
+    assert _cases(html) == [
+        ("critical", str(patient.id), str(queue["critical_soon"].id)),
+        ("critical", str(world.other_patient.principal.patient_id), str(queue["critical_late"].id)),
+    ]
+    # Under each patient: all their flags, in queue order (critical first, then soonest due).
     assert [flag_id for _, flag_id in _rows(html)] == [
         str(queue["critical_soon"].id),
-        str(queue["critical_late"].id),
         str(queue["high"].id),
         str(queue["medium"].id),
+        str(queue["critical_late"].id),
     ]
+    # Each flag keeps its own link and, while open, its own Acknowledge.
+    for key in ("critical_soon", "high", "medium", "critical_late"):
+        flag_id = queue[key].id
+        assert f'href="/console/flags/{flag_id}" class="flag-link" data-focus-key="flag:{flag_id}"' in html
+        assert f'action="/console/flags/{flag_id}/acknowledge"' in html
     assert "Other clinic&#39;s flag" not in html and "Other clinic's flag" not in html
 
 
@@ -122,6 +139,30 @@ def test_queue_filters_stay_in_the_query_string_and_in_the_refresh(console, queu
     assert nonsense.status_code == 200 and len(_rows(nonsense.get_data(as_text=True))) == 4
 
 
+def test_acknowledge_from_the_queue_comes_back_to_it_at_that_flag(console, queue):
+    client = console["nurse"]
+    flag = queue["critical_late"]
+    answer = post(
+        client,
+        f"/console/flags/{flag.id}/acknowledge",
+        {"version": str(flag.version), "back": "queue?priority=critical&assignee=bob&mine=1"},
+    )
+    assert answer.status_code == 302
+    # Only the filters the queue knows are kept (the bad assignee is dropped); the address names the flag.
+    assert answer.headers["Location"] == f"/console/queue?priority=critical&mine=1#flag-{flag.id}"
+    html = client.get("/console/queue?priority=critical").get_data(as_text=True)
+    assert "Acknowledged. The flag is yours" in html and "data-announce" in html
+    # Acknowledged: its Acknowledge button is gone, the other critical flag keeps its own.
+    assert f'action="/console/flags/{flag.id}/acknowledge"' not in html
+    assert f'action="/console/flags/{queue["critical_soon"].id}/acknowledge"' in html
+    # Anything else in "back" is not an address to go to: the flag's own page follows, as without it.
+    other = queue["high"]
+    answer = post(
+        client, f"/console/flags/{other.id}/acknowledge", {"version": str(other.version), "back": "//elsewhere.test/"}
+    )
+    assert answer.headers["Location"] == f"/console/flags/{other.id}"
+
+
 def test_refresh_fragment_has_rows_counts_and_the_critical_count(console, queue):
     response = console["nurse"].get("/console/queue/rows?priority=critical")
     assert response.status_code == 200
@@ -129,6 +170,8 @@ def test_refresh_fragment_has_rows_counts_and_the_critical_count(console, queue)
     html = response.get_data(as_text=True)
     assert 'id="queue-rows"' in html and 'id="queue-counts"' in html
     assert len(_rows(html)) == 2
+    # The counts the page announces when they change: patients (cases), flags, open criticals.
+    assert 'data-cases="2" data-flags="2" data-critical="2"' in html
 
 
 def test_empty_queue_says_so(console):
