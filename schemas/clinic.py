@@ -98,6 +98,11 @@ class WebhookSchema(Schema):
             raise ValidationError("A secret without a URL has nothing to sign.", field_name="secret")
 
 
+class VisitSettingsSchema(Schema):
+    hold_systolic = Int(100, 220, required=True, metadata={"description": "Screening hold line, systolic (140)"})
+    hold_diastolic = Int(60, 130, required=True, metadata={"description": "Screening hold line, diastolic (90)"})
+
+
 class ClinicSettingsSchema(Schema):
     thresholds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(THRESHOLD_KEYS)),
@@ -113,6 +118,9 @@ class ClinicSettingsSchema(Schema):
     quiet_hours = fields.Nested(QuietHoursSchema, required=True)
     escalation = fields.Nested(EscalationSchema, metadata={"description": "Default 15 and 30 minutes"})
     webhook = fields.Nested(WebhookSchema, metadata={"description": "Escalations and digests are POSTed here"})
+    visit = fields.Nested(
+        VisitSettingsSchema, metadata={"description": "The visit: the screening's blood-pressure hold line (140/90)"}
+    )
     advice = fields.Dict(
         keys=fields.String(validate=validate.OneOf(ADVICE_RULES)),
         values=fields.Nested(AdviceTextSchema),

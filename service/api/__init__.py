@@ -14,6 +14,7 @@ from service.api import (
     notifications,
     patients,
     reports,
+    visits,
 )
 
 # API blueprints (documented in OpenAPI) and plain ones (operations endpoints).
@@ -30,5 +31,6 @@ MODULES = (
     notifications,
     audit,
     analytics,
+    visits,
 )
 PLAIN_MODULES = (health,)

@@ -38,6 +38,9 @@ DEFAULT_SETTINGS: dict = {
     "escalation": {"critical_ack_minutes": 15, "admin_after_minutes": 30},
     # The clinic's receiver for escalations and digests (pager, clinic system): HTTPS URL and HMAC secret.
     "webhook": {"url": None, "secret": None},
+    # The visit in the clinic: a screening blood pressure at or above the hold line needs a recorded decision
+    # (140/90 by default, as the esketamine label advises).
+    "visit": {"hold_systolic": 140, "hold_diastolic": 90},
 }
 
 

@@ -10,6 +10,7 @@ from service.models.flag import Flag, FlagEvent, FlagReport, SettingsChange
 from service.models.outbox import Digest, JobRun, Notification
 from service.models.patient import Device, Infusion, Patient
 from service.models.report import Report, ReportSymptom, SafetyScreen
+from service.models.visit import Screening
 
 __all__ = [
     "AdverseEvent",
@@ -35,5 +36,6 @@ __all__ = [
     "Report",
     "ReportSymptom",
     "SafetyScreen",
+    "Screening",
     "SettingsChange",
 ]

@@ -48,6 +48,7 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/enrollment-code"): (R,  200, 200, 200, 404),
+    ("POST", "/console/infusions/<uuid:infusion_id>/screening"):    (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
@@ -99,6 +100,12 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
             "phase": "induction",
         },
         "/console/patients/<uuid:patient_id>/enrollment-code": {},
+        "/console/infusions/<uuid:infusion_id>/screening": {
+            "systolic": "128",
+            "diastolic": "80",
+            "heart_rate": "70",
+            "weight_kg": "70",
+        },
         "/console/patients/<uuid:patient_id>/status": {"status": "paused"},
         "/console/admin/staff": {
             "email": "new.colleague@clinic.test",
@@ -117,7 +124,7 @@ def scene(world, patient):
 
     from service.clock import now_utc
 
-    make_infusion(patient, world.nurse.principal)
+    infusion = make_infusion(patient, world.nurse.principal)
     flag = make_flag(
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
     )
@@ -147,6 +154,7 @@ def scene(world, patient):
         "notification_id": letter,
         "flag_id": flag.id,
         "patient_id": patient.id,
+        "infusion_id": infusion.id,
         "event_id": event.id,
         "clinician_id": world.physician.principal.id,
         "started_local": started.strftime("%Y-%m-%dT%H:%M"),

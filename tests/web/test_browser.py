@@ -359,3 +359,39 @@ def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clini
         tab.wait_for_url(f"{server}/console/flags/{clinic_scene['critical'].id}")
     finally:
         context.close()
+
+
+def test_nurse_screens_before_an_infusion_and_a_high_blood_pressure_is_held(server, page, world):
+    """The screening form on the patient page: 152/94 is "hold: re-check"; proceeding needs a reason."""
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="sam.screen@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    infusion = make_infusion(patient, nurse, days_ago=0.05)
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/patients/{patient.id}")
+    form = page.locator("#screening-form")
+    assert "Not screened" in form.locator("#screening-status").inner_text()
+    form.get_by_label("Systolic").fill("152")
+    form.get_by_label("Diastolic").fill("94")
+    form.get_by_label("Heart rate").fill("74")
+    form.get_by_label("Weight (kg)").fill("71.5")
+    form.get_by_role("button", name="Record screening").click()
+    page.wait_for_url(f"{server}/console/patients/{patient.id}")
+    form = page.locator("#screening-form")
+    assert "Hold: re-check" in form.locator("#screening-status").inner_text()
+    assert "152/94 is at or above the hold line 140/90" in form.locator("#hold-reasons").inner_text()
+    shot(page, "screening-hold.png")
+
+    form.get_by_label("Systolic").fill("146")
+    form.get_by_label("Diastolic").fill("92")
+    form.get_by_label("Heart rate").fill("72")
+    form.get_by_label("Weight (kg)").fill("71.5")
+    form.get_by_label("Proceed (give the reason)").check()
+    form.get_by_role("button", name="Record re-check").click()
+    assert "Give the reason to proceed" in page.locator("#screening-form").inner_text()
+    form = page.locator("#screening-form")
+    form.get_by_label("Reason", exact=True).fill("Re-checked after 10 min rest; her usual reading.")
+    form.get_by_role("button", name="Record re-check").click()
+    page.wait_for_url(f"{server}/console/patients/{patient.id}")
+    assert "proceeding" in page.locator("#screening-status").inner_text()
+    db.session.expire_all()  # the server's threads wrote it, not this session
+    assert db.session.get(Infusion, infusion.id).pre_systolic == 146

@@ -1,0 +1,85 @@
+"""The visit in the clinic: screening bodies and answers."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from schemas.base import Answer, Int, Moment, Number, Schema, StrictBoolean, Text
+from service.enums import ScreeningDecision
+
+_CHECK = "Ticked (true) or not (false); every item of the checklist is answered"
+
+
+class ScreeningCreateSchema(Schema):
+    systolic = Int(50, 300, required=True, metadata={"description": "At rest, mmHg", "example": 128})
+    diastolic = Int(30, 200, required=True, metadata={"description": "At rest, mmHg; below systolic", "example": 82})
+    heart_rate = Int(20, 250, required=True, metadata={"description": "At rest, beats/min", "example": 72})
+    weight_kg = Number(20, 350, required=True, metadata={"description": "For the mg/kg dose", "example": 70.5})
+    pregnancy = StrictBoolean(required=True, metadata={"description": _CHECK + " (holds the infusion)"})
+    uncontrolled_hypertension = StrictBoolean(required=True, metadata={"description": _CHECK + " (holds)"})
+    active_psychosis = StrictBoolean(required=True, metadata={"description": _CHECK + " (holds)"})
+    substance_use_since_last_visit = StrictBoolean(required=True, metadata={"description": _CHECK})
+    new_medications = StrictBoolean(required=True, metadata={"description": _CHECK})
+    new_medications_detail = Text(500, allow_none=True, metadata={"description": "Required with new_medications"})
+    last_meal_at = Moment(allow_none=True, metadata={"example": "2026-11-20T08:30:00-07:00"})
+    notes = Text(2000, allow_none=True)
+    decision = fields.Enum(
+        ScreeningDecision,
+        by_value=True,
+        allow_none=True,
+        metadata={"description": "For a screening on hold only: proceed (with decision_reason) or postpone"},
+    )
+    decision_reason = Text(1000, allow_none=True, metadata={"description": "Required to proceed despite a hold"})
+
+    @validates_schema
+    def _diastolic_below(self, data, **kwargs):
+        if "systolic" in data and "diastolic" in data and data["diastolic"] >= data["systolic"]:
+            raise ValidationError("Diastolic must be below systolic.", field_name="diastolic")
+
+
+class CheckInAnswerSchema(Answer):
+    id = fields.UUID()
+    observed_at = fields.AwareDateTime()
+    mood = fields.Integer(allow_none=True)
+    suicidal_thoughts = fields.Boolean(allow_none=True)
+    systolic = fields.Integer(allow_none=True)
+    diastolic = fields.Integer(allow_none=True)
+    heart_rate = fields.Integer(allow_none=True)
+    symptoms = fields.List(fields.Dict(), metadata={"description": "[{code, severity}]"})
+
+
+class ScreeningSchema(Answer):
+    """The infusion's screening; before one is recorded the readings are null and status is not_screened."""
+
+    infusion_id = fields.UUID()
+    status = fields.String(
+        metadata={"description": "not_screened, clear, hold (a decision is needed: re-check), proceed or postpone"}
+    )
+    status_text = fields.String(metadata={"example": "hold: re-check"})
+    hold = fields.Boolean()
+    hold_reasons = fields.List(fields.String())
+    hold_systolic = fields.Integer(metadata={"description": "The clinic's hold line (default 140/90)"})
+    hold_diastolic = fields.Integer()
+    systolic = fields.Integer(allow_none=True)
+    diastolic = fields.Integer(allow_none=True)
+    heart_rate = fields.Integer(allow_none=True)
+    weight_kg = fields.Float(allow_none=True)
+    pregnancy = fields.Boolean(allow_none=True)
+    uncontrolled_hypertension = fields.Boolean(allow_none=True)
+    active_psychosis = fields.Boolean(allow_none=True)
+    substance_use_since_last_visit = fields.Boolean(allow_none=True)
+    new_medications = fields.Boolean(allow_none=True)
+    new_medications_detail = fields.String(allow_none=True)
+    last_meal_at = fields.AwareDateTime(allow_none=True)
+    notes = fields.String(allow_none=True)
+    decision = fields.Enum(ScreeningDecision, by_value=True, allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    decided_by_id = fields.UUID(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    recorded_by_id = fields.UUID(allow_none=True)
+    recorded_at = fields.AwareDateTime(allow_none=True)
+    rechecks = fields.Integer()
+    pre_infusion_check_in = fields.List(
+        fields.Nested(CheckInAnswerSchema),
+        metadata={"description": "The patient's own reports from the phone in the 24 h before the infusion started"},
+    )

@@ -1,0 +1,45 @@
+"""The visit in the clinic: the screening before an infusion (staff of the infusion's clinic)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from schemas.visits import ScreeningCreateSchema, ScreeningSchema
+from service.api.common import Blueprint, current_principal
+from service.clock import now_utc
+from service.domain import infusions, visits
+from service.extensions import db
+
+blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="The visit: screening before an infusion")
+
+
+def _infusion(infusion_id):
+    return infusions.get_infusion(db.session, clinic_id=current_principal().clinic_id, infusion_id=infusion_id)
+
+
+@blp.route("/infusions/<uuid:infusion_id>/screening")
+class InfusionScreening(MethodView):
+    @blp.doc(operationId="getScreening")
+    @blp.staff()
+    @blp.response(200, ScreeningSchema)
+    @blp.errors(404)
+    def get(self, infusion_id):
+        """Show the screening before the infusion (nulls until recorded) and the patient's own pre-infusion check-in."""
+        return visits.screening_view(db.session, infusion=_infusion(infusion_id))
+
+    @blp.doc(operationId="recordScreening")
+    @blp.staff()
+    @blp.arguments(ScreeningCreateSchema)
+    @blp.response(201, ScreeningSchema)
+    @blp.errors(404)
+    def post(self, body, infusion_id):
+        """Record or re-check the screening; its blood pressure becomes the infusion's baseline.
+
+        At or above the clinic's hold line (default 140/90), or with a contraindication ticked, the screening is
+        on hold ("hold: re-check") until a decision is sent with it: proceed with a reason, or postpone."""
+        infusion = _infusion(infusion_id)
+        visits.record_screening(
+            db.session, infusion=infusion, actor=current_principal().clinician, values=body, now=now_utc()
+        )
+        db.session.commit()
+        return visits.screening_view(db.session, infusion=infusion)
