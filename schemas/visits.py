@@ -1,4 +1,4 @@
-"""The visit in the clinic: screening bodies and answers."""
+"""The visit in the clinic: screening and observation bodies and answers."""
 
 from __future__ import annotations
 
@@ -83,3 +83,52 @@ class ScreeningSchema(Answer):
         fields.Nested(CheckInAnswerSchema),
         metadata={"description": "The patient's own reports from the phone in the 24 h before the infusion started"},
     )
+
+
+class ObservationCreateSchema(Schema):
+    observed_at = Moment(required=True, metadata={"example": "2026-11-20T14:40:00-07:00"})
+    systolic = Int(50, 300, allow_none=True, metadata={"example": 138})
+    diastolic = Int(30, 200, allow_none=True, metadata={"description": "Below systolic", "example": 86})
+    heart_rate = Int(20, 250, allow_none=True, metadata={"example": 84})
+    spo2 = Int(50, 100, allow_none=True, metadata={"description": "Oxygen saturation, %", "example": 97})
+    sedation_moass = Int(
+        0, 5, allow_none=True, metadata={"description": "MOASS: 5 alert … 0 unresponsive to painful stimuli"}
+    )
+    dissociation = Int(0, 4, allow_none=True, metadata={"description": "0 none … 4 extreme (a 0-4 rating)"})
+    cadss6 = Int(0, 24, allow_none=True, metadata={"description": "CADSS-6 total (six items 0-4)"})
+    note = Text(1000, allow_none=True)
+
+    @validates_schema
+    def _pressure(self, data, **kwargs):
+        systolic, diastolic = data.get("systolic"), data.get("diastolic")
+        if (systolic is None) != (diastolic is None):
+            raise ValidationError("Give systolic and diastolic together.", field_name="diastolic")
+        if systolic is not None and diastolic >= systolic:
+            raise ValidationError("Diastolic must be below systolic.", field_name="diastolic")
+
+
+class ObservationSchema(Answer):
+    id = fields.UUID()
+    observed_at = fields.AwareDateTime()
+    minute = fields.Integer(metadata={"description": "Minutes from the start of the infusion"})
+    systolic = fields.Integer(allow_none=True)
+    diastolic = fields.Integer(allow_none=True)
+    heart_rate = fields.Integer(allow_none=True)
+    spo2 = fields.Integer(allow_none=True)
+    sedation_moass = fields.Integer(allow_none=True)
+    dissociation = fields.Integer(allow_none=True)
+    cadss6 = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    rules = fields.List(fields.String(), metadata={"description": "The rules that fired on these readings"})
+    flag_ids = fields.List(fields.String(), metadata={"description": "The flags they opened or joined"})
+    outside_limits = fields.List(fields.String(), metadata={"description": "Readings outside the clinic's limits"})
+    recorded_by_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class MonitoringSchema(Answer):
+    infusion_id = fields.UUID()
+    limits = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "The clinic's limits in the chair"}
+    )
+    observations = fields.List(fields.Nested(ObservationSchema))

@@ -1,16 +1,24 @@
-"""The visit in the clinic: the screening before an infusion (staff of the infusion's clinic)."""
+"""The visit in the clinic: screening before an infusion and observations in the chair (the clinic's staff)."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 
-from schemas.visits import ScreeningCreateSchema, ScreeningSchema
+from schemas.visits import (
+    MonitoringSchema,
+    ObservationCreateSchema,
+    ObservationSchema,
+    ScreeningCreateSchema,
+    ScreeningSchema,
+)
 from service.api.common import Blueprint, current_principal
 from service.clock import now_utc
 from service.domain import infusions, visits
+from service.domain.clinics import settings_of
 from service.extensions import db
+from service.models import Clinic
 
-blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="The visit: screening before an infusion")
+blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="The visit: screening, monitoring")
 
 
 def _infusion(infusion_id):
@@ -43,3 +51,29 @@ class InfusionScreening(MethodView):
         )
         db.session.commit()
         return visits.screening_view(db.session, infusion=infusion)
+
+
+@blp.route("/infusions/<uuid:infusion_id>/observations")
+class InfusionObservations(MethodView):
+    @blp.doc(operationId="listObservations")
+    @blp.staff()
+    @blp.response(200, MonitoringSchema)
+    @blp.errors(404)
+    def get(self, infusion_id):
+        """List the readings taken in the chair, in time order, with what is outside the clinic's limits."""
+        return visits.monitoring_view(db.session, infusion=_infusion(infusion_id))
+
+    @blp.doc(operationId="recordObservation")
+    @blp.staff()
+    @blp.arguments(ObservationCreateSchema)
+    @blp.response(201, ObservationSchema)
+    @blp.errors(404)
+    def post(self, body, infusion_id):
+        """Record readings taken in the chair; they go through the same rules as a report (flags, pages)."""
+        infusion = _infusion(infusion_id)
+        obs = visits.record_observation(
+            db.session, infusion=infusion, actor=current_principal().clinician, values=body, now=now_utc()
+        )
+        db.session.commit()
+        limits = visits.limits_of(settings_of(db.session.get(Clinic, infusion.clinic_id)))
+        return visits.observation_view(obs, infusion=infusion, limits=limits)

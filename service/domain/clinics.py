@@ -40,7 +40,18 @@ DEFAULT_SETTINGS: dict = {
     "webhook": {"url": None, "secret": None},
     # The visit in the clinic: a screening blood pressure at or above the hold line needs a recorded decision
     # (140/90 by default, as the esketamine label advises).
-    "visit": {"hold_systolic": 140, "hold_diastolic": 90},
+    # In the chair: readings outside these limits are marked, and block discharge unless a clinician says why.
+    "visit": {
+        "hold_systolic": 140,
+        "hold_diastolic": 90,
+        "limit_systolic": 160,
+        "limit_diastolic": 100,
+        "limit_heart_rate_high": 110,
+        "limit_heart_rate_low": 50,
+        "limit_spo2": 94,
+        "limit_moass": 4,
+        "limit_dissociation": 1,
+    },
 }
 
 

@@ -1,4 +1,4 @@
-"""The visit in the clinic: screening before the infusion (and, as it grows, monitoring and discharge).
+"""The visit in the clinic: screening before the infusion, observations in the chair (and discharge).
 
 The screening's blood pressure and heart rate become the infusion's pre-infusion readings, which the
 ``blood-pressure-rise`` rule compares every later reading with (service.domain.triage reads
@@ -9,16 +9,18 @@ whatever was typed into the infusion form.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.domain import triage
 from service.domain.clinics import settings_of
 from service.enums import ScreeningDecision
 from service.errors import ValidationFailed
-from service.models import Clinic, Clinician, Infusion, Report, ReportSymptom, Screening
+from service.models import Clinic, Clinician, Infusion, Observation, Patient, Report, ReportSymptom, Screening
+from service.rules import InfusionFacts, PatientContext, ReportFacts, Thresholds, evaluate
 
 # The checklist, in the order the form asks it; the first three hold the infusion when ticked.
 CONTRAINDICATIONS = ("pregnancy", "uncontrolled_hypertension", "active_psychosis")
@@ -209,3 +211,172 @@ def screening_view(session: Session, *, infusion: Infusion) -> dict:
         pre_infusion_check_in=pre_infusion_check_in(session, infusion=infusion),
     )
     return view
+
+
+# --- observations in the chair -------------------------------------------------------------------------------
+
+OBSERVED = ("systolic", "diastolic", "heart_rate", "spo2", "sedation_moass", "dissociation", "cadss6")
+# Observations are taken from the start of the infusion up to this long after it (the REMS minimum is 2 h).
+OBSERVATION_SPAN = timedelta(hours=12)
+# The clinic's limits for the chair (a visit setting each): outside them a reading is marked, and discharge
+# is refused while the latest reading is outside them unless a clinician records why.
+LIMIT_DEFAULTS = {
+    "limit_systolic": 160,  # at or above
+    "limit_diastolic": 100,  # at or above
+    "limit_heart_rate_high": 110,  # at or above
+    "limit_heart_rate_low": 50,  # below
+    "limit_spo2": 94,  # below
+    "limit_moass": 4,  # below (5 alert, 4 lethargic)
+    "limit_dissociation": 1,  # above (0-4 rating)
+}
+
+
+def limits_of(settings: dict) -> dict[str, int]:
+    """The clinic's limits for readings in the chair (defaults where not set)."""
+    visit = settings.get("visit") or {}
+    return {key: int(visit.get(key, default)) for key, default in LIMIT_DEFAULTS.items()}
+
+
+def outside_limits(obs, limits: dict[str, int]) -> list[str]:
+    """The readings of an observation outside the clinic's limits, in words (empty: all within)."""
+    out = []
+    if obs.systolic is not None and (
+        obs.systolic >= limits["limit_systolic"] or obs.diastolic >= limits["limit_diastolic"]
+    ):
+        out.append(
+            f"BP {obs.systolic}/{obs.diastolic} (limit below {limits['limit_systolic']}/{limits['limit_diastolic']})"
+        )
+    hr_low, hr_high = limits["limit_heart_rate_low"], limits["limit_heart_rate_high"]
+    if obs.heart_rate is not None and not hr_low <= obs.heart_rate < hr_high:
+        out.append(f"heart rate {obs.heart_rate} (limit {hr_low} to under {hr_high})")
+    if obs.spo2 is not None and obs.spo2 < limits["limit_spo2"]:
+        out.append(f"SpO2 {obs.spo2}% (limit {limits['limit_spo2']}% or more)")
+    if obs.sedation_moass is not None and obs.sedation_moass < limits["limit_moass"]:
+        out.append(f"sedation MOASS {obs.sedation_moass} (limit {limits['limit_moass']} or more)")
+    if obs.dissociation is not None and obs.dissociation > limits["limit_dissociation"]:
+        out.append(f"dissociation {obs.dissociation}/4 (limit {limits['limit_dissociation']} or less)")
+    return out
+
+
+def minute_of(infusion: Infusion, at: datetime) -> int:
+    """Whole minutes from the start of the infusion."""
+    return int((at - infusion.started_at).total_seconds() // 60)
+
+
+def observations_of(session: Session, *, infusion: Infusion) -> list[Observation]:
+    """The infusion's observations in time order."""
+    return list(
+        session.scalars(
+            select(Observation)
+            .where(Observation.infusion_id == infusion.id)
+            .order_by(Observation.observed_at, Observation.created_at)
+        )
+    )
+
+
+def record_observation(
+    session: Session, *, infusion: Infusion, actor: Clinician | None, values: dict, now: datetime
+) -> Observation:
+    """Record readings taken in the chair and run them through the rules, as a phone's report would be.
+
+    A finding opens (or joins) the patient's flag of its rule the same way a report's does, paging for a
+    critical one; its reason and evidence say it was seen in the clinic, at which minute of the visit."""
+    at = values["observed_at"]
+    if at < infusion.started_at - _SKEW:
+        raise ValidationFailed("An observation in the chair is taken after the infusion started.", field="observed_at")
+    if at > now + _SKEW:
+        raise ValidationFailed("An observation cannot be in the future.", field="observed_at")
+    if at > infusion.started_at + OBSERVATION_SPAN:
+        raise ValidationFailed("An observation in the chair is taken within 12 h of the start.", field="observed_at")
+    if not any(values.get(key) is not None for key in OBSERVED):
+        raise ValidationFailed("Give at least one reading.", field="systolic")
+    if (values.get("systolic") is None) != (values.get("diastolic") is None):
+        raise ValidationFailed("Give systolic and diastolic together.", field="diastolic")
+    if values.get("systolic") is not None and values["diastolic"] >= values["systolic"]:
+        raise ValidationFailed("Diastolic must be below systolic.", field="diastolic")
+    obs = Observation(
+        clinic_id=infusion.clinic_id,
+        patient_id=infusion.patient_id,
+        infusion_id=infusion.id,
+        observed_at=at,
+        note=values.get("note"),
+        recorded_by_id=actor.id if actor else None,
+        created_at=now,
+        rules=[],
+        flag_ids=[],
+        **{key: values.get(key) for key in OBSERVED},
+    )
+    session.add(obs)
+    session.flush()
+    settings = settings_of(session.get(Clinic, infusion.clinic_id))
+    findings = _assess(session, infusion=infusion, obs=obs, settings=settings)
+    if findings:
+        raised = triage.open_or_join(
+            session,
+            clinic_id=infusion.clinic_id,
+            patient_id=infusion.patient_id,
+            report_id=None,
+            findings=findings,
+            targets=settings["response_targets_minutes"],
+            now=now,
+            settings=settings,
+        )
+        obs.rules = [f.rule for f in findings]
+        obs.flag_ids = [str(flag_id) for flag_id in raised.flag_ids]
+        session.flush()
+    return obs
+
+
+def _assess(session: Session, *, infusion: Infusion, obs: Observation, settings: dict) -> list:
+    """The per-report rules on an observation's vitals, with the in-clinic context in reason and evidence."""
+    patient = session.get(Patient, infusion.patient_id)
+    facts = ReportFacts(
+        observed_at=obs.observed_at, systolic=obs.systolic, diastolic=obs.diastolic, heart_rate=obs.heart_rate
+    )
+    context = PatientContext(
+        time_zone=patient.time_zone,
+        infusion=InfusionFacts(
+            started_at=infusion.started_at,
+            ended_at=infusion.ended_at if infusion.ended_at and infusion.ended_at <= obs.observed_at else None,
+            route=str(infusion.route),
+            pre_systolic=infusion.pre_systolic,
+            pre_diastolic=infusion.pre_diastolic,
+        ),
+    )
+    minute = minute_of(infusion, obs.observed_at)
+    in_clinic = {"source": "in_clinic", "observation_id": str(obs.id), "minute_of_visit": minute}
+    return [
+        replace(
+            finding,
+            reason=f"In the clinic, minute {minute} of the visit: {finding.reason}",
+            evidence={**finding.evidence, **in_clinic},
+        )
+        for finding in evaluate(facts, context, Thresholds.from_settings(settings["thresholds"]))
+    ]
+
+
+def monitoring_view(session: Session, *, infusion: Infusion) -> dict:
+    """The infusion's observations with their minute and what is outside the clinic's limits."""
+    limits = limits_of(settings_of(session.get(Clinic, infusion.clinic_id)))
+    rows = observations_of(session, infusion=infusion)
+    return {
+        "infusion_id": infusion.id,
+        "limits": limits,
+        "observations": [observation_view(obs, infusion=infusion, limits=limits) for obs in rows],
+    }
+
+
+def observation_view(obs: Observation, *, infusion: Infusion, limits: dict[str, int]) -> dict:
+    """One observation as the API and the page show it."""
+    return {
+        "id": obs.id,
+        "observed_at": obs.observed_at,
+        "minute": minute_of(infusion, obs.observed_at),
+        **{key: getattr(obs, key) for key in OBSERVED},
+        "note": obs.note,
+        "rules": list(obs.rules or []),
+        "flag_ids": list(obs.flag_ids or []),
+        "outside_limits": outside_limits(obs, limits),
+        "recorded_by_id": obs.recorded_by_id,
+        "created_at": obs.created_at,
+    }

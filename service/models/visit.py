@@ -1,11 +1,11 @@
-"""The visit in the clinic: the screening before an infusion."""
+"""The visit in the clinic: the screening before an infusion and the observations in the chair."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.enums import ScreeningDecision
@@ -63,3 +63,51 @@ class Screening(UUIDPrimaryKey, Base):
 
     def __repr__(self) -> str:
         return f"<Screening {self.id} hold={self.hold} decision={self.decision}>"
+
+
+class Observation(UUIDPrimaryKey, Base):
+    """One set of readings in the chair, during or after the infusion; each is run through the rules.
+
+    Sedation on the MOASS (5 alert … 0 unresponsive); dissociation as a 0-4 rating and/or the CADSS-6
+    total (six items 0-4, 0-24)."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["infusion_id", "patient_id"], ["infusions.id", "infusions.patient_id"], name="fk_observations_infusion"
+        ),
+        ForeignKeyConstraint(
+            ["patient_id", "clinic_id"], ["patients.id", "patients.clinic_id"], name="fk_observations_patient_clinic"
+        ),
+        CheckConstraint("systolic IS NULL OR systolic BETWEEN 50 AND 300", name="systolic_range"),
+        CheckConstraint(
+            "diastolic IS NULL OR (diastolic BETWEEN 30 AND 200 AND diastolic < systolic)", name="diastolic_range"
+        ),
+        CheckConstraint("heart_rate IS NULL OR heart_rate BETWEEN 20 AND 250", name="heart_rate_range"),
+        CheckConstraint("spo2 IS NULL OR spo2 BETWEEN 50 AND 100", name="spo2_range"),
+        CheckConstraint("sedation_moass IS NULL OR sedation_moass BETWEEN 0 AND 5", name="moass_range"),
+        CheckConstraint("dissociation IS NULL OR dissociation BETWEEN 0 AND 4", name="dissociation_range"),
+        CheckConstraint("cadss6 IS NULL OR cadss6 BETWEEN 0 AND 24", name="cadss6_range"),
+        Index("ix_observations_infusion_observed", "infusion_id", "observed_at"),
+    )
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[uuid.UUID]
+    infusion_id: Mapped[uuid.UUID]
+    observed_at: Mapped[datetime]
+    systolic: Mapped[int | None]
+    diastolic: Mapped[int | None]
+    heart_rate: Mapped[int | None]
+    spo2: Mapped[int | None]
+    sedation_moass: Mapped[int | None]
+    dissociation: Mapped[int | None]
+    cadss6: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    # The rules that fired on it and the flags they opened or joined (ids as text).
+    rules: Mapped[list] = mapped_column(JSON, default=list)
+    flag_ids: Mapped[list] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinicians.id"))
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<Observation {self.id} infusion={self.infusion_id}>"

@@ -92,6 +92,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH",  "/api/v1/infusions/<uuid:infusion_id>"):                (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/infusions/<uuid:infusion_id>/screening"):      (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/infusions/<uuid:infusion_id>/screening"):      (401, 403, 403, 201, 201, 201, 404),
+    ("GET",    "/api/v1/infusions/<uuid:infusion_id>/observations"):   (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/infusions/<uuid:infusion_id>/observations"):   (401, 403, 403, 201, 201, 201, 404),
     ("GET",    "/api/v1/patients/<uuid:patient_id>/reports"):          (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/patients/<uuid:patient_id>/timeline"):         (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/reports/<uuid:report_id>"):                    (401, 403, 403, 200, 200, 200, 404),
@@ -177,6 +179,11 @@ def _body(method: str, rule: str) -> dict | None:
             "phase": "induction",
         },
         ("PATCH", "/api/v1/infusions/<uuid:infusion_id>"): {"notes": "Tolerated well."},
+        ("POST", "/api/v1/infusions/<uuid:infusion_id>/observations"): {
+            "observed_at": (now_utc() - timedelta(days=2, hours=-1)).isoformat(),  # the scene's infusion + 1 h
+            "systolic": 128,
+            "diastolic": 80,
+        },
         ("POST", "/api/v1/infusions/<uuid:infusion_id>/screening"): {
             "systolic": 126,
             "diastolic": 80,

@@ -49,6 +49,8 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/enrollment-code"): (R,  200, 200, 200, 404),
     ("POST", "/console/infusions/<uuid:infusion_id>/screening"):    (R,   302, 302, 302, 404),
+    ("GET",  "/console/infusions/<uuid:infusion_id>"):              (R,   200, 200, 200, 404),
+    ("POST", "/console/infusions/<uuid:infusion_id>/observations"): (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
@@ -100,6 +102,11 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
             "phase": "induction",
         },
         "/console/patients/<uuid:patient_id>/enrollment-code": {},
+        "/console/infusions/<uuid:infusion_id>/observations": {
+            "observed_at": ids["observed_local"],
+            "systolic": "130",
+            "diastolic": "82",
+        },
         "/console/infusions/<uuid:infusion_id>/screening": {
             "systolic": "128",
             "diastolic": "80",
@@ -158,6 +165,8 @@ def scene(world, patient):
         "event_id": event.id,
         "clinician_id": world.physician.principal.id,
         "started_local": started.strftime("%Y-%m-%dT%H:%M"),
+        # make_infusion started a day ago: an hour into that visit
+        "observed_local": (now - timedelta(hours=23)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "onset_local": (now - timedelta(hours=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "today": now.astimezone(zone).date().isoformat(),
     }

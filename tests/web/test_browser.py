@@ -395,3 +395,61 @@ def test_nurse_screens_before_an_infusion_and_a_high_blood_pressure_is_held(serv
     assert "proceeding" in page.locator("#screening-status").inner_text()
     db.session.expire_all()  # the server's threads wrote it, not this session
     assert db.session.get(Infusion, infusion.id).pre_systolic == 146
+
+
+def test_nurse_records_readings_in_the_chair_and_a_crisis_is_flagged(server, page, world):
+    """The visit page: readings drawn as a chart; 190/110 at minute 40 raises hypertensive-crisis."""
+    from service.domain import infusions, visits
+
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="kim.chair@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    now = now_utc()
+    started = (now - timedelta(minutes=50)).replace(second=0, microsecond=0)
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=nurse,
+        values={"started_at": started, "route": "iv", "phase": "induction", "dose_mg": 35.0},
+        now=now,
+    )
+    for minute, (sys_, dia) in ((0, (124, 78)), (15, (132, 84)), (30, (146, 92))):
+        visits.record_observation(
+            db.session,
+            infusion=infusion,
+            actor=nurse,
+            values={
+                "observed_at": started + timedelta(minutes=minute),
+                "systolic": sys_,
+                "diastolic": dia,
+                "heart_rate": 80,
+                "spo2": 97,
+                "sedation_moass": 5 - minute // 15,
+                "dissociation": minute // 15,
+            },
+            now=now,
+        )
+    db.session.commit()
+    zone = ZoneInfo(world.clinic.time_zone)
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/patients/{patient.id}")
+    page.locator("#open-visit").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}")
+    assert page.locator("#visit-chart svg").get_attribute("data-marks") == "9"
+    form = page.locator("#observation-form")
+    form.get_by_label("Time (clinic time; empty: now)").fill(
+        (started + timedelta(minutes=40)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    )
+    form.get_by_label("Systolic").fill("190")
+    form.get_by_label("Diastolic").fill("110")
+    form.get_by_label("Heart rate").fill("96")
+    form.get_by_label("Sedation (MOASS").fill("3")
+    form.get_by_role("button", name="Record readings").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}")
+    assert "flagged: hypertensive-crisis" in page.locator(".flashes").inner_text()
+    last = page.locator("#observations tbody tr").last
+    assert last.locator("td").first.inner_text() == "40" and "Outside limits" in last.inner_text()
+    assert page.locator("#visit-chart svg").get_attribute("data-marks") == "12"
+    shot(page, "visit-monitoring.png")
+    db.session.expire_all()  # the server's threads wrote it, not this session
+    flag = db.session.scalar(select(Flag).where(Flag.rule == "hypertensive-crisis"))
+    assert flag.reason.startswith("In the clinic, minute 40 of the visit")

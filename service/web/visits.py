@@ -1,0 +1,93 @@
+"""The visit page: screening, readings in the chair drawn as a chart, and what a nurse records there."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from schemas.visits import ObservationCreateSchema
+from service.clock import now_utc
+from service.domain import infusions, patients, visits
+from service.errors import DomainError
+from service.extensions import db
+from service.web import chart, forms
+from service.web import session as console
+
+blp = Blueprint("visits", __name__)
+
+OBSERVATION_FORM = {
+    "observed_at": "local-datetime",
+    "systolic": "int",
+    "diastolic": "int",
+    "heart_rate": "int",
+    "spo2": "int",
+    "sedation_moass": "int",
+    "dissociation": "int",
+    "cadss6": "int",
+    "note": "str",
+}
+
+
+def _infusion(infusion_id: uuid.UUID):
+    return infusions.get_infusion(db.session, clinic_id=console.current().clinic_id, infusion_id=infusion_id)
+
+
+def render_visit(infusion, *, errors=None, values=None, status: int = 200):
+    """The visit page (also answers a refused form, with the reasons next to its fields)."""
+    patient = patients.get_patient(db.session, clinic_id=infusion.clinic_id, patient_id=infusion.patient_id)
+    screen = visits.screening_view(db.session, infusion=infusion)
+    monitoring = visits.monitoring_view(db.session, infusion=infusion)
+    ended = visits.minute_of(infusion, infusion.ended_at) if infusion.ended_at else None
+    drawn = chart.render_visit(
+        monitoring["observations"],
+        baseline=(screen["systolic"], screen["diastolic"]),
+        limits=monitoring["limits"],
+        infusion_minutes=ended,
+        title=f"Readings in the chair for {patient.display_name}",
+    )
+    page = render_template(
+        "console/visit.html",
+        patient=patient,
+        infusion=infusion,
+        screen=screen,
+        monitoring=monitoring,
+        chart=drawn,
+        errors=errors or {},
+        values=values or {},
+        now=now_utc(),
+    )
+    return page, status
+
+
+@blp.get("/infusions/<uuid:infusion_id>")
+@console.page()
+def visit_page(infusion_id):
+    """One visit from screening to discharge: the readings in the chair as a chart and a table."""
+    return render_visit(_infusion(infusion_id))
+
+
+@blp.post("/infusions/<uuid:infusion_id>/observations")
+@console.page()
+def record_observation(infusion_id):
+    """Record readings in the chair (empty time: now); they go through the same rules as the API's."""
+    infusion = _infusion(infusion_id)
+    now = now_utc()
+    try:
+        body = forms.typed(request.form, OBSERVATION_FORM, zone=g.clinic.time_zone)
+        body.setdefault("observed_at", now.isoformat())
+        body = forms.load(ObservationCreateSchema(), body)
+        obs = visits.record_observation(
+            db.session, infusion=infusion, actor=console.current().clinician, values=body, now=now
+        )
+    except DomainError as error:
+        db.session.rollback()
+        values = {**request.form.to_dict(), "form_name": "observation"}
+        return render_visit(_infusion(infusion_id), errors=forms.form_errors(error), values=values, status=error.status)
+    flagged = list(obs.rules)
+    db.session.commit()
+    if flagged:
+        flash(f"Readings recorded; flagged: {', '.join(flagged)}.", "error")
+    else:
+        flash("Readings recorded.", "success")
+    return redirect(url_for(".visit_page", infusion_id=infusion_id))
