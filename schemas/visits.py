@@ -132,3 +132,40 @@ class MonitoringSchema(Answer):
         keys=fields.String(), values=fields.Integer(), metadata={"description": "The clinic's limits in the chair"}
     )
     observations = fields.List(fields.Nested(ObservationSchema))
+
+
+_READY = "Must be true to discharge"
+
+
+class DischargeCreateSchema(Schema):
+    discharged_at = Moment(metadata={"description": "Default: now", "example": "2026-11-20T16:10:00-07:00"})
+    vitals_near_baseline = StrictBoolean(required=True, metadata={"description": _READY})
+    alert = StrictBoolean(required=True, metadata={"description": _READY})
+    ride_home = StrictBoolean(required=True, metadata={"description": _READY})
+    told_not_to_drive = StrictBoolean(required=True, metadata={"description": _READY + " (until the next day)"})
+    override_reason = Text(
+        1000,
+        allow_none=True,
+        metadata={"description": "Required while the latest reading is outside the clinic's limits"},
+    )
+    note = Text(1000, allow_none=True)
+
+
+class DischargeSchema(Answer):
+    infusion_id = fields.UUID()
+    discharged = fields.Boolean()
+    discharged_at = fields.AwareDateTime(allow_none=True)
+    vitals_near_baseline = fields.Boolean(allow_none=True)
+    alert = fields.Boolean(allow_none=True)
+    ride_home = fields.Boolean(allow_none=True)
+    told_not_to_drive = fields.Boolean(allow_none=True)
+    outside_limits = fields.List(fields.String(), metadata={"description": "Outside the limits when discharged"})
+    override_reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    recorded_by_id = fields.UUID(allow_none=True)
+    outside_limits_now = fields.List(
+        fields.String(), metadata={"description": "What the latest reading has outside the clinic's limits now"}
+    )
+    first_checkin_due_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "The first check-in after the infusion (counts from discharge)"}
+    )

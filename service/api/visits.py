@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from schemas.visits import (
+    DischargeCreateSchema,
+    DischargeSchema,
     MonitoringSchema,
     ObservationCreateSchema,
     ObservationSchema,
@@ -18,7 +20,7 @@ from service.domain.clinics import settings_of
 from service.extensions import db
 from service.models import Clinic
 
-blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="The visit: screening, monitoring")
+blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="The visit: screening, monitoring, discharge")
 
 
 def _infusion(infusion_id):
@@ -77,3 +79,31 @@ class InfusionObservations(MethodView):
         db.session.commit()
         limits = visits.limits_of(settings_of(db.session.get(Clinic, infusion.clinic_id)))
         return visits.observation_view(obs, infusion=infusion, limits=limits)
+
+
+@blp.route("/infusions/<uuid:infusion_id>/discharge")
+class InfusionDischarge(MethodView):
+    @blp.doc(operationId="getDischarge")
+    @blp.staff()
+    @blp.response(200, DischargeSchema)
+    @blp.errors(404)
+    def get(self, infusion_id):
+        """Show the discharge from the visit (nulls until recorded) and what would block it now."""
+        return visits.discharge_view(db.session, infusion=_infusion(infusion_id))
+
+    @blp.doc(operationId="recordDischarge")
+    @blp.staff()
+    @blp.arguments(DischargeCreateSchema)
+    @blp.response(201, DischargeSchema)
+    @blp.errors(404, 409)
+    def post(self, body, infusion_id):
+        """Discharge the patient: vitals near baseline, alert, a ride home, told not to drive until the next day.
+
+        Refused (422 on override_reason) while the latest reading is outside the clinic's limits, unless a reason
+        is given. The check-ins after the infusion count from the discharge."""
+        infusion = _infusion(infusion_id)
+        visits.record_discharge(
+            db.session, infusion=infusion, actor=current_principal().clinician, values=body, now=now_utc()
+        )
+        db.session.commit()
+        return visits.discharge_view(db.session, infusion=infusion)

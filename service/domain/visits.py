@@ -1,4 +1,4 @@
-"""The visit in the clinic: screening before the infusion, observations in the chair (and discharge).
+"""The visit in the clinic: screening before the infusion, observations in the chair, discharge.
 
 The screening's blood pressure and heart rate become the infusion's pre-infusion readings, which the
 ``blood-pressure-rise`` rule compares every later reading with (service.domain.triage reads
@@ -12,14 +12,25 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.domain import triage
+from service.domain import checkins, triage
 from service.domain.clinics import settings_of
-from service.enums import ScreeningDecision
-from service.errors import ValidationFailed
-from service.models import Clinic, Clinician, Infusion, Observation, Patient, Report, ReportSymptom, Screening
+from service.enums import CheckinStatus, ScreeningDecision
+from service.errors import Conflict, ValidationFailed
+from service.models import (
+    Checkin,
+    Clinic,
+    Clinician,
+    Discharge,
+    Infusion,
+    Observation,
+    Patient,
+    Report,
+    ReportSymptom,
+    Screening,
+)
 from service.rules import InfusionFacts, PatientContext, ReportFacts, Thresholds, evaluate
 
 # The checklist, in the order the form asks it; the first three hold the infusion when ticked.
@@ -380,3 +391,102 @@ def observation_view(obs: Observation, *, infusion: Infusion, limits: dict[str, 
         "recorded_by_id": obs.recorded_by_id,
         "created_at": obs.created_at,
     }
+
+
+# --- discharge ------------------------------------------------------------------------------------------------
+
+READINESS = ("vitals_near_baseline", "alert", "ride_home", "told_not_to_drive")
+READINESS_LABELS = {
+    "vitals_near_baseline": "Vitals back near the screening baseline",
+    "alert": "Alert (MOASS 5) and oriented",
+    "ride_home": "Has a ride home",
+    "told_not_to_drive": "Told not to drive until the next day",
+}
+_NOT_READY = {
+    "vitals_near_baseline": "Discharge needs the vitals back near the screening baseline.",
+    "alert": "Discharge needs the patient alert.",
+    "ride_home": "Discharge needs a ride home (someone to drive the patient).",
+    "told_not_to_drive": "Tell the patient not to drive until the next day, then record it.",
+}
+
+
+def discharge_of(session: Session, *, infusion: Infusion) -> Discharge | None:
+    """The infusion's discharge, if recorded."""
+    return session.scalar(select(Discharge).where(Discharge.infusion_id == infusion.id))
+
+
+def still_outside(session: Session, *, infusion: Infusion) -> list[str]:
+    """What the latest reading in the chair has outside the clinic's limits (empty: within, or no readings)."""
+    rows = observations_of(session, infusion=infusion)
+    if not rows:
+        return []
+    return outside_limits(rows[-1], limits_of(settings_of(session.get(Clinic, infusion.clinic_id))))
+
+
+def record_discharge(
+    session: Session, *, infusion: Infusion, actor: Clinician | None, values: dict, now: datetime
+) -> Discharge:
+    """Discharge the patient from the visit once ready; the check-ins after the infusion count from it.
+
+    Refused while the latest reading in the chair is outside the clinic's limits, unless the clinician
+    records why (override_reason)."""
+    if discharge_of(session, infusion=infusion) is not None:
+        raise Conflict("This visit's discharge is already recorded.", field="discharged_at")
+    at = values.get("discharged_at") or now
+    if infusion.ended_at is None:
+        raise ValidationFailed("Record the end of the infusion before the discharge.", field="discharged_at")
+    if at < infusion.ended_at:
+        raise ValidationFailed("The discharge is after the infusion ended.", field="discharged_at")
+    if at > now + _SKEW:
+        raise ValidationFailed("A discharge cannot be in the future.", field="discharged_at")
+    for key in READINESS:
+        if values.get(key) is not True:
+            raise ValidationFailed(_NOT_READY[key], field=key)
+    outside = still_outside(session, infusion=infusion)
+    reason = (values.get("override_reason") or "").strip() or None
+    if outside and reason is None:
+        raise ValidationFailed(
+            "The latest reading is outside the clinic's limits ("
+            + "; ".join(outside)
+            + "): record a new reading, or give the reason to discharge anyway.",
+            field="override_reason",
+        )
+    discharge = Discharge(
+        clinic_id=infusion.clinic_id,
+        patient_id=infusion.patient_id,
+        infusion_id=infusion.id,
+        discharged_at=at,
+        outside_limits=outside,
+        override_reason=reason if outside else None,
+        note=values.get("note"),
+        recorded_by_id=actor.id if actor else None,
+        created_at=now,
+        **{key: True for key in READINESS},
+    )
+    session.add(discharge)
+    session.flush()
+    patient = session.get(Patient, infusion.patient_id)
+    offsets = settings_of(session.get(Clinic, infusion.clinic_id))["checkin_offsets_hours"]
+    checkins.schedule_for_infusion(session, infusion=infusion, patient=patient, offsets=offsets, now=now)
+    return discharge
+
+
+def discharge_view(session: Session, *, infusion: Infusion) -> dict:
+    """The discharge (nulls until recorded), and what would block it now."""
+    discharge = discharge_of(session, infusion=infusion)
+    view: dict = {
+        key: getattr(discharge, key, None)
+        for key in ("discharged_at", *READINESS, "override_reason", "note", "recorded_by_id")
+    }
+    view.update(
+        infusion_id=infusion.id,
+        discharged=discharge is not None,
+        outside_limits=list(discharge.outside_limits or []) if discharge else [],
+        outside_limits_now=still_outside(session, infusion=infusion),
+        first_checkin_due_at=session.scalar(
+            select(func.min(Checkin.due_at)).where(
+                Checkin.infusion_id == infusion.id, Checkin.status != CheckinStatus.CANCELLED
+            )
+        ),
+    )
+    return view

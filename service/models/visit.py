@@ -1,4 +1,4 @@
-"""The visit in the clinic: the screening before an infusion and the observations in the chair."""
+"""The visit in the clinic: the screening before an infusion, the observations in the chair, the discharge."""
 
 from __future__ import annotations
 
@@ -111,3 +111,39 @@ class Observation(UUIDPrimaryKey, Base):
 
     def __repr__(self) -> str:
         return f"<Observation {self.id} infusion={self.infusion_id}>"
+
+
+class Discharge(UUIDPrimaryKey, Base):
+    """The patient leaving after the infusion: the readiness checks, and (when a reading in the chair was still
+    outside the clinic's limits) the clinician's reason to discharge anyway. One per infusion; the check-ins
+    after the infusion count from it."""
+
+    __tablename__ = "discharges"
+    __table_args__ = (
+        UniqueConstraint("infusion_id", name="uq_discharges_infusion"),
+        ForeignKeyConstraint(
+            ["infusion_id", "patient_id"], ["infusions.id", "infusions.patient_id"], name="fk_discharges_infusion"
+        ),
+        ForeignKeyConstraint(
+            ["patient_id", "clinic_id"], ["patients.id", "patients.clinic_id"], name="fk_discharges_patient_clinic"
+        ),
+        CheckConstraint("vitals_near_baseline AND alert AND ride_home AND told_not_to_drive", name="ready_to_leave"),
+    )
+
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[uuid.UUID]
+    infusion_id: Mapped[uuid.UUID]
+    discharged_at: Mapped[datetime]
+    vitals_near_baseline: Mapped[bool]
+    alert: Mapped[bool]
+    ride_home: Mapped[bool]
+    told_not_to_drive: Mapped[bool]
+    # What was outside the clinic's limits on the latest reading when discharged, and the clinician's reason.
+    outside_limits: Mapped[list] = mapped_column(JSON, default=list)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clinicians.id"))
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<Discharge {self.id} infusion={self.infusion_id}>"

@@ -6,7 +6,7 @@ import uuid
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from schemas.visits import ObservationCreateSchema
+from schemas.visits import DischargeCreateSchema, ObservationCreateSchema
 from service.clock import now_utc
 from service.domain import infusions, patients, visits
 from service.errors import DomainError
@@ -26,6 +26,13 @@ OBSERVATION_FORM = {
     "dissociation": "int",
     "cadss6": "int",
     "note": "str",
+}
+
+
+DISCHARGE_FORM = {
+    "discharged_at": "local-datetime",
+    **{key: "bool" for key in visits.READINESS},
+    "override_reason": "str",
 }
 
 
@@ -53,6 +60,8 @@ def render_visit(infusion, *, errors=None, values=None, status: int = 200):
         screen=screen,
         monitoring=monitoring,
         chart=drawn,
+        discharge=visits.discharge_view(db.session, infusion=infusion),
+        readiness=list(visits.READINESS_LABELS.items()),
         errors=errors or {},
         values=values or {},
         now=now_utc(),
@@ -65,6 +74,12 @@ def render_visit(infusion, *, errors=None, values=None, status: int = 200):
 def visit_page(infusion_id):
     """One visit from screening to discharge: the readings in the chair as a chart and a table."""
     return render_visit(_infusion(infusion_id))
+
+
+def _refused(infusion_id: uuid.UUID, error: DomainError, *, form: str):
+    db.session.rollback()
+    values = {**request.form.to_dict(), "form_name": form}
+    return render_visit(_infusion(infusion_id), errors=forms.form_errors(error), values=values, status=error.status)
 
 
 @blp.post("/infusions/<uuid:infusion_id>/observations")
@@ -81,13 +96,28 @@ def record_observation(infusion_id):
             db.session, infusion=infusion, actor=console.current().clinician, values=body, now=now
         )
     except DomainError as error:
-        db.session.rollback()
-        values = {**request.form.to_dict(), "form_name": "observation"}
-        return render_visit(_infusion(infusion_id), errors=forms.form_errors(error), values=values, status=error.status)
+        return _refused(infusion_id, error, form="observation")
     flagged = list(obs.rules)
     db.session.commit()
     if flagged:
         flash(f"Readings recorded; flagged: {', '.join(flagged)}.", "error")
     else:
         flash("Readings recorded.", "success")
+    return redirect(url_for(".visit_page", infusion_id=infusion_id))
+
+
+@blp.post("/infusions/<uuid:infusion_id>/discharge")
+@console.page()
+def record_discharge(infusion_id):
+    """Discharge the patient from the visit (as the API: refused outside the limits without a reason)."""
+    infusion = _infusion(infusion_id)
+    try:
+        body = forms.load(DischargeCreateSchema(), forms.typed(request.form, DISCHARGE_FORM, zone=g.clinic.time_zone))
+        visits.record_discharge(
+            db.session, infusion=infusion, actor=console.current().clinician, values=body, now=now_utc()
+        )
+    except DomainError as error:
+        return _refused(infusion_id, error, form="discharge")
+    db.session.commit()
+    flash("Discharge recorded; the check-ins count from now.", "success")
     return redirect(url_for(".visit_page", infusion_id=infusion_id))

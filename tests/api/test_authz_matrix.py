@@ -94,6 +94,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/infusions/<uuid:infusion_id>/screening"):      (401, 403, 403, 201, 201, 201, 404),
     ("GET",    "/api/v1/infusions/<uuid:infusion_id>/observations"):   (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/infusions/<uuid:infusion_id>/observations"):   (401, 403, 403, 201, 201, 201, 404),
+    ("GET",    "/api/v1/infusions/<uuid:infusion_id>/discharge"):      (401, 403, 403, 200, 200, 200, 404),
+    ("POST",   "/api/v1/infusions/<uuid:infusion_id>/discharge"):      (401, 403, 403, 201, 201, 201, 404),
     ("GET",    "/api/v1/patients/<uuid:patient_id>/reports"):          (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/patients/<uuid:patient_id>/timeline"):         (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/reports/<uuid:report_id>"):                    (401, 403, 403, 200, 200, 200, 404),
@@ -183,6 +185,12 @@ def _body(method: str, rule: str) -> dict | None:
             "observed_at": (now_utc() - timedelta(days=2, hours=-1)).isoformat(),  # the scene's infusion + 1 h
             "systolic": 128,
             "diastolic": 80,
+        },
+        ("POST", "/api/v1/infusions/<uuid:infusion_id>/discharge"): {
+            "vitals_near_baseline": True,
+            "alert": True,
+            "ride_home": True,
+            "told_not_to_drive": True,
         },
         ("POST", "/api/v1/infusions/<uuid:infusion_id>/screening"): {
             "systolic": 126,

@@ -51,6 +51,7 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/infusions/<uuid:infusion_id>/screening"):    (R,   302, 302, 302, 404),
     ("GET",  "/console/infusions/<uuid:infusion_id>"):              (R,   200, 200, 200, 404),
     ("POST", "/console/infusions/<uuid:infusion_id>/observations"): (R,   302, 302, 302, 404),
+    ("POST", "/console/infusions/<uuid:infusion_id>/discharge"):    (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
@@ -106,6 +107,12 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
             "observed_at": ids["observed_local"],
             "systolic": "130",
             "diastolic": "82",
+        },
+        "/console/infusions/<uuid:infusion_id>/discharge": {
+            "vitals_near_baseline": "1",
+            "alert": "1",
+            "ride_home": "1",
+            "told_not_to_drive": "1",
         },
         "/console/infusions/<uuid:infusion_id>/screening": {
             "systolic": "128",

@@ -453,3 +453,50 @@ def test_nurse_records_readings_in_the_chair_and_a_crisis_is_flagged(server, pag
     db.session.expire_all()  # the server's threads wrote it, not this session
     flag = db.session.scalar(select(Flag).where(Flag.rule == "hypertensive-crisis"))
     assert flag.reason.startswith("In the clinic, minute 40 of the visit")
+
+
+def test_discharge_is_refused_outside_the_limits_until_a_reason_is_given(server, page, world):
+    """The visit page's discharge form: a last reading of 168/96 blocks it until the nurse says why."""
+    from service.domain import infusions, visits
+
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="ana.leave@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    now = now_utc()
+    started = now - timedelta(hours=3)
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=nurse,
+        values={
+            "started_at": started,
+            "ended_at": started + timedelta(minutes=50),
+            "route": "iv",
+            "phase": "induction",
+        },
+        now=now,
+    )
+    visits.record_observation(
+        db.session,
+        infusion=infusion,
+        actor=nurse,
+        values={"observed_at": now - timedelta(minutes=10), "systolic": 168, "diastolic": 96, "sedation_moass": 5},
+        now=now,
+    )
+    db.session.commit()
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/infusions/{infusion.id}")
+    form = page.locator("#discharge-form")
+    assert "BP 168/96" in form.locator("#outside-now").inner_text()
+    for label in ("Vitals back near", "Alert (MOASS 5)", "Has a ride home", "Told not to drive"):
+        form.get_by_label(label).check()
+    form.get_by_role("button", name="Record discharge").click()
+    form = page.locator("#discharge-form")
+    assert "give the reason to discharge anyway" in form.locator("#override_reason-error").inner_text()
+    for label in ("Vitals back near", "Alert (MOASS 5)", "Has a ride home", "Told not to drive"):
+        form.get_by_label(label).check()
+    form.get_by_label("Reason to discharge outside the limits").fill("Her usual reading; physician agreed.")
+    form.get_by_role("button", name="Record discharge").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}")
+    done = page.locator("#discharge-done")
+    assert "Her usual reading" in done.inner_text() and "First check-in due" in done.inner_text()
+    shot(page, "visit-discharge.png")
