@@ -169,3 +169,46 @@ class DischargeSchema(Answer):
     first_checkin_due_at = fields.AwareDateTime(
         allow_none=True, metadata={"description": "The first check-in after the infusion (counts from discharge)"}
     )
+
+
+class RequirementSchema(Answer):
+    key = fields.String(
+        metadata={
+            "description": "bp_before_dose, bp_about_40_minutes, sedation_assessed, dissociation_assessed, "
+            "observed_two_hours, discharge_readiness"
+        }
+    )
+    label = fields.String()
+    met = fields.Boolean()
+    detail = fields.String(metadata={"description": "What the visit's records show, in words"})
+
+
+class RecordPatientSchema(Answer):
+    id = fields.UUID()
+    display_name = fields.String()
+    date_of_birth = fields.Date()
+    mrn = fields.String(allow_none=True)
+
+
+class RecordSessionSchema(Answer):
+    started_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    route = fields.String()
+    dose_mg = fields.Float(allow_none=True)
+    phase = fields.String()
+
+
+class MonitoringRecordSchema(Answer):
+    """The REMS-style monitoring record of an esketamine (intranasal) session."""
+
+    infusion_id = fields.UUID()
+    applies = fields.Boolean(metadata={"description": "True for an intranasal (esketamine) session"})
+    complete = fields.Boolean(metadata={"description": "Every requirement met"})
+    patient = fields.Nested(RecordPatientSchema)
+    session = fields.Nested(RecordSessionSchema)
+    observed_minutes = fields.Integer(metadata={"description": "From the dose to the last reading or discharge"})
+    requirements = fields.List(fields.Nested(RequirementSchema))
+    screening = fields.Nested(ScreeningSchema)
+    observations = fields.List(fields.Nested(ObservationSchema))
+    discharge = fields.Nested(DischargeSchema)
+    rules_fired = fields.List(fields.String(), metadata={"description": "Rules the readings in the chair raised"})

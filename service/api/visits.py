@@ -7,6 +7,7 @@ from flask.views import MethodView
 from schemas.visits import (
     DischargeCreateSchema,
     DischargeSchema,
+    MonitoringRecordSchema,
     MonitoringSchema,
     ObservationCreateSchema,
     ObservationSchema,
@@ -107,3 +108,14 @@ class InfusionDischarge(MethodView):
         )
         db.session.commit()
         return visits.discharge_view(db.session, infusion=infusion)
+
+
+@blp.route("/infusions/<uuid:infusion_id>/monitoring-record")
+class InfusionMonitoringRecord(MethodView):
+    @blp.doc(operationId="getMonitoringRecord")
+    @blp.staff()
+    @blp.response(200, MonitoringRecordSchema)
+    @blp.errors(404)
+    def get(self, infusion_id):
+        """Show the REMS-style monitoring record of the session: each requirement, met or not, and the readings."""
+        return visits.monitoring_record(db.session, infusion=_infusion(infusion_id))

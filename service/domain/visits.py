@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import checkins, triage
 from service.domain.clinics import settings_of
-from service.enums import CheckinStatus, ScreeningDecision
+from service.enums import CheckinStatus, Route, ScreeningDecision
 from service.errors import Conflict, ValidationFailed
 from service.models import (
     Checkin,
@@ -490,3 +490,122 @@ def discharge_view(session: Session, *, infusion: Infusion) -> dict:
         ),
     )
     return view
+
+
+# --- the REMS-style monitoring record (esketamine, intranasal) --------------------------------------------------
+
+REMS_OBSERVATION = timedelta(hours=2)  # observed at least two hours after the dose
+BP_AFTER_DOSE = (30, 50)  # "about 40 minutes after dosing", in minutes from the start
+
+
+def monitoring_record(session: Session, *, infusion: Infusion) -> dict:
+    """The monitoring form a clinic keeps for an esketamine (intranasal) session under the REMS: BP before the
+    dose and about 40 minutes after it, sedation and dissociation assessed, at least two hours of observation,
+    and discharge readiness; each requirement says whether the visit's records meet it and why."""
+    patient = session.get(Patient, infusion.patient_id)
+    screening = screening_view(session, infusion=infusion)
+    monitoring = monitoring_view(session, infusion=infusion)
+    discharge = discharge_view(session, infusion=infusion)
+    rows = monitoring["observations"]
+    start = infusion.started_at
+    with_bp = [o for o in rows if o["systolic"] is not None]
+    at_40 = [o for o in with_bp if BP_AFTER_DOSE[0] <= o["minute"] <= BP_AFTER_DOSE[1]]
+    sedation = [o for o in rows if o["sedation_moass"] is not None]
+    dissociation = [o for o in rows if o["dissociation"] is not None or o["cadss6"] is not None]
+    moments = [o["observed_at"] for o in rows] + ([discharge["discharged_at"]] if discharge["discharged"] else [])
+    last_seen = max(moments) if moments else None
+    observed_for = last_seen - start if last_seen is not None else None
+    observed_minutes = int(observed_for.total_seconds() // 60) if observed_for is not None else 0
+
+    def bp(o) -> str:
+        return f"{o['systolic']}/{o['diastolic']} at minute {o['minute']}"
+
+    requirements = [
+        _requirement(
+            "bp_before_dose",
+            "Blood pressure before the dose",
+            screening["systolic"] is not None,
+            f"{screening['systolic']}/{screening['diastolic']} at screening ({screening['status_text']})"
+            if screening["systolic"] is not None
+            else "No screening recorded.",
+        ),
+        _requirement(
+            "bp_about_40_minutes",
+            "Blood pressure about 40 minutes after the dose (30-50 min)",
+            bool(at_40),
+            "; ".join(bp(o) for o in at_40) or "No blood pressure between minutes 30 and 50.",
+        ),
+        _requirement(
+            "sedation_assessed",
+            "Sedation assessed (MOASS)",
+            bool(sedation),
+            "; ".join(f"MOASS {o['sedation_moass']} at minute {o['minute']}" for o in sedation)
+            or "No sedation assessment.",
+        ),
+        _requirement(
+            "dissociation_assessed",
+            "Dissociation assessed (0-4 or CADSS-6)",
+            bool(dissociation),
+            "; ".join(_dissociation(o) for o in dissociation) or "No dissociation assessment.",
+        ),
+        _requirement(
+            "observed_two_hours",
+            "Observed for at least two hours after the dose",
+            observed_for is not None and observed_for >= REMS_OBSERVATION,
+            f"Observed for {observed_minutes} minutes." if observed_for is not None else "No observation recorded.",
+        ),
+        _requirement(
+            "discharge_readiness",
+            "Ready to leave: vitals near baseline, alert, ride home, told not to drive until the next day",
+            bool(discharge["discharged"]),
+            _discharge_detail(discharge),
+        ),
+    ]
+    return {
+        "infusion_id": infusion.id,
+        "applies": infusion.route == Route.INTRANASAL,
+        "complete": all(r["met"] for r in requirements),
+        "patient": {
+            "id": patient.id,
+            "display_name": patient.display_name,
+            "date_of_birth": patient.date_of_birth,
+            "mrn": patient.mrn,
+        },
+        "session": {
+            "started_at": infusion.started_at,
+            "ended_at": infusion.ended_at,
+            "route": str(infusion.route),
+            "dose_mg": infusion.dose_mg,
+            "phase": str(infusion.phase),
+        },
+        "observed_minutes": observed_minutes,
+        "requirements": requirements,
+        "screening": screening,
+        "observations": rows,
+        "discharge": discharge,
+        "rules_fired": sorted({rule for o in rows for rule in o["rules"]}),
+    }
+
+
+def _requirement(key: str, label: str, met: bool, detail: str) -> dict:
+    return {"key": key, "label": label, "met": bool(met), "detail": detail}
+
+
+def _dissociation(o: dict) -> str:
+    parts = []
+    if o["dissociation"] is not None:
+        parts.append(f"{o['dissociation']}/4")
+    if o["cadss6"] is not None:
+        parts.append(f"CADSS-6 {o['cadss6']}")
+    return f"{', '.join(parts)} at minute {o['minute']}"
+
+
+def _discharge_detail(discharge: dict) -> str:
+    if not discharge["discharged"]:
+        return "No discharge recorded."
+    detail = "Discharged with every readiness check."
+    if discharge["outside_limits"]:
+        detail += (
+            f" Outside limits then: {'; '.join(discharge['outside_limits'])}. Reason: {discharge['override_reason']}"
+        )
+    return detail

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
 from schemas.visits import DischargeCreateSchema, ObservationCreateSchema
 from service.clock import now_utc
 from service.domain import infusions, patients, visits
 from service.errors import DomainError
 from service.extensions import db
-from service.web import chart, forms
+from service.web import chart, forms, record_pdf
 from service.web import session as console
 
 blp = Blueprint("visits", __name__)
@@ -121,3 +121,24 @@ def record_discharge(infusion_id):
     db.session.commit()
     flash("Discharge recorded; the check-ins count from now.", "success")
     return redirect(url_for(".visit_page", infusion_id=infusion_id))
+
+
+@blp.get("/infusions/<uuid:infusion_id>/monitoring-record")
+@console.page()
+def monitoring_record(infusion_id):
+    """The REMS-style monitoring record of the session, laid out to print."""
+    record = visits.monitoring_record(db.session, infusion=_infusion(infusion_id))
+    return render_template("console/monitoring_record.html", r=record, now=now_utc())
+
+
+@blp.get("/infusions/<uuid:infusion_id>/monitoring-record.pdf")
+@console.page()
+def monitoring_record_pdf(infusion_id):
+    """The same record as a PDF for the clinic's file."""
+    record = visits.monitoring_record(db.session, infusion=_infusion(infusion_id))
+    clinician = console.current().clinician
+    body = record_pdf.render(
+        record, zone=g.clinic.time_zone, printed_at=now_utc(), printed_by=clinician.name if clinician else ""
+    )
+    name = f"monitoring-record-{record['session']['started_at'].date().isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})

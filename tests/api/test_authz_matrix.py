@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/infusions/<uuid:infusion_id>/observations"):   (401, 403, 403, 201, 201, 201, 404),
     ("GET",    "/api/v1/infusions/<uuid:infusion_id>/discharge"):      (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/infusions/<uuid:infusion_id>/discharge"):      (401, 403, 403, 201, 201, 201, 404),
+    ("GET",    "/api/v1/infusions/<uuid:infusion_id>/monitoring-record"): (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/patients/<uuid:patient_id>/reports"):          (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/patients/<uuid:patient_id>/timeline"):         (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/reports/<uuid:report_id>"):                    (401, 403, 403, 200, 200, 200, 404),

@@ -52,6 +52,8 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",  "/console/infusions/<uuid:infusion_id>"):              (R,   200, 200, 200, 404),
     ("POST", "/console/infusions/<uuid:infusion_id>/observations"): (R,   302, 302, 302, 404),
     ("POST", "/console/infusions/<uuid:infusion_id>/discharge"):    (R,   302, 302, 302, 404),
+    ("GET",  "/console/infusions/<uuid:infusion_id>/monitoring-record"): (R, 200, 200, 200, 404),
+    ("GET",  "/console/infusions/<uuid:infusion_id>/monitoring-record.pdf"): (R, 200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),

@@ -500,3 +500,70 @@ def test_discharge_is_refused_outside_the_limits_until_a_reason_is_given(server,
     done = page.locator("#discharge-done")
     assert "Her usual reading" in done.inner_text() and "First check-in due" in done.inner_text()
     shot(page, "visit-discharge.png")
+
+
+def test_the_monitoring_record_prints_from_the_visit(server, page, world):
+    """From the visit page to the printable REMS record of an esketamine session, and its PDF."""
+    from service.domain import infusions, visits
+
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="lee.rems@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    now = now_utc()
+    start = now - timedelta(hours=3)
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=nurse,
+        values={
+            "started_at": start,
+            "ended_at": start + timedelta(minutes=10),
+            "route": "intranasal",
+            "phase": "induction",
+            "dose_mg": 56.0,
+        },
+        now=now,
+    )
+    visits.record_screening(
+        db.session,
+        infusion=infusion,
+        actor=nurse,
+        values={
+            "systolic": 124,
+            "diastolic": 78,
+            "heart_rate": 70,
+            "weight_kg": 66.0,
+            **dict.fromkeys(visits.CHECKLIST, False),
+        },
+        now=now,
+    )
+    for minute, values in (
+        (0, {"systolic": 124, "diastolic": 78, "sedation_moass": 5, "dissociation": 0}),
+        (40, {"systolic": 146, "diastolic": 88, "sedation_moass": 4, "dissociation": 2, "cadss6": 8}),
+        (125, {"systolic": 126, "diastolic": 80, "sedation_moass": 5, "dissociation": 0}),
+    ):
+        visits.record_observation(
+            db.session,
+            infusion=infusion,
+            actor=nurse,
+            values={"observed_at": start + timedelta(minutes=minute), **values},
+            now=now,
+        )
+    visits.record_discharge(
+        db.session,
+        infusion=infusion,
+        actor=nurse,
+        values={"discharged_at": start + timedelta(minutes=130), **dict.fromkeys(visits.READINESS, True)},
+        now=now,
+    )
+    db.session.commit()
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/infusions/{infusion.id}")
+    page.locator("#open-record").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}/monitoring-record")
+    assert page.locator("#record-complete").inner_text() == "Complete"
+    assert page.locator("#requirements tbody tr.met").count() == 6
+    shot(page, "monitoring-record.png")
+    with page.expect_download() as download:
+        page.locator("#record-pdf").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
