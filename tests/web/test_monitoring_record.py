@@ -96,3 +96,9 @@ def test_the_printable_page_lists_every_requirement(app, world):
         assert requirement["detail"] in html
     assert 'class="unmet" data-key="bp_before_dose"' in html and "Incomplete" in html
     assert patient.display_name in html and "84 mg" in html
+
+
+def test_the_patient_page_links_each_infusion_to_its_visit(app, world):
+    patient, infusion = _session(world)
+    html = signed_in(app, world.nurse.principal).get(f"/console/patients/{patient.id}").get_data(as_text=True)
+    assert html.count(f'href="/console/infusions/{infusion.id}"') == 2  # the screening card and the timeline
