@@ -98,6 +98,18 @@ class WebhookSchema(Schema):
             raise ValidationError("A secret without a URL has nothing to sign.", field_name="secret")
 
 
+class VisitSettingsSchema(Schema):
+    hold_systolic = Int(100, 220, required=True, metadata={"description": "Screening hold line, systolic (140)"})
+    hold_diastolic = Int(60, 130, required=True, metadata={"description": "Screening hold line, diastolic (90)"})
+    limit_systolic = Int(120, 220, metadata={"description": "In the chair: systolic at or above is outside (160)"})
+    limit_diastolic = Int(70, 130, metadata={"description": "Diastolic at or above is outside (100)"})
+    limit_heart_rate_high = Int(80, 200, metadata={"description": "Heart rate at or above is outside (110)"})
+    limit_heart_rate_low = Int(30, 70, metadata={"description": "Heart rate below is outside (50)"})
+    limit_spo2 = Int(80, 100, metadata={"description": "SpO2 below is outside (94)"})
+    limit_moass = Int(1, 5, metadata={"description": "MOASS below is outside (4)"})
+    limit_dissociation = Int(0, 3, metadata={"description": "Dissociation (0-4) above is outside (1)"})
+
+
 class ClinicSettingsSchema(Schema):
     thresholds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(THRESHOLD_KEYS)),
@@ -113,6 +125,9 @@ class ClinicSettingsSchema(Schema):
     quiet_hours = fields.Nested(QuietHoursSchema, required=True)
     escalation = fields.Nested(EscalationSchema, metadata={"description": "Default 15 and 30 minutes"})
     webhook = fields.Nested(WebhookSchema, metadata={"description": "Escalations and digests are POSTed here"})
+    visit = fields.Nested(
+        VisitSettingsSchema, metadata={"description": "The visit: the screening's blood-pressure hold line (140/90)"}
+    )
     advice = fields.Dict(
         keys=fields.String(validate=validate.OneOf(ADVICE_RULES)),
         values=fields.Nested(AdviceTextSchema),

@@ -217,3 +217,11 @@ class NotificationStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     DEAD = "dead"
+
+
+class ScreeningDecision(StrEnum):
+    """What a clinician decided about a screening on hold (blood pressure at or above the hold line, or a
+    contraindication ticked)."""
+
+    PROCEED = "proceed"
+    POSTPONE = "postpone"

@@ -15,6 +15,7 @@ from service.api import (
     notifications,
     patients,
     reports,
+    visits,
 )
 
 # API blueprints (documented in OpenAPI) and plain ones (operations endpoints).
@@ -32,5 +33,6 @@ MODULES = (
     notifications,
     audit,
     analytics,
+    visits,
 )
 PLAIN_MODULES = (health,)

@@ -20,7 +20,7 @@ from service.domain import outbox, triage
 from service.domain.quiet_hours import window_of
 from service.domain.sql import among, dialect_of
 from service.enums import ACTIVE_FLAG_STATUSES, Audience, CheckinStatus, NotificationKind, PatientStatus
-from service.models import Checkin, Device, Flag, Infusion, Patient
+from service.models import Checkin, Device, Discharge, Flag, Infusion, Patient
 from service.rules import Thresholds, evaluate_unresponsive
 
 REMIND_AFTER = timedelta(hours=2)
@@ -46,7 +46,8 @@ def asks_phq9_for(hours: int) -> bool:
 def schedule_for_infusion(
     session: Session, *, infusion: Infusion, patient: Patient, offsets: list[int], now: datetime
 ) -> list[Checkin]:
-    """Create or move the infusion's not-yet-sent check-ins to its end + each offset.
+    """Create or move the infusion's not-yet-sent check-ins to its end (or the patient's discharge from the
+    clinic, once recorded: the first check-in counts from when they left) + each offset.
 
     Check-ins already past their answer window (due more than a day ago) are not created, so a
     back-filled infusion does not fire a burst of stale prompts; a paused or discharged patient
@@ -61,14 +62,16 @@ def schedule_for_infusion(
         session.flush()
         return []
     quiet = window_of(patient.time_zone, patient.quiet_hours_start, patient.quiet_hours_end)
+    left = session.scalar(select(Discharge.discharged_at).where(Discharge.infusion_id == infusion.id))
+    counted_from = max(left, infusion.ended_at) if left is not None else infusion.ended_at
     for checkin in scheduled:
-        checkin.due_at = infusion.ended_at + timedelta(hours=checkin.offset_hours)
+        checkin.due_at = counted_from + timedelta(hours=checkin.offset_hours)
         if checkin.due_at + MISS_AFTER < now:
             _cancel(checkin, now=now)
         else:
             checkin.send_at = quiet.next_allowed(checkin.due_at)
     for hours in sorted(set(offsets) - set(existing)):
-        due_at = infusion.ended_at + timedelta(hours=hours)
+        due_at = counted_from + timedelta(hours=hours)
         if due_at + MISS_AFTER < now:
             continue
         checkin = Checkin(

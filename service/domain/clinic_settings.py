@@ -37,6 +37,8 @@ def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: u
     after["webhook"] = _webhook(new.get("webhook"), stored=before.get("webhook") or {})
     if "advice" not in new:  # a form that does not show the clinic's advice texts keeps them
         after["advice"] = before.get("advice") or {}
+    if "visit" not in new:  # nor its visit settings (the screening's hold line)
+        after["visit"] = before["visit"]
     clinic.settings = after
     clinic.updated_at = now
     session.add(

@@ -38,6 +38,20 @@ DEFAULT_SETTINGS: dict = {
     "escalation": {"critical_ack_minutes": 15, "admin_after_minutes": 30},
     # The clinic's receiver for escalations and digests (pager, clinic system): HTTPS URL and HMAC secret.
     "webhook": {"url": None, "secret": None},
+    # The visit in the clinic: a screening blood pressure at or above the hold line needs a recorded decision
+    # (140/90 by default, as the esketamine label advises).
+    # In the chair: readings outside these limits are marked, and block discharge unless a clinician says why.
+    "visit": {
+        "hold_systolic": 140,
+        "hold_diastolic": 90,
+        "limit_systolic": 160,
+        "limit_diastolic": 100,
+        "limit_heart_rate_high": 110,
+        "limit_heart_rate_low": 50,
+        "limit_spo2": 94,
+        "limit_moass": 4,
+        "limit_dissociation": 1,
+    },
 }
 
 

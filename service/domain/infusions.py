@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from service.domain import checkins
 from service.domain.clinics import settings_of
 from service.errors import NotFound, PreconditionFailed, ValidationFailed
-from service.models import Clinic, Clinician, Infusion, Patient
+from service.models import Clinic, Clinician, Infusion, Patient, Screening
 
 # Clock skew tolerated between the clinic's devices and the server.
 _SKEW = timedelta(minutes=5)
@@ -82,6 +82,12 @@ def update_infusion(
 
     With an expected version (If-Match), only that version is corrected: of two corrections at once one wins.
     """
+    screened = {"pre_systolic", "pre_diastolic", "pre_heart_rate"} & set(changes)
+    if screened and session.scalar(select(Screening.id).where(Screening.infusion_id == infusion.id)) is not None:
+        raise ValidationFailed(
+            "The screening's readings are this infusion's baseline: record a re-check in the screening instead.",
+            field=sorted(screened)[-1],
+        )
     seen = infusion.version if expected_version is None else expected_version
     bumped = session.execute(
         update(Infusion).where(Infusion.id == infusion.id, Infusion.version == seen).values(version=seen + 1),

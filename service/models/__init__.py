@@ -10,6 +10,7 @@ from service.models.flag import Flag, FlagEvent, FlagReport, SettingsChange
 from service.models.outbox import Digest, JobRun, Notification
 from service.models.patient import Device, Infusion, Patient
 from service.models.report import Report, ReportSymptom, SafetyScreen
+from service.models.visit import Discharge, Observation, Screening
 
 __all__ = [
     "AdverseEvent",
@@ -23,6 +24,7 @@ __all__ = [
     "Clinician",
     "Device",
     "Digest",
+    "Discharge",
     "EnrollmentCode",
     "Flag",
     "FlagEvent",
@@ -30,10 +32,12 @@ __all__ = [
     "Infusion",
     "JobRun",
     "Notification",
+    "Observation",
     "Patient",
     "RefreshToken",
     "Report",
     "ReportSymptom",
     "SafetyScreen",
+    "Screening",
     "SettingsChange",
 ]

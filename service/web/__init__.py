@@ -14,9 +14,9 @@ from service import extensions
 from service.errors import DomainError
 from service.extensions import db
 from service.models import Clinic
-from service.web import admin, adverse_events, auth, display, patients, session, triage
+from service.web import admin, adverse_events, auth, display, patients, session, triage, visits
 
-MODULES = (auth, triage, patients, adverse_events, admin)
+MODULES = (auth, triage, patients, visits, adverse_events, admin)
 
 # Scripts and styles only from our own static files: no inline script, no inline style, nothing external.
 CONTENT_SECURITY_POLICY = (

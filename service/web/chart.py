@@ -375,3 +375,197 @@ def render_course(
         f"{body}</svg>"
     )
     return Chart(svg=Markup(svg), marks=marks)  # noqa: S704 - every value above went through escape()
+
+
+# --- the visit: readings in the chair ------------------------------------------------------------------------
+
+VISIT_WIDTH = 720
+VISIT_LEFT = 56
+VISIT_RIGHT = 24
+VISIT_TOP = 30
+VISIT_HEIGHT = 180
+VISIT_STRIP = 44
+SYSTOLIC_COLOUR = "#b2182b"
+DIASTOLIC_COLOUR = "#2166ac"
+HR_COLOUR = "#4d4d4d"
+LIMIT_COLOUR = "#d6604d"
+
+
+def render_visit(
+    observations: list[dict],
+    *,
+    baseline: tuple[int | None, int | None],
+    limits: dict[str, int],
+    infusion_minutes: int | None,
+    title: str,
+) -> Chart:
+    """A small chart of an infusion's observations: BP and heart rate over the minutes of the visit, the
+    screening baseline and the clinic's limits as lines, and sedation (MOASS) and dissociation under it."""
+    out: list[str] = []
+
+    def add(markup: str, *values) -> None:
+        out.append(markup.format(*(escape(v) for v in values)))
+
+    last = max([o["minute"] for o in observations] + [infusion_minutes or 0, 120])
+    span = max(1, last + 10)
+    plot_w = VISIT_WIDTH - VISIT_LEFT - VISIT_RIGHT
+    low, high = 40, 220
+    bottom = VISIT_TOP + VISIT_HEIGHT
+    strip = bottom + AXIS + 6
+    height = strip + VISIT_STRIP
+
+    def x(minute: float) -> float:
+        return VISIT_LEFT + max(0.0, min(1.0, minute / span)) * plot_w
+
+    def y(value: float) -> float:
+        return bottom - (max(low, min(high, value)) - low) / (high - low) * VISIT_HEIGHT
+
+    add(
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa" stroke="#dddddd"/>',
+        VISIT_LEFT,
+        VISIT_TOP,
+        plot_w,
+        VISIT_HEIGHT,
+    )
+    for value in (60, 100, 140, 180, 220):
+        add(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#eeeeee"/>'
+            '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#555555">{}</text>',
+            VISIT_LEFT,
+            _fmt(y(value)),
+            VISIT_LEFT + plot_w,
+            _fmt(y(value)),
+            VISIT_LEFT - 6,
+            _fmt(y(value) + 3),
+            value,
+        )
+    step = 30 if span <= 240 else 60
+    for minute in range(0, span + 1, step):
+        add(
+            '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#555555">{}</text>',
+            _fmt(x(minute)),
+            bottom + 14,
+            f"{minute} min",
+        )
+    if infusion_minutes is not None:
+        add(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-dasharray="4 3">'
+            "<title>Infusion ended at minute {}</title></line>",
+            _fmt(x(infusion_minutes)),
+            VISIT_TOP,
+            _fmt(x(infusion_minutes)),
+            bottom,
+            INFUSION_COLOUR,
+            infusion_minutes,
+        )
+    for value, colour, what in (
+        (limits.get("limit_systolic"), LIMIT_COLOUR, "Systolic limit"),
+        (limits.get("limit_diastolic"), LIMIT_COLOUR, "Diastolic limit"),
+        (baseline[0], SYSTOLIC_COLOUR, "Screening systolic (baseline)"),
+        (baseline[1], DIASTOLIC_COLOUR, "Screening diastolic (baseline)"),
+    ):
+        if value is None:
+            continue
+        dash = "6 3" if "limit" in what else "1 3"
+        add(
+            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-dasharray="{}" stroke-width="1.5" class="{}">'
+            "<title>{} {}</title></line>",
+            VISIT_LEFT,
+            _fmt(y(value)),
+            VISIT_LEFT + plot_w,
+            _fmt(y(value)),
+            colour,
+            dash,
+            "limit-line" if "limit" in what else "baseline-line",
+            what,
+            value,
+        )
+    marks = 0
+    series = (
+        ("systolic", SYSTOLIC_COLOUR, "Systolic", "", "2"),
+        ("diastolic", DIASTOLIC_COLOUR, "Diastolic", "", "2"),
+        ("heart_rate", HR_COLOUR, "Heart rate", "5 3", "1.5"),
+    )
+    for key, colour, name, dash, width in series:
+        points = [(x(o["minute"]), y(o[key]), o) for o in observations if o[key] is not None]
+        if len(points) > 1:
+            add(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="{}" stroke-dasharray="{}"/>',
+                " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py, _ in points),
+                colour,
+                width,
+                dash or "none",
+            )
+        for px, py, o in points:
+            prefix = "heart rate" if key == "heart_rate" else "BP"
+            outside = any(text.startswith(prefix) for text in o["outside_limits"])
+            add(
+                '<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="{}" class="obs-mark">'
+                "<title>{} {} at minute {}{}</title></circle>",
+                _fmt(px),
+                _fmt(py),
+                5 if outside else 3.5,
+                colour,
+                "#000000" if outside else colour,
+                2 if outside else 1,
+                name,
+                o[key],
+                o["minute"],
+                " — outside the clinic's limits" if outside else "",
+            )
+            marks += 1
+    if not observations:
+        add(
+            '<text x="{}" y="{}" font-size="11" fill="#666666">No readings in the chair yet.</text>',
+            VISIT_LEFT + 8,
+            VISIT_TOP + 18,
+        )
+    add('<text x="{}" y="{}" font-size="10" fill="#222222">MOASS</text>', 4, strip + 14)
+    add('<text x="{}" y="{}" font-size="10" fill="#222222">Dissoc.</text>', 4, strip + 34)
+    for o in observations:
+        for row, key, scale in ((14, "sedation_moass", "/5"), (34, "dissociation", "/4")):
+            if o[key] is None:
+                continue
+            add(
+                '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#222222">{}<title>{} {}{} at minute {}'
+                "</title></text>",
+                _fmt(x(o["minute"])),
+                strip + row,
+                o[key],
+                "Sedation (MOASS)" if key == "sedation_moass" else "Dissociation",
+                o[key],
+                scale,
+                o["minute"],
+            )
+    add(
+        '<g class="legend" font-size="11" fill="#222222">'
+        '<line x1="{}" y1="12" x2="{}" y2="12" stroke="{}" stroke-width="2"/><text x="{}" y="16">Systolic</text>'
+        '<line x1="{}" y1="12" x2="{}" y2="12" stroke="{}" stroke-width="2"/><text x="{}" y="16">Diastolic</text>'
+        '<line x1="{}" y1="12" x2="{}" y2="12" stroke="{}" stroke-dasharray="5 3"/>'
+        '<text x="{}" y="16">Heart rate</text>'
+        '<line x1="{}" y1="12" x2="{}" y2="12" stroke="{}" stroke-dasharray="6 3"/><text x="{}" y="16">Limit</text>'
+        "</g>",
+        VISIT_LEFT,
+        VISIT_LEFT + 20,
+        SYSTOLIC_COLOUR,
+        VISIT_LEFT + 24,
+        VISIT_LEFT + 90,
+        VISIT_LEFT + 110,
+        DIASTOLIC_COLOUR,
+        VISIT_LEFT + 114,
+        VISIT_LEFT + 184,
+        VISIT_LEFT + 204,
+        HR_COLOUR,
+        VISIT_LEFT + 208,
+        VISIT_LEFT + 284,
+        VISIT_LEFT + 304,
+        LIMIT_COLOUR,
+        VISIT_LEFT + 308,
+    )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {VISIT_WIDTH} {height}" class="visit-chart" '
+        f'role="img" aria-labelledby="visit-chart-title" data-marks="{marks}" '
+        f'font-family="system-ui, sans-serif" preserveAspectRatio="xMinYMin meet">'
+        f'<title id="visit-chart-title">{escape(title)}</title>{"".join(out)}</svg>'
+    )
+    return Chart(svg=Markup(svg), marks=marks)  # noqa: S704 - every value above went through escape()

@@ -10,9 +10,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from markupsafe import Markup
 
 from schemas.patients import InfusionCreateSchema
+from schemas.visits import ScreeningCreateSchema
 from service.api.common import auth_settings
 from service.clock import now_utc
-from service.domain import auth, flags, infusions, patients, timeline
+from service.domain import auth, flags, infusions, patients, timeline, visits
 from service.domain.clinicians import get_clinician
 from service.enums import PatientStatus, Phase, Route
 from service.errors import DomainError
@@ -38,6 +39,17 @@ INFUSION_FORM = {
     "post_diastolic": "int",
     "post_heart_rate": "int",
     "notes": "str",
+}
+SCREENING_FORM = {
+    "systolic": "int",
+    "diastolic": "int",
+    "heart_rate": "int",
+    "weight_kg": "float",
+    **{key: "bool" for key in visits.CHECKLIST},
+    "new_medications_detail": "str",
+    "last_meal_at": "local-datetime",
+    "decision": "str",
+    "decision_reason": "str",
 }
 STATUS_DONE = {
     PatientStatus.ACTIVE: "is active again",
@@ -127,6 +139,8 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
         code=code,
         now=now,
         ptz=patient.time_zone,
+        screen=visits.screening_view(db.session, infusion=latest) if latest is not None else None,
+        checklist=list(visits.CHECKLIST_LABELS.items()),
     )
     return page, status
 
@@ -159,6 +173,24 @@ def record_infusion(patient_id):
     db.session.commit()
     flash("Infusion recorded.", "success")
     return redirect(url_for(".patient_page", patient_id=patient_id))
+
+
+@blp.post("/infusions/<uuid:infusion_id>/screening")
+@console.page()
+def record_screening(infusion_id):
+    """Record or re-check the screening before an infusion (the same checks as the API); a hold is shown as such."""
+    infusion = infusions.get_infusion(db.session, clinic_id=console.current().clinic_id, infusion_id=infusion_id)
+    try:
+        body = forms.load(ScreeningCreateSchema(), forms.typed(request.form, SCREENING_FORM, zone=_clinic_zone()))
+        screening = visits.record_screening(
+            db.session, infusion=infusion, actor=console.current().clinician, values=body, now=now_utc()
+        )
+    except DomainError as error:
+        return _refused(infusion.patient_id, error, form="screening")
+    status = visits.status_of(screening)
+    db.session.commit()
+    flash(f"Screening recorded: {visits.STATUS_WORDS[status]}.", "warning" if status == "hold" else "success")
+    return redirect(url_for(".patient_page", patient_id=infusion.patient_id))
 
 
 @blp.post("/patients/<uuid:patient_id>/enrollment-code")

@@ -48,6 +48,12 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/enrollment-code"): (R,  200, 200, 200, 404),
+    ("POST", "/console/infusions/<uuid:infusion_id>/screening"):    (R,   302, 302, 302, 404),
+    ("GET",  "/console/infusions/<uuid:infusion_id>"):              (R,   200, 200, 200, 404),
+    ("POST", "/console/infusions/<uuid:infusion_id>/observations"): (R,   302, 302, 302, 404),
+    ("POST", "/console/infusions/<uuid:infusion_id>/discharge"):    (R,   302, 302, 302, 404),
+    ("GET",  "/console/infusions/<uuid:infusion_id>/monitoring-record"): (R, 200, 200, 200, 404),
+    ("GET",  "/console/infusions/<uuid:infusion_id>/monitoring-record.pdf"): (R, 200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
@@ -99,6 +105,23 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
             "phase": "induction",
         },
         "/console/patients/<uuid:patient_id>/enrollment-code": {},
+        "/console/infusions/<uuid:infusion_id>/observations": {
+            "observed_at": ids["observed_local"],
+            "systolic": "130",
+            "diastolic": "82",
+        },
+        "/console/infusions/<uuid:infusion_id>/discharge": {
+            "vitals_near_baseline": "1",
+            "alert": "1",
+            "ride_home": "1",
+            "told_not_to_drive": "1",
+        },
+        "/console/infusions/<uuid:infusion_id>/screening": {
+            "systolic": "128",
+            "diastolic": "80",
+            "heart_rate": "70",
+            "weight_kg": "70",
+        },
         "/console/patients/<uuid:patient_id>/status": {"status": "paused"},
         "/console/admin/staff": {
             "email": "new.colleague@clinic.test",
@@ -117,7 +140,7 @@ def scene(world, patient):
 
     from service.clock import now_utc
 
-    make_infusion(patient, world.nurse.principal)
+    infusion = make_infusion(patient, world.nurse.principal)
     flag = make_flag(
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
     )
@@ -147,9 +170,12 @@ def scene(world, patient):
         "notification_id": letter,
         "flag_id": flag.id,
         "patient_id": patient.id,
+        "infusion_id": infusion.id,
         "event_id": event.id,
         "clinician_id": world.physician.principal.id,
         "started_local": started.strftime("%Y-%m-%dT%H:%M"),
+        # make_infusion started a day ago: an hour into that visit
+        "observed_local": (now - timedelta(hours=23)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "onset_local": (now - timedelta(hours=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "today": now.astimezone(zone).date().isoformat(),
     }

@@ -587,3 +587,211 @@ def test_no_flag_triangle_is_cut_off_at_the_right_edge(page, server, clinic_scen
     assert len(rights) >= 4 and max(rights) <= width - 1, (rights, width)
     chart.scroll_into_view_if_needed()
     shot(page, "patient-chart-flags-now.png")
+
+
+def test_nurse_screens_before_an_infusion_and_a_high_blood_pressure_is_held(server, page, world):
+    """The screening form on the patient page: 152/94 is "hold: re-check"; proceeding needs a reason."""
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="sam.screen@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    infusion = make_infusion(patient, nurse, days_ago=0.05)
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/patients/{patient.id}")
+    form = page.locator("#screening-form")
+    assert "Not screened" in form.locator("#screening-status").inner_text()
+    form.get_by_label("Systolic").fill("152")
+    form.get_by_label("Diastolic").fill("94")
+    form.get_by_label("Heart rate").fill("74")
+    form.get_by_label("Weight (kg)").fill("71.5")
+    form.get_by_role("button", name="Record screening").click()
+    page.wait_for_url(f"{server}/console/patients/{patient.id}")
+    form = page.locator("#screening-form")
+    assert "Hold: re-check" in form.locator("#screening-status").inner_text()
+    assert "152/94 is at or above the hold line 140/90" in form.locator("#hold-reasons").inner_text()
+    shot(page, "screening-hold.png")
+
+    form.get_by_label("Systolic").fill("146")
+    form.get_by_label("Diastolic").fill("92")
+    form.get_by_label("Heart rate").fill("72")
+    form.get_by_label("Weight (kg)").fill("71.5")
+    form.get_by_label("Proceed (give the reason)").check()
+    form.get_by_role("button", name="Record re-check").click()
+    assert "Give the reason to proceed" in page.locator("#screening-form").inner_text()
+    form = page.locator("#screening-form")
+    form.get_by_label("Reason", exact=True).fill("Re-checked after 10 min rest; her usual reading.")
+    form.get_by_role("button", name="Record re-check").click()
+    page.wait_for_url(f"{server}/console/patients/{patient.id}")
+    assert "proceeding" in page.locator("#screening-status").inner_text()
+    db.session.expire_all()  # the server's threads wrote it, not this session
+    assert db.session.get(Infusion, infusion.id).pre_systolic == 146
+
+
+def test_nurse_records_readings_in_the_chair_and_a_crisis_is_flagged(server, page, world):
+    """The visit page: readings drawn as a chart; 190/110 at minute 40 raises hypertensive-crisis."""
+    from service.domain import infusions, visits
+
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="kim.chair@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    now = now_utc()
+    started = (now - timedelta(minutes=50)).replace(second=0, microsecond=0)
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=nurse,
+        values={"started_at": started, "route": "iv", "phase": "induction", "dose_mg": 35.0},
+        now=now,
+    )
+    for minute, (sys_, dia) in ((0, (124, 78)), (15, (132, 84)), (30, (146, 92))):
+        visits.record_observation(
+            db.session,
+            infusion=infusion,
+            actor=nurse,
+            values={
+                "observed_at": started + timedelta(minutes=minute),
+                "systolic": sys_,
+                "diastolic": dia,
+                "heart_rate": 80,
+                "spo2": 97,
+                "sedation_moass": 5 - minute // 15,
+                "dissociation": minute // 15,
+            },
+            now=now,
+        )
+    db.session.commit()
+    zone = ZoneInfo(world.clinic.time_zone)
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/patients/{patient.id}")
+    page.locator("#open-visit").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}")
+    assert page.locator("#visit-chart svg").get_attribute("data-marks") == "9"
+    form = page.locator("#observation-form")
+    form.get_by_label("Time (clinic time; empty: now)").fill(
+        (started + timedelta(minutes=40)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    )
+    form.get_by_label("Systolic").fill("190")
+    form.get_by_label("Diastolic").fill("110")
+    form.get_by_label("Heart rate").fill("96")
+    form.get_by_label("Sedation (MOASS").fill("3")
+    form.get_by_role("button", name="Record readings").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}")
+    assert "flagged: hypertensive-crisis" in page.locator(".flashes").inner_text()
+    last = page.locator("#observations tbody tr").last
+    assert last.locator("td").first.inner_text() == "40" and "Outside limits" in last.inner_text()
+    assert page.locator("#visit-chart svg").get_attribute("data-marks") == "12"
+    shot(page, "visit-monitoring.png")
+    db.session.expire_all()  # the server's threads wrote it, not this session
+    flag = db.session.scalar(select(Flag).where(Flag.rule == "hypertensive-crisis"))
+    assert flag.reason.startswith("In the clinic, minute 40 of the visit")
+
+
+def test_discharge_is_refused_outside_the_limits_until_a_reason_is_given(server, page, world):
+    """The visit page's discharge form: a last reading of 168/96 blocks it until the nurse says why."""
+    from service.domain import infusions, visits
+
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="ana.leave@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    now = now_utc()
+    started = now - timedelta(hours=3)
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=nurse,
+        values={
+            "started_at": started,
+            "ended_at": started + timedelta(minutes=50),
+            "route": "iv",
+            "phase": "induction",
+        },
+        now=now,
+    )
+    visits.record_observation(
+        db.session,
+        infusion=infusion,
+        actor=nurse,
+        values={"observed_at": now - timedelta(minutes=10), "systolic": 168, "diastolic": 96, "sedation_moass": 5},
+        now=now,
+    )
+    db.session.commit()
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/infusions/{infusion.id}")
+    form = page.locator("#discharge-form")
+    assert "BP 168/96" in form.locator("#outside-now").inner_text()
+    for label in ("Vitals back near", "Alert (MOASS 5)", "Has a ride home", "Told not to drive"):
+        form.get_by_label(label).check()
+    form.get_by_role("button", name="Record discharge").click()
+    form = page.locator("#discharge-form")
+    assert "give the reason to discharge anyway" in form.locator("#override_reason-error").inner_text()
+    for label in ("Vitals back near", "Alert (MOASS 5)", "Has a ride home", "Told not to drive"):
+        form.get_by_label(label).check()
+    form.get_by_label("Reason to discharge outside the limits").fill("Her usual reading; physician agreed.")
+    form.get_by_role("button", name="Record discharge").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}")
+    done = page.locator("#discharge-done")
+    assert "Her usual reading" in done.inner_text() and "First check-in due" in done.inner_text()
+    shot(page, "visit-discharge.png")
+
+
+def test_the_monitoring_record_prints_from_the_visit(server, page, world):
+    """From the visit page to the printable REMS record of an esketamine session, and its PDF."""
+    from service.domain import infusions, visits
+
+    nurse = factories.make_clinician(world.clinic, Role.NURSE, email="lee.rems@north.test")
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    now = now_utc()
+    start = now - timedelta(hours=3)
+    infusion = infusions.record_infusion(
+        db.session,
+        patient=patient,
+        actor=nurse,
+        values={
+            "started_at": start,
+            "ended_at": start + timedelta(minutes=10),
+            "route": "intranasal",
+            "phase": "induction",
+            "dose_mg": 56.0,
+        },
+        now=now,
+    )
+    visits.record_screening(
+        db.session,
+        infusion=infusion,
+        actor=nurse,
+        values={
+            "systolic": 124,
+            "diastolic": 78,
+            "heart_rate": 70,
+            "weight_kg": 66.0,
+            **dict.fromkeys(visits.CHECKLIST, False),
+        },
+        now=now,
+    )
+    for minute, values in (
+        (0, {"systolic": 124, "diastolic": 78, "sedation_moass": 5, "dissociation": 0}),
+        (40, {"systolic": 146, "diastolic": 88, "sedation_moass": 4, "dissociation": 2, "cadss6": 8}),
+        (125, {"systolic": 126, "diastolic": 80, "sedation_moass": 5, "dissociation": 0}),
+    ):
+        visits.record_observation(
+            db.session,
+            infusion=infusion,
+            actor=nurse,
+            values={"observed_at": start + timedelta(minutes=minute), **values},
+            now=now,
+        )
+    visits.record_discharge(
+        db.session,
+        infusion=infusion,
+        actor=nurse,
+        values={"discharged_at": start + timedelta(minutes=130), **dict.fromkeys(visits.READINESS, True)},
+        now=now,
+    )
+    db.session.commit()
+    sign_in(page, server, nurse.email)
+    page.goto(f"{server}/console/infusions/{infusion.id}")
+    page.locator("#open-record").click()
+    page.wait_for_url(f"{server}/console/infusions/{infusion.id}/monitoring-record")
+    assert page.locator("#record-complete").inner_text() == "Complete"
+    assert page.locator("#requirements tbody tr.met").count() == 6
+    shot(page, "monitoring-record.png")
+    with page.expect_download() as download:
+        page.locator("#record-pdf").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
