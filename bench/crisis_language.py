@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import random
 import statistics
@@ -41,14 +42,29 @@ NOTE_LENGTH = 2000
 LONG = 1900  # "a full note": texts of at least this many characters
 
 
+def held_out(text: str) -> bool:
+    """Whether a (cut) text is in the held-out third: a hash of the text, so the split never changes."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") % 3 == 0
+
+
+def load_dev_rows() -> list[tuple[str, int]]:
+    """The development set as (text cut to a note's length, 1 for `suicide` else 0), in file order."""
+    with DEV_SET.open(encoding="utf-8", newline="") as f:
+        return [(row["text"][:NOTE_LENGTH], int(row["label"] == "suicide")) for row in csv.DictReader(f)]
+
+
+def load_benign() -> list[str]:
+    """The benign post-infusion notes, one a line (lines starting with # are comments)."""
+    lines = BENIGN.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def load() -> dict[str, list[str]]:
     """The three sets of texts, each cut to a note's length."""
     sets: dict[str, list[str]] = {"suicide": [], "non-suicide": []}
-    with DEV_SET.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            sets[row["label"]].append(row["text"][:NOTE_LENGTH])
-    lines = BENIGN.read_text(encoding="utf-8").splitlines()
-    sets["benign notes"] = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for text, label in load_dev_rows():
+        sets["suicide" if label else "non-suicide"].append(text)
+    sets["benign notes"] = load_benign()
     return sets
 
 
