@@ -40,6 +40,9 @@ coffee", "scared to death", "I'd rather die than miss her wedding", "take my lif
 kms") and the film "Suicide Squad". Everyday hyperbole that does name the self still matches ("I
 ate so much I want to die"): a false alarm costs a nurse a minute, a miss can cost a life.
 
+A second signal, a classifier's score (`service.rules.crisis_model`), may open the high
+`crisis-language` finding where no phrase fired; it never makes a report critical.
+
 Measured on real text by `bench/crisis_language.py` (figures in bench/README.md) and held to a floor
 by tests/rules/test_crisis_figures.py. Matching is two regular-expression scans (strong and negated
 in one, concern in the other), keyed by the first letters of each word, well under a millisecond for

@@ -2,7 +2,7 @@
 
 The phrases of `service.rules.crisis` are the explainable path: they say which words fired, and only
 they can make a report critical. This model catches notes that read like crisis language without
-any listed phrase ("everyone would move on in a week", "I've been giving my things away"); where it
+any listed phrase (despair, emptiness, wishing to feel nothing, said in words no list holds); where it
 alone fires, the rules engine opens the high `crisis-language` finding ("the note reads like crisis
 language", with the score), so the patient still gets the crisis resources at once, but nobody is
 paged on its word alone.
