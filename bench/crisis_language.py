@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import random
 import statistics
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from bench import crisis_baseline
 from service.rules import read_text
+from service.rules.crisis_model import crisis_model
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = ROOT.parent / "shared" / "data" / "crisis-language" / "reddit_dev.csv"
@@ -41,14 +43,29 @@ NOTE_LENGTH = 2000
 LONG = 1900  # "a full note": texts of at least this many characters
 
 
+def held_out(text: str) -> bool:
+    """Whether a (cut) text is in the held-out third: a hash of the text, so the split never changes."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") % 3 == 0
+
+
+def load_dev_rows() -> list[tuple[str, int]]:
+    """The development set as (text cut to a note's length, 1 for `suicide` else 0), in file order."""
+    with DEV_SET.open(encoding="utf-8", newline="") as f:
+        return [(row["text"][:NOTE_LENGTH], int(row["label"] == "suicide")) for row in csv.DictReader(f)]
+
+
+def load_benign() -> list[str]:
+    """The benign post-infusion notes, one a line (lines starting with # are comments)."""
+    lines = BENIGN.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
 def load() -> dict[str, list[str]]:
     """The three sets of texts, each cut to a note's length."""
     sets: dict[str, list[str]] = {"suicide": [], "non-suicide": []}
-    with DEV_SET.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            sets[row["label"]].append(row["text"][:NOTE_LENGTH])
-    lines = BENIGN.read_text(encoding="utf-8").splitlines()
-    sets["benign notes"] = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    for text, label in load_dev_rows():
+        sets["suicide" if label else "non-suicide"].append(text)
+    sets["benign notes"] = load_benign()
     return sets
 
 
@@ -147,9 +164,75 @@ def main() -> None:
     print("\nphrases behind the false positives on non-suicide posts (posts each, most common 15):")
     print("  " + ", ".join(f"'{p}' {n}" for p, n in phrases.most_common(15)))
 
+    second = second_signal(args.sample)
+
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "crisis_language.json").write_text(json.dumps({"figures": figures, "timing": timing}, indent=2))
+    report = {"figures": figures, "timing": timing, "second_signal": second}
+    (out / "crisis_language.json").write_text(json.dumps(report, indent=2))
+
+
+def caught_by(texts: list[str]) -> dict[str, list[bool]]:
+    """For each text: caught by the phrase rules, by the classifier (its threshold), by either."""
+    model = crisis_model()
+    rules = [bool(read_text(t)) for t in texts]
+    scored = [model.fires(model.score(t)) for t in texts]
+    return {"rules": rules, "model": scored, "combined": [r or m for r, m in zip(rules, scored, strict=True)]}
+
+
+def second_signal(sample: int) -> dict[str, dict]:
+    """Rules, classifier and rules-OR-classifier on the full dev set and on its held-out third, with the misses.
+
+    A text counts as caught when its answer carries crisis resources: any phrase of the rules, or the
+    classifier's score at or above its threshold. The classifier was trained on the other two thirds of
+    the dev set, so its full-dev figures include texts it was trained on: the held-out third is the
+    honest measure.
+    """
+    model = crisis_model()
+    rows = load_dev_rows()
+    benign = load_benign()
+    benign_caught = caught_by(benign)
+    parts = {"full dev set": rows, "held-out third": [(t, y) for t, y in rows if held_out(t)]}
+    print(f"\nsecond signal: the classifier (model {model.version}, threshold {model.threshold}), rules OR classifier")
+    print(f"{'':16} {'':9} {'sensitivity':>18} {'FP non-suicide':>18} {'FP benign notes':>18}")
+    result: dict[str, dict] = {}
+    for part, items in parts.items():
+        texts = [t for t, _ in items]
+        labels = [y for _, y in items]
+        caught = caught_by(texts)
+        result[part] = {}
+        for name, marks in caught.items():
+            pos = [m for m, y in zip(marks, labels, strict=True) if y]
+            neg = [m for m, y in zip(marks, labels, strict=True) if not y]
+            ben = benign_caught[name]
+            f = {
+                "sensitivity": sum(pos) / len(pos),
+                "false_positives": sum(neg) / len(neg),
+                "benign_false_positives": sum(ben) / len(ben),
+            }
+            result[part][name] = f
+            print(
+                f"{part:16} {name:9} {f['sensitivity']:>11.3f} ({sum(pos):>4})"
+                f" {f['false_positives']:>11.3f} ({sum(neg):>4}) {f['benign_false_positives']:>11.3f} ({sum(ben):>4})"
+            )
+        if part == "held-out third":
+            missed = [t for t, y, c in zip(texts, labels, caught["combined"], strict=True) if y and not c]
+            print(f"\nheld-out suicide posts missed by both: {len(missed)}; a sample (first 160 chars):")
+            for text in random.Random(1).sample(missed, min(sample, len(missed))):
+                print(f"  - [{model.score(text):.2f}]", " ".join(text.split())[:160])
+            alarms = [
+                t
+                for t, y, c, r in zip(texts, labels, caught["model"], caught["rules"], strict=True)
+                if not y and c and not r
+            ]
+            print(f"\nheld-out non-suicide posts only the classifier flags: {len(alarms)}")
+            for text in alarms:
+                print(f"  - [{model.score(text):.2f}]", " ".join(text.split())[:160])
+    flagged = [n for n, m, r in zip(benign, benign_caught["model"], benign_caught["rules"], strict=True) if m and not r]
+    print(f"\nbenign notes only the classifier flags: {len(flagged)}")
+    for note in flagged:
+        print(f"  - [{model.score(note):.2f}] {note!r}")
+    return result
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ coffee", "scared to death", "I'd rather die than miss her wedding", "take my lif
 kms") and the film "Suicide Squad". Everyday hyperbole that does name the self still matches ("I
 ate so much I want to die"): a false alarm costs a nurse a minute, a miss can cost a life.
 
+A second signal, a classifier's score (`service.rules.crisis_model`), may open the high
+`crisis-language` finding where no phrase fired; it never makes a report critical.
+
 Measured on real text by `bench/crisis_language.py` (figures in bench/README.md) and held to a floor
 by tests/rules/test_crisis_figures.py. Matching is two regular-expression scans (strong and negated
 in one, concern in the other), keyed by the first letters of each word, well under a millisecond for
@@ -182,7 +185,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"mejor muert[oa]",
     ),
     "plan or means": (
-        r"(?:took|take|taking|swallow|swallowed|swallowing|downed|popped)"
+        r"(?:took|take|taken|taking|swallow|swallowed|swallowing|downed|popped)"
         r" (?:all|a bunch|a handful|a lot|a whole bottle|the whole bottle|an entire bottle|handfuls|[5-9]|[1-9]\d+)"
         r"(?: \w+){0,2} (?:of )?(?:my |the |those |these )?(?:pills|meds|medications?|tablets|painkillers)"
         r"(?! (?:for the day|today|this morning|as (?:prescribed|usual)|on time|with (?:breakfast|food|dinner)"
@@ -230,6 +233,8 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"|both) wrists?",
         rf"(?:drown|drowning|poison|poisoning|gas|gassing|starve|starving) {_MYSELF}",
         r"carbon monoxide",
+        r"(?:slit|slitting|slash|slashing|cutting|cut) (?:open )?(?:the |your )?wrists",
+        r"(?:use|using|buy|bought|get|getting|with) helium(?! balloons?)|helium (?:tank|hood|bag|method)",
     ),
     "farewell": (
         r"(?:goodbye|good bye|farewell|suicide) (?:letter|note)s?",
@@ -448,6 +453,7 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"(?:i think|i guess) this is it<END>",
         r"(?:dont|do not) (?:want to|wanna) (?:keep going|go on|keep living|keep on going)",
         r"waiting to die",
+        r"why (?:not|dont i|shouldnt i|cant i) (?:just )?die",
         r"(?:is|be) the only way<END>",
         r"(?:the|a) razor (?:in|to|against|on) my",
         r"my (?:corpse|funeral|obituary)",

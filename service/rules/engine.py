@@ -14,6 +14,7 @@ from typing import Any
 
 from service.rules import wording as w
 from service.rules.crisis import CrisisReading, read_text
+from service.rules.crisis_model import crisis_model
 from service.rules.facts import Finding, PatientContext, Priority, ReportFacts, SymptomObs, rank
 from service.rules.thresholds import DEFAULTS, Thresholds
 from service.vocabulary import BY_CODE, MAX_SEVERITY
@@ -35,7 +36,12 @@ class Rule:
 
 _REGISTRY: tuple[Rule, ...] = (
     Rule("suicidal-ideation", 2, Priority.CRITICAL, "suicidal thoughts, PHQ-9 item 9 or strong crisis words"),
-    Rule("crisis-language", 1, Priority.HIGH, "passive or hopeless crisis language, or a negated mention of suicide"),
+    Rule(
+        "crisis-language",
+        2,
+        Priority.HIGH,
+        "passive or hopeless crisis language, a negated mention of suicide, or a note the classifier reads as crisis",
+    ),
     Rule("very-severe-symptom", 1, Priority.CRITICAL, "any symptom at severity 4"),
     Rule("hypertensive-crisis", 1, Priority.CRITICAL, "systolic ≥ 180 or diastolic ≥ 120"),
     Rule("severe-symptom", 1, Priority.HIGH, "any symptom at severity 3"),
@@ -69,6 +75,7 @@ class _Facts:
     base: dict[str, Any]  # evidence every finding carries
     severities: dict[str, int]  # the same symptoms by code
     crisis: CrisisReading  # the crisis language of the report's note and its symptoms' notes
+    crisis_score: float  # the classifier's highest score over those notes (0.0 without a note)
 
     def severity(self, code: str) -> int:
         return self.severities.get(code, 0)
@@ -114,8 +121,11 @@ def _facts(report: ReportFacts, context: PatientContext, t: Thresholds) -> _Fact
             when += f", {w.elapsed(since_infusion)} after {label} infusion" + ("" if infusion.ended_at else " start")
     strongest = _strongest(report.symptoms)
     severities = {s.code: s.severity for s in strongest}
-    crisis = sum((read_text(text) for text in (report.note, *(s.note for s in report.symptoms))), CrisisReading())
-    return _Facts(report, context, t, tz, strongest, since_end, since_infusion, when, base, severities, crisis)
+    notes = [text for text in (report.note, *(s.note for s in report.symptoms)) if text]
+    crisis = sum((read_text(text) for text in notes), CrisisReading())
+    model = crisis_model()
+    score = max((model.score(text) for text in notes), default=0.0)
+    return _Facts(report, context, t, tz, strongest, since_end, since_infusion, when, base, severities, crisis, score)
 
 
 def _symptom_list(hits: list[SymptomObs]) -> list[dict[str, Any]]:
@@ -148,9 +158,12 @@ def _suicidal_ideation(f: _Facts) -> Finding | None:
 
 
 def _crisis_language(f: _Facts) -> Finding | None:
-    """Concern phrases or a negated mention of suicide, unless suicidal-ideation fires (then only it fires)."""
+    """Concern phrases, a negated mention of suicide, or a note the classifier reads as crisis language, unless
+    suicidal-ideation fires (then only it fires). The classifier never makes a finding critical on its own."""
     reading = f.crisis
-    if not (reading.concerns or reading.negated) or _suicidal_ideation(f) is not None:
+    model = crisis_model()
+    read_as_crisis = model.fires(f.crisis_score)
+    if not (reading.concerns or reading.negated or read_as_crisis) or _suicidal_ideation(f) is not None:
         return None
     parts: list[str] = []
     evidence: dict[str, Any] = {}
@@ -160,7 +173,16 @@ def _crisis_language(f: _Facts) -> Finding | None:
     if reading.concerns:
         parts.append(f"reads like crisis language: {_quoted(reading.concerns)}")
         evidence["concern_phrases"] = list(reading.concerns)
-    return f.finding("crisis-language", f"Note {'; '.join(parts)} ({f.when})", evidence)
+    reason = f"Note {'; '.join(parts)} ({f.when})"
+    if read_as_crisis:
+        evidence |= {"model_score": round(f.crisis_score, 4), "model_threshold": model.threshold}
+        evidence["model_version"] = model.version
+        if not parts:  # the classifier alone (with phrases, they explain the finding; the score is in the evidence)
+            reason = (
+                f"The note reads like crisis language: classifier score {f.crisis_score:.3f},"
+                f" threshold {model.threshold:.3f}, no listed crisis phrase ({f.when})"
+            )
+    return f.finding("crisis-language", reason, evidence)
 
 
 def _quoted(phrases: tuple[str, ...]) -> str:

@@ -99,7 +99,7 @@ def test_a_negated_mention_opens_a_high_flag_with_crisis_resources(client, world
     assert outcome["flagged"] is True and outcome["priority"] == "high"
     assert {"911", "988"} <= {r.get("phone") for r in outcome["crisis_resources"]}
     [flag] = flags_of(world.patient.principal.patient_id)
-    assert flag.rule == "crisis-language" and flag.priority == "high" and flag.rule_version == 1
+    assert flag.rule == "crisis-language" and flag.priority == "high" and flag.rule_version == 2
     assert flag.evidence["negated_phrases"] == ["not suicidal"]
     assert "'not suicidal'" in flag.reason
 
@@ -639,3 +639,31 @@ def test_settings_shape_is_validated(client, world):
     unknown = {**settings, "thresholds": {**settings["thresholds"], "vibes": 3}}
     assert client.put("/api/v1/clinic/settings", headers=world.admin.headers, json=unknown).status_code == 422
     assert client.put("/api/v1/clinic/settings", headers=world.nurse.headers, json=settings).status_code == 403
+
+
+# A note with no listed crisis phrase that the classifier reads as crisis language (score ≥ its threshold).
+MODEL_ONLY_NOTE = "so depressed, crying every night, i just want to sleep and not feel anything anymore"
+
+
+def test_a_note_only_the_classifier_reads_as_crisis_gets_crisis_resources_and_a_high_flag_no_page(client, world):
+    answer = send(client, world.patient, note=MODEL_ONLY_NOTE)
+    outcome = answer["triage"]
+    assert outcome["flagged"] is True and outcome["priority"] == "high"
+    assert {"911", "988"} <= {r.get("phone") for r in outcome["crisis_resources"]}
+    assert "alerted now" not in outcome["message"]
+    [flag] = flags_of(world.patient.principal.patient_id)
+    assert (flag.rule, flag.priority, flag.rule_version) == ("crisis-language", "high", 2)
+    assert flag.reason.startswith("The note reads like crisis language: classifier score 0.")
+    assert flag.evidence["model_score"] >= flag.evidence["model_threshold"]
+    assert "concern_phrases" not in flag.evidence and "negated_phrases" not in flag.evidence
+    kinds = db.session.scalars(select(FlagEvent.kind).where(FlagEvent.flag_id == flag.id)).all()
+    assert "paged" not in kinds
+
+
+def test_a_rule_hit_stays_critical_and_paged_when_the_classifier_agrees(client, world):
+    outcome = send(client, world.patient, note=MODEL_ONLY_NOTE + ". I want to kill myself")["triage"]
+    assert outcome["priority"] == "critical" and outcome["crisis_resources"]
+    [flag] = flags_of(world.patient.principal.patient_id)
+    assert flag.rule == "suicidal-ideation" and flag.evidence["crisis_phrases"] == ["kill myself"]
+    kinds = db.session.scalars(select(FlagEvent.kind).where(FlagEvent.flag_id == flag.id)).all()
+    assert "paged" in kinds

@@ -13,6 +13,9 @@ from service.rules.crisis import normalise
 # Strong: the text reads as suicidal ideation, a plan, a farewell or self-harm (critical).
 STRONG = [
     ("I want to kill myself", "kill myself"),
+    ("does cutting wrists work", "cutting wrists"),
+    ("how should I use helium", "use helium"),
+    ("I have now taken 20 ibuprofen pills", "taken 20 ibuprofen pills"),
     ("KILLING MYSELF tonight", "killing myself"),
     ("thought about killing my self", "killing my self"),
     ("I nearly killed myself last year", "killed myself"),
@@ -97,6 +100,7 @@ STRONG = [
 
 # Concern: passive or hopeless language (high, crisis resources, never a page).
 CONCERN = [
+    ("why not just die now instead of living like this", "why not just die"),
     ("I can't go on like this", "cant go on"),
     ("there's no point living", "no point living"),
     ("I'm a burden to everyone", "im a burden"),
@@ -141,6 +145,8 @@ STAYS_STRONG = [
 ]
 
 MUST_NOT_MATCH = [
+    "got helium balloons for her birthday",
+    "taken 2 tylenol for the headache",
     "Killing it at work this week!",
     "this headache is killing me",
     "my feet are killing me",

@@ -121,7 +121,7 @@ def test_crisis_language(fields, expected):
 
 def test_crisis_language_is_high_and_says_which_words_fired():
     f = find("crisis-language", report(3, note="I'm not suicidal. I just can't go on and I'm a burden"))
-    assert f.priority is Priority.HIGH and f.version == 1
+    assert f.priority is Priority.HIGH and f.version == 2
     assert f.reason == (
         "Note mentions suicide, negated: 'not suicidal'; reads like crisis language: 'cant go on', 'im a burden'"
         " (at 17:00, 3 h after IV infusion)."
@@ -587,3 +587,47 @@ def test_elapsed_time_wording():
     assert "before the end of the IV infusion" in when(-0.2)
     assert "after IV infusion start" in when(3, infusion_facts=infusion(ended_at=None))
     assert when(3, infusion_facts=None) == "Severe nausea (3/4) at 17:00."
+
+
+# --- crisis-language: the classifier as a second signal ----------------------------------------
+
+MODEL_ONLY_NOTE = "so depressed, crying every night, i just want to sleep and not feel anything anymore"
+
+
+def test_a_note_only_the_classifier_reads_as_crisis_is_high_crisis_language_with_its_score():
+    from service.rules import read_text
+    from service.rules.crisis_model import crisis_model
+
+    assert not read_text(MODEL_ONLY_NOTE)  # no listed phrase: the classifier alone
+    score = crisis_model().score(MODEL_ONLY_NOTE)
+    assert crisis_model().fires(score)
+    f = find("crisis-language", report(8 + 40 / 60, note=MODEL_ONLY_NOTE), context(infusion_facts=None))
+    assert f.priority is Priority.HIGH
+    assert f.reason == (
+        f"The note reads like crisis language: classifier score {score:.3f}, threshold"
+        f" {crisis_model().threshold:.3f}, no listed crisis phrase (at 22:40)."
+    )
+    assert f.evidence["model_score"] == round(score, 4)
+    assert fired(report(3, note=MODEL_ONLY_NOTE)) & {"suicidal-ideation", "crisis-language"} == {"crisis-language"}
+
+
+def test_the_classifier_never_makes_a_report_critical():
+    rep = report(3, note=MODEL_ONLY_NOTE, symptoms=(SymptomObs("other", 1, MODEL_ONLY_NOTE),))
+    assert all(f.priority is not Priority.CRITICAL for f in findings(rep, context()))
+
+
+def test_a_rule_hit_stays_critical_with_the_classifier_firing_too():
+    assert fired(report(3, note=MODEL_ONLY_NOTE + ". I want to kill myself")) & {
+        "suicidal-ideation",
+        "crisis-language",
+    } == {"suicidal-ideation"}
+
+
+def test_a_negation_still_reads_mentions_suicide_negated():
+    f = find("crisis-language", report(3, note="I'm not suicidal, just tired"))
+    assert f.reason.startswith("Note mentions suicide, negated: 'not suicidal'")
+
+
+@pytest.mark.parametrize("note", ["walked 5 kms", "this headache is killing me", "dead tired after the session"])
+def test_benign_notes_fire_neither_path(note):
+    assert fired(report(3, note=note)) & {"suicidal-ideation", "crisis-language"} == set()
