@@ -49,6 +49,8 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/patients/<uuid:patient_id>/infusions"):      (R,   302, 302, 302, 404),
     ("POST", "/console/patients/<uuid:patient_id>/enrollment-code"): (R,  200, 200, 200, 404),
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
+    ("GET",  "/console/analytics/rules"):                           (R,   403, 200, 200, 200),
+    ("GET",  "/console/analytics/rules.csv"):                       (R,   403, 200, 200, 200),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
     ("POST", "/console/admin/staff/<uuid:clinician_id>"):           (R,   403, 403, 302, 404),

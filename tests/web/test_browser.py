@@ -359,3 +359,38 @@ def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clini
         tab.wait_for_url(f"{server}/console/flags/{clinic_scene['critical'].id}")
     finally:
         context.close()
+
+
+def test_rule_burden_page_draws_in_the_browser_for_physicians_and_admins(server, page, world):
+    from tests.analytics_data import build_rule_history
+
+    build_rule_history(world)
+    physician = factories.make_clinician(world.clinic, Role.PHYSICIAN, email="pia@north.test")
+    admin = factories.make_clinician(world.clinic, Role.ADMIN, email="alex@north.test")
+    db.session.commit()
+    for email in (physician.email, admin.email):
+        page.context.clear_cookies()
+        sign_in(page, server, email)
+        page.get_by_role("link", name="Safety").click()
+        page.get_by_role("heading", name="Rule burden").wait_for()
+        page.get_by_label("From (clinic date)").fill("2026-11-01")
+        page.get_by_label("To (clinic date)").fill("2026-11-01")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(f"{server}/console/analytics/rules?from=2026-11-01&to=2026-11-01")
+        chart = page.locator("svg.rule-burden-chart")
+        box = chart.bounding_box()
+        assert box["width"] > 600 and box["height"] > 200
+        assert chart.locator("g.fire-bar").count() >= 2 and chart.locator("g.ack-mark").count() >= 2
+        assert chart.locator("g.ack-target").count() == len(page.locator("#burden-table tbody tr").all())
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download these figures (CSV)").click()
+        assert download.value.suggested_filename == "rule-burden_2026-11-01_2026-11-01.csv"
+    shot(page, "rule-burden.png")
+
+
+def test_nurse_has_no_safety_pages(server, page, clinic_scene):
+    sign_in(page, server, clinic_scene["nurse"].email)
+    assert page.get_by_role("link", name="Safety").count() == 0
+    response = page.goto(f"{server}/console/analytics/rules")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="Not allowed").is_visible()

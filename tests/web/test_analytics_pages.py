@@ -1,0 +1,93 @@
+"""The safety-intelligence pages of the console: the figures drawn are the API's, over the days chosen.
+
+The history is tests/api/test_analytics_rules.py's (worked out by hand in its docstring).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from tests.analytics_data import build_rule_history
+
+RULES = "/console/analytics/rules"
+DAY = "?from=2026-11-01&to=2026-11-01"
+
+
+@pytest.fixture()
+def history(world):
+    return build_rule_history(world)
+
+
+def _row(html: str, rule: str, version: int) -> list[str]:
+    match = re.search(rf'<tr data-rule="{rule}" data-version="{version}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for {rule} v{version}"
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", match[1], re.S)]
+
+
+def test_rule_burden_page_draws_the_hand_count(console, history):
+    page = console["physician"].get(RULES + DAY)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert _row(html, "severe-symptom", 1) == [
+        "severe-symptom v1", "4", "3", "2", "75.0", "2", "1", "50.0%", "165.0 / 273.0", "240", "50.0%", "1"
+    ]  # fmt: skip
+    svg = re.search(r"<svg[^>]*rule-burden-chart.*?</svg>", html, re.S)[0]
+    assert "severe-symptom v1: 3 flags opened for 4 reports (75 per 100)" in svg
+    assert "severe-symptom v1: 1 of 2 resolved flags acted on (50%)" in svg
+    assert "severe-symptom v1: median 2 h 45 min, 90% within 4 h 33 min (target 4 h)" in svg
+    # suicidal-ideation v2: acknowledged after 40 min against a 15-minute target, drawn as late.
+    assert "suicidal-ideation v2: median 40 min, 90% within 40 min (target 15 min, missed)" in svg
+    assert " style=" not in svg and not re.search(r"<script(?![^>]*\bsrc=)", html)  # the CSP allows neither
+    assert 'href="/console/analytics/rules.csv?from=2026-11-01&amp;to=2026-11-01"' in html
+    assert 'value="2026-11-01"' in html
+
+
+def test_rule_burden_csv_is_the_api_csv(client, console, history):
+    mine = console["admin"].get("/console/analytics/rules.csv" + DAY)
+    assert mine.status_code == 200 and mine.mimetype == "text/csv"
+    assert mine.headers["Content-Disposition"] == 'attachment; filename="rule-burden_2026-11-01_2026-11-01.csv"'
+    theirs = client.get("/api/v1/analytics/rules.csv" + DAY, headers=history.admin.headers)
+    assert mine.get_data(as_text=True) == theirs.get_data(as_text=True)
+    rows = {(r["rule"], r["version"]): r for r in csv.DictReader(io.StringIO(mine.get_data(as_text=True)))}
+    assert rows[("severe-symptom", "1")]["fire_rate"] == "75.0"
+
+
+def test_another_clinic_sees_only_its_own_figures(console, history):
+    html = console["other_admin"].get(RULES + DAY).get_data(as_text=True)
+    # The other clinic: three reports, one severe-symptom flag acknowledged after 420 min, acted on.
+    assert _row(html, "severe-symptom", 1)[1:4] == ["3", "1", "1"]
+    assert _row(html, "severe-symptom", 1)[7] == "100.0%"
+
+
+def test_a_bad_range_names_the_field_and_shows_no_figures(console, history):
+    page = console["admin"].get(RULES + "?from=2026-11-05&to=2026-11-01")
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "The range ends before it starts." in html and 'aria-invalid="true"' in html
+    assert "data-rule=" not in html and "rules.csv" not in html
+    garbled = console["admin"].get(RULES + "?from=yesterday&to=2026-11-01")
+    assert garbled.status_code == 422 and 'id="from-error"' in garbled.get_data(as_text=True)
+    assert console["admin"].get("/console/analytics/rules.csv?from=2026-11-05&to=2026-11-01").status_code == 422
+
+
+def test_nurses_get_no_safety_link_and_a_refusal(console, history):
+    nurse = console["nurse"].get("/console/queue").get_data(as_text=True)
+    assert "/console/analytics/rules" not in nurse
+    assert 'href="/console/analytics/rules"' in console["physician"].get("/console/queue").get_data(as_text=True)
+    refused = console["nurse"].get(RULES + DAY)
+    assert refused.status_code == 403 and "for clinic admins and physicians" in refused.get_data(as_text=True)
+
+
+def test_the_default_range_is_the_last_30_clinic_days(console, world):
+    from datetime import timedelta
+
+    from tests.factories import clinic_day
+
+    today = clinic_day()
+    html = console["admin"].get(RULES).get_data(as_text=True)
+    assert f'value="{today.isoformat()}"' in html
+    assert f'value="{(today - timedelta(days=29)).isoformat()}"' in html
