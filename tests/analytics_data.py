@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from service.domain.triage import urgency_of
-from service.enums import FlagEventKind, FlagPriority, FlagStatus, Resolution
+from service.enums import FlagEventKind, FlagPriority, FlagStatus, Phase, Resolution
 from service.extensions import db
-from service.models import Flag, FlagEvent, Report
+from service.models import Flag, FlagEvent, Infusion, Report, ReportSymptom
 
 
 def at(text: str) -> datetime:
@@ -190,3 +190,33 @@ def build_rule_history(world):
     add_flag(other_clinic, other_patient, "suicidal-ideation", 2, critical, created="11-01 07:00", due="11-01 07:15")
     db.session.commit()
     return world
+
+
+def add_infusion(clinic_id, patient_id, ended: str, *, route="iv", mg_per_kg: float | None = None) -> Infusion:
+    """An infusion of 45 minutes ending at 'MM-DD HH:MM' UTC (the year may be given as 'YYYY-MM-DD HH:MM')."""
+    end = at(ended) if ended.count("-") == 1 else datetime.strptime(ended, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    infusion = Infusion(
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        started_at=end - timedelta(minutes=45),
+        ended_at=end,
+        route=route,
+        phase=Phase.INDUCTION,
+        dose_mg_per_kg=mg_per_kg,
+    )
+    db.session.add(infusion)
+    db.session.flush()
+    return infusion
+
+
+def add_symptom_report(infusion: Infusion, observed: str, symptoms: dict[str, int] | None = None, **values) -> Report:
+    """A report linked to an infusion, observed (and received) at 'MM-DD HH:MM' UTC, with symptoms and severities."""
+    report = add_report(infusion.clinic_id, infusion.patient_id, observed)
+    report.infusion_id = infusion.id
+    for name, value in values.items():
+        setattr(report, name, value)
+    db.session.flush()
+    db.session.add_all(
+        ReportSymptom(report_id=report.id, code=code, severity=severity) for code, severity in (symptoms or {}).items()
+    )
+    return report
