@@ -220,3 +220,31 @@ def add_symptom_report(infusion: Infusion, observed: str, symptoms: dict[str, in
         ReportSymptom(report_id=report.id, code=code, severity=severity) for code, severity in (symptoms or {}).items()
     )
     return report
+
+
+def build_incidence_history(world):
+    """The infusions and reports of the docstring of tests/api/test_analytics_incidence.py (committed)."""
+    clinic, patient = world.clinic.id, world.patient.principal.patient_id
+    second = world.other_patient.principal.patient_id
+    i1 = add_infusion(clinic, patient, "11-02 17:00", mg_per_kg=0.5)
+    add_symptom_report(i1, "11-02 19:00", {"euphoria": 1, "dizziness": 2})
+    add_symptom_report(i1, "11-03 17:00", {"dizziness": 0})
+    i2 = add_infusion(clinic, patient, "11-05 17:00", mg_per_kg=0.8)
+    add_symptom_report(i2, "11-05 17:30", {"nausea": 1})
+    add_symptom_report(i2, "11-06 12:00", {"euphoria": 2})
+    add_symptom_report(i2, "11-15 17:00", {"low_mood": 2})
+    i3 = add_infusion(clinic, second, "11-10 17:00", route="intranasal")
+    add_symptom_report(i3, "11-14 17:00", {"low_mood": 3})
+    i4 = add_infusion(clinic, second, "12-01 03:00", route="intranasal", mg_per_kg=1.2)
+    add_symptom_report(i4, "12-01 05:00", {"euphoria": 3, "hallucinations": 1})
+    i5 = add_infusion(clinic, patient, "12-01 08:00", mg_per_kg=0.4)
+    add_symptom_report(i5, "12-01 10:00", {"euphoria": 1})
+    i6 = add_infusion(clinic, patient, "11-01 05:30", mg_per_kg=0.6)
+    add_symptom_report(i6, "11-01 06:00", {"euphoria": 2})
+    i7 = add_infusion(clinic, patient, "11-20 17:00", mg_per_kg=1.0)
+    add_symptom_report(i7, "11-20 16:50", {"euphoria": 2})
+    add_symptom_report(i7, "11-23 17:00")
+    other = add_infusion(world.other_clinic.id, world.other_clinic_patient.principal.patient_id, "11-02 17:00")
+    add_symptom_report(other, "11-02 18:00", {"euphoria": 2})
+    db.session.commit()
+    return world

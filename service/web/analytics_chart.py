@@ -215,3 +215,157 @@ def render_rule_burden(items: list[dict], *, title: str, description: str) -> Ch
         description=description,
         ident="burden",
     )
+
+
+FOREST_LEFT = 190
+FOREST_RIGHT = 250
+RATE_COLOUR = "#2166ac"
+SIGNAL_COLOUR = "#b2182b"
+REFERENCE_COLOUR = "#1b7837"
+
+
+def _diamond(cx: float, cy: float) -> str:
+    return f"{_fmt(cx)},{_fmt(cy - 7)} {_fmt(cx + 6)},{_fmt(cy)} {_fmt(cx)},{_fmt(cy + 7)} {_fmt(cx - 6)},{_fmt(cy)}"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def render_forest(items: list[dict], *, title: str, description: str) -> Chart:
+    """A forest plot: per symptom its rate (a square) with the Wilson 95% interval (a line), the literature's rate
+    as a green diamond; a signal (interval above the reference) drawn in red and said in words."""
+    plot_w = WIDTH - FOREST_LEFT - FOREST_RIGHT
+    rows = max(1, len(items))
+    height = TOP + rows * ROW + 34
+    bottom = TOP + rows * ROW
+    out: list[str] = []
+    marks = 0
+
+    def add(markup: str, *values) -> None:
+        out.append(markup.format(*(escape(v) for v in values)))
+
+    def x(rate: float) -> float:
+        return FOREST_LEFT + max(0.0, min(1.0, rate)) * plot_w
+
+    add('<text x="8" y="16" font-size="12" font-weight="bold">Symptom</text>')
+    add(
+        '<text x="{}" y="16" font-size="12" font-weight="bold">Share of followed-up infusions (95% interval)</text>',
+        FOREST_LEFT,
+    )
+    add('<text x="{}" y="16" font-size="12" font-weight="bold">Rate [interval] · reference</text>', WIDTH - 236)
+    add(
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa" stroke="#dddddd"/>',
+        FOREST_LEFT,
+        TOP - 8,
+        plot_w,
+        bottom - TOP + 8,
+    )
+    for step in range(11):
+        value = step / 10
+        tx = x(value)
+        add('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>', _fmt(tx), TOP - 8, _fmt(tx), bottom, GRID)
+        if step % 2 == 0:
+            add(
+                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#555555">{}</text>',
+                _fmt(tx),
+                bottom + 14,
+                f"{step * 10}%",
+            )
+    for row, item in enumerate(items):
+        cy = TOP + row * ROW + ROW / 2 - 4
+        name = item["label"]
+        add(
+            '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#222222">{}</text>',
+            FOREST_LEFT - 8,
+            _fmt(cy + 4),
+            f"{name} (n={item['infusions']})",
+        )
+        reference = item["reference_rate"]
+        if reference is not None:
+            rx = x(reference)
+            add(
+                '<g class="forest-reference"><title>{}</title><polygon points="{}" fill="#ffffff" stroke="{}" '
+                'stroke-width="2"/></g>',
+                f"{name}: reference rate {_pct(reference)} ({item['reference_source']})",
+                _diamond(rx, cy),
+                REFERENCE_COLOUR,
+            )
+        summary = "no followed-up infusions"
+        if item["rate"] is not None:
+            colour = SIGNAL_COLOUR if item["signal"] else RATE_COLOUR
+            summary = f"{_pct(item['rate'])} [{_pct(item['ci_low'])} to {_pct(item['ci_high'])}]"
+            tip = f"{name}: {item['with_symptom']} of {item['infusions']} infusions, {summary}"
+            if reference is not None:
+                tip += f"; reference {_pct(reference)}" + (": above the reference (signal)" if item["signal"] else "")
+            add(
+                '<g class="forest-mark{}"><title>{}</title>'
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2"/>'
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2"/>'
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2"/>'
+                '<rect x="{}" y="{}" width="10" height="10" fill="{}"/></g>',
+                " forest-signal" if item["signal"] else "",
+                tip,
+                _fmt(x(item["ci_low"])),
+                _fmt(cy),
+                _fmt(x(item["ci_high"])),
+                _fmt(cy),
+                colour,
+                _fmt(x(item["ci_low"])),
+                _fmt(cy - 5),
+                _fmt(x(item["ci_low"])),
+                _fmt(cy + 5),
+                colour,
+                _fmt(x(item["ci_high"])),
+                _fmt(cy - 5),
+                _fmt(x(item["ci_high"])),
+                _fmt(cy + 5),
+                colour,
+                _fmt(x(item["rate"]) - 5),
+                _fmt(cy - 5),
+                colour,
+            )
+            marks += 1
+        if reference is not None:
+            summary += f" · {_pct(reference)}"
+        add(
+            '<text x="{}" y="{}" font-size="11" fill="{}"{}>{}</text>',
+            WIDTH - 236,
+            _fmt(cy + 4),
+            SIGNAL_COLOUR if item["signal"] else "#222222",
+            Markup(' font-weight="bold"') if item["signal"] else "",
+            summary + (" SIGNAL" if item["signal"] else ""),
+        )
+    if not items:
+        add('<text x="{}" y="{}" font-size="11" fill="#666666">No symptoms to show.</text>', FOREST_LEFT, TOP + 12)
+    legend_y = height - 6
+    add(
+        '<g class="legend" font-size="11" fill="#222222">'
+        '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">Rate with 95% interval</text>'
+        '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">Signal: above the reference</text>'
+        '<polygon points="{}" fill="#ffffff" stroke="{}" stroke-width="2"/><text x="{}" y="{}">Reference rate</text>'
+        "</g>",
+        FOREST_LEFT,
+        legend_y - 9,
+        RATE_COLOUR,
+        FOREST_LEFT + 16,
+        legend_y,
+        FOREST_LEFT + 180,
+        legend_y - 9,
+        SIGNAL_COLOUR,
+        FOREST_LEFT + 196,
+        legend_y,
+        _diamond(FOREST_LEFT + 400, legend_y - 4),
+        REFERENCE_COLOUR,
+        FOREST_LEFT + 412,
+        legend_y,
+    )
+    return _svg(
+        "".join(out),
+        height=height + 8,
+        marks=marks,
+        css="analytics-chart forest-chart",
+        title=title,
+        description=description,
+        ident="forest",
+    )

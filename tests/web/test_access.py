@@ -51,6 +51,8 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/patients/<uuid:patient_id>/status"):         (R,   302, 302, 302, 404),
     ("GET",  "/console/analytics/rules"):                           (R,   403, 200, 200, 200),
     ("GET",  "/console/analytics/rules.csv"):                       (R,   403, 200, 200, 200),
+    ("GET",  "/console/analytics/incidence"):                       (R,   403, 200, 200, 200),
+    ("GET",  "/console/analytics/incidence.csv"):                   (R,   403, 200, 200, 200),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
     ("POST", "/console/admin/staff/<uuid:clinician_id>"):           (R,   403, 403, 302, 404),

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.analytics_data import build_rule_history
+from tests.analytics_data import build_incidence_history, build_rule_history
 
 RULES = "/console/analytics/rules"
 DAY = "?from=2026-11-01&to=2026-11-01"
@@ -20,6 +20,12 @@ DAY = "?from=2026-11-01&to=2026-11-01"
 @pytest.fixture()
 def history(world):
     return build_rule_history(world)
+
+
+@pytest.fixture()
+def infusions(world):
+    """The infusions of tests/api/test_analytics_incidence.py (its docstring has the hand count)."""
+    return build_incidence_history(world)
 
 
 def _row(html: str, rule: str, version: int) -> list[str]:
@@ -91,3 +97,42 @@ def test_the_default_range_is_the_last_30_clinic_days(console, world):
     html = console["admin"].get(RULES).get_data(as_text=True)
     assert f'value="{today.isoformat()}"' in html
     assert f'value="{(today - timedelta(days=29)).isoformat()}"' in html
+
+
+INCIDENCE = "/console/analytics/incidence"
+
+
+def test_incidence_page_draws_the_hand_count_as_a_forest_plot(console, infusions):
+    page = console["physician"].get(INCIDENCE + "?from=2026-11-01&to=2026-12-31")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    row = re.search(r'<tr data-symptom="euphoria">(.*?)</tr>', html, re.S)[1]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+    assert cells == ["Euphoria", "6 h", "5", "3", "60.0%", "23.1% to 88.2%", "30.0%", "No"]
+    svg = re.search(r"<svg[^>]*forest-chart.*?</svg>", html, re.S)[0]
+    assert "3 of 5 infusions, 60.0% [23.1% to 88.2%]; reference 30.0%" in svg
+    assert svg.count('class="forest-reference"') == 7  # the seven reference rates
+    assert 'class="forest-mark forest-signal"' not in svg
+    assert 'href="/console/analytics/incidence.csv?from=2026-11-01&amp;to=2026-12-31"' in html
+
+
+def test_incidence_page_shows_a_signal_and_keeps_its_filters(console, infusions):
+    html = console["admin"].get(INCIDENCE + "?from=2026-11-01&to=2026-11-30&route=intranasal").get_data(as_text=True)
+    svg = re.search(r"<svg[^>]*forest-chart.*?</svg>", html, re.S)[0]
+    assert svg.count('class="forest-mark forest-signal"') == 1
+    assert "reference 20.0%: above the reference (signal)" in svg
+    assert '<option value="intranasal" selected>' in html
+    assert "route=intranasal" in re.search(r'id="csv-link"[^>]*|href="[^"]*incidence.csv[^"]*"', html)[0]
+
+
+def test_incidence_csv_is_the_api_csv(client, console, infusions):
+    query = "?from=2026-11-01&to=2026-12-31&dose_band=0.75_to_1.0"
+    mine = console["admin"].get("/console/analytics/incidence.csv" + query)
+    theirs = client.get("/api/v1/analytics/incidence.csv" + query, headers=infusions.admin.headers)
+    assert mine.status_code == 200 and mine.get_data(as_text=True) == theirs.get_data(as_text=True)
+
+
+def test_incidence_page_names_a_bad_filter(console, infusions):
+    page = console["admin"].get(INCIDENCE + "?from=2026-11-01&to=2026-11-30&dose_band=huge")
+    assert page.status_code == 422
+    assert 'id="dose_band-error"' in page.get_data(as_text=True)

@@ -394,3 +394,31 @@ def test_nurse_has_no_safety_pages(server, page, clinic_scene):
     response = page.goto(f"{server}/console/analytics/rules")
     assert response.status == 403
     assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def test_incidence_forest_plot_draws_in_the_browser(server, page, world):
+    from tests.analytics_data import build_incidence_history
+
+    build_incidence_history(world)  # hand-counted in tests/api/test_analytics_incidence.py
+    admin = factories.make_clinician(world.clinic, Role.ADMIN, email="alex@north.test")
+    db.session.commit()
+    sign_in(page, server, admin.email)
+    page.get_by_role("link", name="Safety").click()
+    page.get_by_role("link", name="Side effects vs literature").click()
+    page.get_by_role("heading", name="Side effects against the literature").wait_for()
+    page.get_by_label("From (clinic date)").fill("2026-11-01")
+    page.get_by_label("To (clinic date)").fill("2026-11-30")
+    page.get_by_label("Route").select_option("intranasal")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r".*/console/analytics/incidence\?from=2026-11-01&to=2026-11-30&route=intranasal.*"))
+    chart = page.locator("svg.forest-chart")
+    box = chart.bounding_box()
+    assert box["width"] > 600 and box["height"] > 200
+    assert chart.locator("g.forest-reference").count() == 7
+    assert chart.locator("g.forest-signal").count() == 1
+    assert "Above the reference" in page.locator('#incidence-table tr[data-symptom="hallucinations"]').inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these figures (CSV)").click()
+    assert download.value.suggested_filename == "incidence_2026-11-01_2026-11-30.csv"
+    page.goto(f"{server}/console/analytics/incidence?from=2026-11-01&to=2026-12-31")
+    shot(page, "incidence-forest.png")
