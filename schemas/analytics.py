@@ -83,3 +83,32 @@ class IncidenceSchema(IncidenceFiguresSchema):
     by_route = fields.List(fields.Nested(IncidenceGroupSchema))
     by_dose_band = fields.List(fields.Nested(IncidenceGroupSchema))
     by_month = fields.List(fields.Nested(IncidenceGroupSchema))
+
+
+class OutcomeCountsSchema(Answer):
+    response = fields.Integer(metadata={"description": "PHQ-9 down by at least 50% from baseline"})
+    response_rate = fields.Float(allow_none=True, metadata={"description": "response / patients measured (0-1)"})
+    remission = fields.Integer(metadata={"description": "PHQ-9 below 5"})
+    remission_rate = fields.Float(allow_none=True, metadata={"description": "remission / patients measured (0-1)"})
+
+
+class OutcomeStepSchema(OutcomeCountsSchema):
+    after = fields.String(metadata={"description": "2, 4 or 6 infusions received, or maintenance", "example": "6"})
+    patients = fields.Integer(metadata={"description": "Patients with a PHQ-9 in the range at that point"})
+
+
+class OutcomeWeekSchema(Answer):
+    week = fields.Integer(metadata={"description": "Weeks since the first infusion (0: its first 7 days)"})
+    patients = fields.Integer()
+    median_phq9 = fields.Float()
+
+
+class OutcomesSchema(OutcomeCountsSchema):
+    patients_with_baseline = fields.Integer(
+        metadata={"description": "Patients with a PHQ-9 baseline whose first infusion started before the range ends"}
+    )
+    measured = fields.Integer(
+        metadata={"description": "Of those, patients with a PHQ-9 in the range after their first infusion"}
+    )
+    by_infusions = fields.List(fields.Nested(OutcomeStepSchema))
+    median_by_week = fields.List(fields.Nested(OutcomeWeekSchema))

@@ -192,7 +192,9 @@ def build_rule_history(world):
     return world
 
 
-def add_infusion(clinic_id, patient_id, ended: str, *, route="iv", mg_per_kg: float | None = None) -> Infusion:
+def add_infusion(
+    clinic_id, patient_id, ended: str, *, route="iv", mg_per_kg: float | None = None, phase=Phase.INDUCTION
+) -> Infusion:
     """An infusion of 45 minutes ending at 'MM-DD HH:MM' UTC (the year may be given as 'YYYY-MM-DD HH:MM')."""
     end = at(ended) if ended.count("-") == 1 else datetime.strptime(ended, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
     infusion = Infusion(
@@ -201,7 +203,7 @@ def add_infusion(clinic_id, patient_id, ended: str, *, route="iv", mg_per_kg: fl
         started_at=end - timedelta(minutes=45),
         ended_at=end,
         route=route,
-        phase=Phase.INDUCTION,
+        phase=phase,
         dose_mg_per_kg=mg_per_kg,
     )
     db.session.add(infusion)
@@ -248,3 +250,10 @@ def build_incidence_history(world):
     add_symptom_report(other, "11-02 18:00", {"euphoria": 2})
     db.session.commit()
     return world
+
+
+def add_phq9(clinic_id, patient_id, observed: str, total: int) -> Report:
+    """A report with only a PHQ-9 (its total as given), observed at 'MM-DD HH:MM' UTC."""
+    report = add_report(clinic_id, patient_id, observed)
+    report.phq9_total = total
+    return report

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from schemas.analytics import IncidenceArgsSchema, IncidenceSchema, RangeArgsSchema, RuleBurdenSchema
+from schemas.analytics import IncidenceArgsSchema, IncidenceSchema, OutcomesSchema, RangeArgsSchema, RuleBurdenSchema
 from service.api.common import Blueprint, csv_attachment, csv_response, current_principal
-from service.domain import analytics, incidence
+from service.domain import analytics, incidence, outcomes
 from service.domain.common import range_bounds
 from service.domain.line_listing import csv_chunks
 from service.enums import Role
@@ -108,3 +108,19 @@ class IncidenceCsv(MethodView):
         """Download the side-effect rates over clinic days as CSV."""
         chunks = csv_chunks(incidence.incidence_rows(incidence_for(args)), columns=incidence.INCIDENCE_COLUMNS)
         return csv_attachment(chunks, filename=f"incidence_{args['from_'].isoformat()}_{args['to'].isoformat()}.csv")
+
+
+@blp.route("/outcomes")
+class Outcomes(MethodView):
+    @blp.staff(Role.PHYSICIAN, Role.ADMIN)
+    @blp.arguments(RangeArgsSchema, location="query")
+    @blp.response(200, OutcomesSchema)
+    @blp.errors(422)
+    @blp.doc(operationId="getOutcomes")
+    def get(self, args):
+        """PHQ-9 response (down 50% from baseline) and remission (below 5) over clinic days, by infusions received
+        and the median PHQ-9 by week since the first infusion."""
+        principal = current_principal()
+        zone = db.session.get(Clinic, principal.clinic_id).time_zone
+        since, until = range_bounds(args["from_"], args["to"], time_zone=zone)
+        return outcomes.outcomes(db.session, clinic_id=principal.clinic_id, since=since, until=until)
