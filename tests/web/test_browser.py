@@ -239,6 +239,7 @@ def test_patient_chart_renders_for_a_seeded_patient(server, page, clinic_scene):
     assert chart.locator("g.infusion").count() == 4
     assert chart.locator("a.chart-flag").count() >= 1
     assert chart.locator("circle.mood-mark").count() >= 8 and chart.locator("rect.phq9-mark").count() >= 4
+    assert chart.locator("g.phq9-response").count() == 1 and chart.locator("g.phq9-remission").count() == 1
     chart.scroll_into_view_if_needed()
     shot(page, "patient-chart.png")
 
