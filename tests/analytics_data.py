@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from service.domain.triage import urgency_of
 from service.enums import FlagEventKind, FlagPriority, FlagStatus, Phase, Resolution
 from service.extensions import db
-from service.models import Flag, FlagEvent, Infusion, Report, ReportSymptom
+from service.models import Flag, FlagEvent, Infusion, Patient, Report, ReportSymptom
+from tests import factories
 
 
 def at(text: str) -> datetime:
@@ -257,3 +258,35 @@ def add_phq9(clinic_id, patient_id, observed: str, total: int) -> Report:
     report = add_report(clinic_id, patient_id, observed)
     report.phq9_total = total
     return report
+
+
+def build_outcome_history(world):
+    """The PHQ-9 course of the docstring of tests/api/test_analytics_outcomes.py (committed)."""
+    clinic = world.clinic.id
+    a = world.patient.principal.patient_id
+    b = world.other_patient.principal.patient_id
+    c = factories.make_patient(world.clinic, display_name="Cal North").id
+    d = factories.make_patient(world.clinic, display_name="Dee North").id
+    db.session.get(Patient, b).phq9_baseline = 12
+    add_phq9(clinic, a, "10-20 12:00", 20)
+    add_phq9(clinic, a, "10-25 12:00", 18)
+    for day in ("10-28", "10-30", "11-02", "11-04", "11-06", "11-09"):
+        add_infusion(clinic, a, f"{day} 17:45")
+    add_infusion(clinic, a, "11-20 17:45", phase=Phase.MAINTENANCE)
+    for moment, total in (("10-29 12:00", 16), ("11-01 12:00", 15), ("11-05 12:00", 12), ("11-10 12:00", 9),
+                          ("11-12 12:00", 8), ("11-21 12:00", 4)):  # fmt: skip
+        add_phq9(clinic, a, moment, total)
+    add_phq9(clinic, b, "11-01 12:00", 25)
+    add_infusion(clinic, b, "11-03 17:45")
+    add_infusion(clinic, b, "11-05 17:45")
+    add_phq9(clinic, b, "11-06 12:00", 7)
+    add_phq9(clinic, b, "12-02 12:00", 6)
+    add_phq9(clinic, c, "11-08 12:00", 9)
+    add_infusion(clinic, c, "11-10 17:45")
+    add_infusion(clinic, d, "11-10 17:45")
+    far = world.other_clinic_patient.principal.patient_id
+    db.session.get(Patient, far).phq9_baseline = 20
+    add_infusion(world.other_clinic.id, far, "11-02 17:45")
+    add_phq9(world.other_clinic.id, far, "11-05 12:00", 2)
+    db.session.commit()
+    return world

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, render_template, request, stream_wi
 
 from schemas.analytics import IncidenceArgsSchema, RangeArgsSchema
 from service.clock import now_utc
-from service.domain import analytics, incidence
+from service.domain import analytics, incidence, outcomes
 from service.domain.common import range_bounds
 from service.domain.line_listing import csv_chunks
 from service.enums import DOSE_BANDS, ROUTE_LABELS, Role, Route
@@ -22,14 +22,18 @@ from service.extensions import db
 from service.rules.wording import symptom_name
 from service.web import forms
 from service.web import session as console
-from service.web.analytics_chart import render_forest, render_rule_burden
+from service.web.analytics_chart import render_forest, render_outcomes, render_rule_burden
 
 blp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 READERS = (Role.PHYSICIAN, Role.ADMIN)
 DEFAULT_DAYS = 30
 # The pages of this section, in the order of its sub-navigation.
-PAGES = (("console.analytics.rules", "Rule burden"), ("console.analytics.incidence_page", "Side effects vs literature"))
+PAGES = (
+    ("console.analytics.rules", "Rule burden"),
+    ("console.analytics.incidence_page", "Side effects vs literature"),
+    ("console.analytics.outcomes_page", "Outcomes"),
+)
 
 
 def _chosen(names: tuple[str, ...] = ("from", "to")) -> dict:
@@ -163,3 +167,59 @@ def incidence_csv():
     args, items = _incidence(_chosen(INCIDENCE_FILTERS))
     name = f"incidence_{args['from_'].isoformat()}_{args['to'].isoformat()}.csv"
     return _csv(incidence.incidence_rows(items), incidence.INCIDENCE_COLUMNS, name)
+
+
+OUTCOME_COLUMNS = ("stage", "patients", "response", "response_rate", "remission", "remission_rate")
+
+
+def _outcome_rows(answer: dict):
+    stages = [{"after": "latest", "patients": answer["measured"], **answer}, *answer["by_infusions"]]
+    for stage in stages:
+        yield [stage["after"], *("" if stage[c] is None else str(stage[c]) for c in OUTCOME_COLUMNS[1:])]
+    for week in answer["median_by_week"]:
+        yield [f"week {week['week']} median PHQ-9", str(week["patients"]), str(week["median_phq9"]), "", "", ""]
+
+
+@blp.get("/outcomes")
+@console.page(*READERS)
+def outcomes_page():
+    """Outcomes: how many patients respond (PHQ-9 down by half) and remit (below 5), by stage and week."""
+    principal = console.current()
+    chosen = _chosen()
+    answer, errors, status = None, {}, 200
+    try:
+        _, (since, until) = _range(chosen)
+    except DomainError as error:
+        errors, status = forms.form_errors(error), error.status
+    else:
+        answer = outcomes.outcomes(db.session, clinic_id=principal.clinic_id, since=since, until=until)
+    chart = None
+    if answer is not None:
+        chart = render_outcomes(
+            answer,
+            title=f"Outcomes, {chosen['from']} to {chosen['to']}",
+            description=(
+                "Share of patients with a PHQ-9 baseline whose latest PHQ-9 fell by half (response) or below 5 "
+                "(remission), overall and after 2, 4 and 6 infusions and in maintenance; median PHQ-9 by week."
+            ),
+        )
+    page = render_template(
+        "console/analytics_outcomes.html",
+        answer=answer,
+        chart=chart,
+        chosen=chosen,
+        errors=errors,
+        csv_args={"from": chosen["from"], "to": chosen["to"]},
+    )
+    return page, status
+
+
+@blp.get("/outcomes.csv")
+@console.page(*READERS)
+def outcomes_csv():
+    """Download the outcomes over the chosen clinic days as CSV."""
+    principal = console.current()
+    args, (since, until) = _range(_chosen())
+    answer = outcomes.outcomes(db.session, clinic_id=principal.clinic_id, since=since, until=until)
+    name = f"outcomes_{args['from_'].isoformat()}_{args['to'].isoformat()}.csv"
+    return _csv(_outcome_rows(answer), OUTCOME_COLUMNS, name)

@@ -369,3 +369,120 @@ def render_forest(items: list[dict], *, title: str, description: str) -> Chart:
         description=description,
         ident="forest",
     )
+
+
+def render_outcomes(answer: dict, *, title: str, description: str) -> Chart:
+    """Response and remission rates side by side per stage of treatment, and the median PHQ-9 by week since the
+    first infusion against the remission line (below 5)."""
+    stages = [("Latest", answer), *((f"After {s['after']}", s) for s in answer["by_infusions"])]
+    stages = [(label.replace("After maintenance", "Maintenance"), figures) for label, figures in stages]
+    half = (WIDTH - 60) / 2
+    left_a, left_b = 40.0, 40.0 + half + 20
+    top, plot_h = TOP, 200.0
+    bottom = top + plot_h
+    height = bottom + 40
+    out: list[str] = []
+    marks = 0
+
+    def add(markup: str, *values) -> None:
+        out.append(markup.format(*(escape(v) for v in values)))
+
+    add('<text x="{}" y="16" font-size="12" font-weight="bold">Response and remission (% of patients)</text>', left_a)
+    add(
+        '<text x="{}" y="16" font-size="12" font-weight="bold">Median PHQ-9 by week since first infusion</text>', left_b
+    )
+    for left in (left_a, left_b):
+        add(
+            '<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa" stroke="#dddddd"/>',
+            _fmt(left),
+            top,
+            _fmt(half - 20),
+            plot_h,
+        )
+    for step in range(5):
+        gy = bottom - step / 4 * plot_h
+        add('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>', _fmt(left_a), _fmt(gy), _fmt(left_a + half - 20),
+            _fmt(gy), GRID)  # fmt: skip
+        add('<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#555555">{}</text>', _fmt(left_a - 4),
+            _fmt(gy + 3), f"{step * 25}%")  # fmt: skip
+    slot = (half - 20) / max(1, len(stages))
+    for index, (label, figures) in enumerate(stages):
+        sx = left_a + index * slot + slot / 2
+        for offset, key, colour, word in ((-13, "response_rate", ACTION_COLOUR, "response"),
+                                          (1, "remission_rate", REFERENCE_COLOUR, "remission")):  # fmt: skip
+            rate = figures[key]
+            if rate is None:
+                continue
+            bar = rate * plot_h
+            add(
+                '<g class="outcome-bar outcome-{}"><title>{}</title><rect x="{}" y="{}" width="12" height="{}" '
+                'fill="{}"/><text x="{}" y="{}" font-size="9" text-anchor="middle" fill="#222222">{}</text></g>',
+                word,
+                f"{label}: {word} {figures[word]} of {figures.get('patients', figures.get('measured'))} ({_pct(rate)})",
+                _fmt(sx + offset),
+                _fmt(bottom - bar),
+                _fmt(max(bar, 0.5)),
+                colour,
+                _fmt(sx + offset + 6),
+                _fmt(bottom - bar - 3),
+                f"{rate * 100:.0f}%",
+            )
+            marks += 1
+        add('<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#222222">{}</text>', _fmt(sx),
+            _fmt(bottom + 14), label)  # fmt: skip
+
+    weeks = answer["median_by_week"]
+    last = max([w["week"] for w in weeks] + [4])
+
+    def wx(week: float) -> float:
+        return left_b + 10 + week / last * (half - 40)
+
+    def wy(total: float) -> float:
+        return bottom - total / 27 * plot_h
+
+    for value in (0, 5, 10, 15, 20, 27):
+        add('<text x="{}" y="{}" font-size="10" text-anchor="end" fill="#555555">{}</text>', _fmt(left_b - 4),
+            _fmt(wy(value) + 3), value)  # fmt: skip
+    add(
+        '<g class="phq9-remission"><title>Remission: PHQ-9 below {}</title><line x1="{}" y1="{}" x2="{}" y2="{}" '
+        'stroke="{}" stroke-dasharray="8 4"/><text x="{}" y="{}" font-size="9" text-anchor="end" fill="{}">'
+        "remission</text></g>",
+        5,
+        _fmt(left_b),
+        _fmt(wy(5)),
+        _fmt(left_b + half - 20),
+        _fmt(wy(5)),
+        REFERENCE_COLOUR,
+        _fmt(left_b + half - 24),
+        _fmt(wy(5) - 3),
+        REFERENCE_COLOUR,
+    )
+    if len(weeks) > 1:
+        add(
+            '<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>',
+            " ".join(f"{_fmt(wx(w['week']))},{_fmt(wy(w['median_phq9']))}" for w in weeks),
+            ACK_COLOUR,
+        )
+    for w in weeks:
+        add(
+            '<g class="week-mark"><title>{}</title><circle cx="{}" cy="{}" r="4" fill="{}"/></g>',
+            f"Week {w['week']}: median PHQ-9 {w['median_phq9']:g} of {w['patients']} patients",
+            _fmt(wx(w["week"])),
+            _fmt(wy(w["median_phq9"])),
+            ACK_COLOUR,
+        )
+        add('<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#555555">{}</text>', _fmt(wx(w["week"])),
+            _fmt(bottom + 14), f"wk {w['week']}")  # fmt: skip
+        marks += 1
+    if not weeks:
+        add('<text x="{}" y="{}" font-size="11" fill="#666666">No PHQ-9 after a first infusion in this range.</text>',
+            _fmt(left_b + 10), _fmt(top + 18))  # fmt: skip
+    return _svg(
+        "".join(out),
+        height=height,
+        marks=marks,
+        css="analytics-chart outcomes-chart",
+        title=title,
+        description=description,
+        ident="outcomes",
+    )

@@ -28,11 +28,9 @@ import pytest
 
 from service.clock import now_utc
 from service.domain.outcomes import derived_phq9_baseline
-from service.enums import Phase
 from service.extensions import db
 from service.models import Flag, Patient
-from tests import factories
-from tests.analytics_data import add_infusion, add_phq9
+from tests.analytics_data import add_infusion, build_outcome_history
 
 URL = "/api/v1/analytics/outcomes"
 NOVEMBER = "?from=2026-11-01&to=2026-11-30"
@@ -40,34 +38,7 @@ NOVEMBER = "?from=2026-11-01&to=2026-11-30"
 
 @pytest.fixture()
 def course(world):
-    clinic = world.clinic.id
-    a = world.patient.principal.patient_id
-    b = world.other_patient.principal.patient_id
-    c = factories.make_patient(world.clinic, display_name="Cal North").id
-    d = factories.make_patient(world.clinic, display_name="Dee North").id
-    db.session.get(Patient, b).phq9_baseline = 12
-    add_phq9(clinic, a, "10-20 12:00", 20)
-    add_phq9(clinic, a, "10-25 12:00", 18)
-    for day in ("10-28", "10-30", "11-02", "11-04", "11-06", "11-09"):
-        add_infusion(clinic, a, f"{day} 17:45")
-    add_infusion(clinic, a, "11-20 17:45", phase=Phase.MAINTENANCE)
-    for moment, total in (("10-29 12:00", 16), ("11-01 12:00", 15), ("11-05 12:00", 12), ("11-10 12:00", 9),
-                          ("11-12 12:00", 8), ("11-21 12:00", 4)):  # fmt: skip
-        add_phq9(clinic, a, moment, total)
-    add_phq9(clinic, b, "11-01 12:00", 25)
-    add_infusion(clinic, b, "11-03 17:45")
-    add_infusion(clinic, b, "11-05 17:45")
-    add_phq9(clinic, b, "11-06 12:00", 7)
-    add_phq9(clinic, b, "12-02 12:00", 6)
-    add_phq9(clinic, c, "11-08 12:00", 9)
-    add_infusion(clinic, c, "11-10 17:45")
-    add_infusion(clinic, d, "11-10 17:45")
-    far = world.other_clinic_patient.principal.patient_id
-    db.session.get(Patient, far).phq9_baseline = 20
-    add_infusion(world.other_clinic.id, far, "11-02 17:45")
-    add_phq9(world.other_clinic.id, far, "11-05 12:00", 2)
-    db.session.commit()
-    return world
+    return build_outcome_history(world)
 
 
 def test_figures_match_the_hand_count(client, course):

@@ -53,6 +53,8 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",  "/console/analytics/rules.csv"):                       (R,   403, 200, 200, 200),
     ("GET",  "/console/analytics/incidence"):                       (R,   403, 200, 200, 200),
     ("GET",  "/console/analytics/incidence.csv"):                   (R,   403, 200, 200, 200),
+    ("GET",  "/console/analytics/outcomes"):                        (R,   403, 200, 200, 200),
+    ("GET",  "/console/analytics/outcomes.csv"):                    (R,   403, 200, 200, 200),
     ("GET",  "/console/admin/staff"):                               (R,   403, 403, 200, 200),
     ("POST", "/console/admin/staff"):                               (R,   403, 403, 302, 302),
     ("POST", "/console/admin/staff/<uuid:clinician_id>"):           (R,   403, 403, 302, 404),

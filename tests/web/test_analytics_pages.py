@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.analytics_data import build_incidence_history, build_rule_history
+from tests.analytics_data import build_incidence_history, build_outcome_history, build_rule_history
 
 RULES = "/console/analytics/rules"
 DAY = "?from=2026-11-01&to=2026-11-01"
@@ -136,3 +136,29 @@ def test_incidence_page_names_a_bad_filter(console, infusions):
     page = console["admin"].get(INCIDENCE + "?from=2026-11-01&to=2026-11-30&dose_band=huge")
     assert page.status_code == 422
     assert 'id="dose_band-error"' in page.get_data(as_text=True)
+
+
+@pytest.fixture()
+def course(world):
+    """The PHQ-9 course of tests/api/test_analytics_outcomes.py (its docstring has the hand count)."""
+    return build_outcome_history(world)
+
+
+def test_outcomes_page_draws_the_hand_count(console, course):
+    page = console["admin"].get("/console/analytics/outcomes?from=2026-11-01&to=2026-11-30")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "2 of 3 patients with a baseline measured" in html
+    latest = re.search(r'<tr data-stage="latest">(.*?)</tr>', html, re.S)[1]
+    assert "1 (50.0%)" in latest
+    six = re.search(r'<tr data-stage="6">(.*?)</tr>', html, re.S)[1]
+    assert "After 6 infusions" in six and "1 (100.0%)" in six and "0 (0.0%)" in six
+    svg = re.search(r"<svg[^>]*outcomes-chart.*?</svg>", html, re.S)[0]
+    assert "Week 0: median PHQ-9 11 of 2 patients" in svg and svg.count('class="week-mark"') == 4
+    assert "Maintenance: remission 1 of 1 (100.0%)" in svg
+    csv_text = console["physician"].get("/console/analytics/outcomes.csv?from=2026-11-01&to=2026-11-30")
+    rows = list(csv.reader(io.StringIO(csv_text.get_data(as_text=True))))
+    assert rows[0] == ["stage", "patients", "response", "response_rate", "remission", "remission_rate"]
+    assert rows[1] == ["latest", "2", "1", "0.5", "1", "0.5"]
+    assert rows[5] == ["maintenance", "1", "1", "1.0", "1", "1.0"]
+    assert rows[6] == ["week 0 median PHQ-9", "2", "11.0", "", "", ""]

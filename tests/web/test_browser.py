@@ -423,3 +423,19 @@ def test_incidence_forest_plot_draws_in_the_browser(server, page, world):
     assert download.value.suggested_filename == "incidence_2026-11-01_2026-11-30.csv"
     page.goto(f"{server}/console/analytics/incidence?from=2026-11-01&to=2026-12-31")
     shot(page, "incidence-forest.png")
+
+
+def test_outcomes_page_draws_in_the_browser(server, page, world):
+    from tests.analytics_data import build_outcome_history
+
+    build_outcome_history(world)  # hand-counted in tests/api/test_analytics_outcomes.py
+    physician = factories.make_clinician(world.clinic, Role.PHYSICIAN, email="pia@north.test")
+    db.session.commit()
+    sign_in(page, server, physician.email)
+    page.goto(f"{server}/console/analytics/outcomes?from=2026-11-01&to=2026-11-30")
+    chart = page.locator("svg.outcomes-chart")
+    box = chart.bounding_box()
+    assert box["width"] > 600 and box["height"] > 150
+    assert chart.locator("g.outcome-bar").count() == 10 and chart.locator("g.week-mark").count() == 4
+    assert "2 of 3 patients with a baseline measured" in page.locator("#outcomes-h").inner_text()
+    shot(page, "outcomes.png")
