@@ -225,3 +225,8 @@ class ScreeningDecision(StrEnum):
 
     PROCEED = "proceed"
     POSTPONE = "postpone"
+
+
+# Bands of a weight-based dose (mg/kg) the safety analytics break rates down by: < 0.5, 0.5 up to 0.75,
+# 0.75 to 1.0 inclusive, > 1.0, and infusions with no mg/kg recorded.
+DOSE_BANDS = ("under_0.5", "0.5_to_0.75", "0.75_to_1.0", "over_1.0", "unknown")

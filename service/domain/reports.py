@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.domain import advice, outbox, safety_screens, triage
+from service.domain import advice, outbox, outcomes, safety_screens, triage
 from service.domain.auth import PatientRef
 from service.domain.clinics import effective_settings
 from service.domain.sql import DriverStatement, json_records, json_rows
@@ -254,7 +254,13 @@ def submit_report(
             return replay
         raise
 
-    findings = triage.assess(patient=patient, facts=facts, context=context, thresholds=thresholds)
+    derived = None
+    if patient.phq9_baseline is None and facts.phq9 is not None:
+        # No typed baseline: the rise over baseline compares with the first PHQ-9 before the first infusion.
+        derived = outcomes.derived_phq9_baseline(session, patient_id=patient.id)
+    findings = triage.assess(
+        patient=patient, facts=facts, context=context, thresholds=thresholds, phq9_baseline=derived
+    )
     flagged, priority, crisis = triage.outcome(findings)
     vitals = payload.get("vitals") or {}
     phq9 = payload.get("phq9")

@@ -193,8 +193,10 @@ def rising_codes(facts: ReportFacts, thresholds: Thresholds) -> list[str]:
     return [s.code for s in facts.symptoms if s.severity >= thresholds.worsening_rise]
 
 
-def assess(*, patient, facts: ReportFacts, context: ReportContext, thresholds: Thresholds) -> list[Finding]:
-    """Run every per-report rule on a report of this patient."""
+def assess(
+    *, patient, facts: ReportFacts, context: ReportContext, thresholds: Thresholds, phq9_baseline: int | None = None
+) -> list[Finding]:
+    """Run every per-report rule on a report of this patient (the PHQ-9 baseline: the patient's, or the one given)."""
     infusion = context.infusion
     infusion_facts = None
     if infusion is not None:
@@ -207,7 +209,7 @@ def assess(*, patient, facts: ReportFacts, context: ReportContext, thresholds: T
         )
     patient_context = PatientContext(
         time_zone=patient.time_zone,
-        phq9_baseline=patient.phq9_baseline,
+        phq9_baseline=patient.phq9_baseline if patient.phq9_baseline is not None else phq9_baseline,
         mood_baseline=patient.mood_baseline,
         infusion=infusion_facts,
         recent_reports=context.history,

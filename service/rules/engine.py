@@ -49,7 +49,12 @@ _REGISTRY: tuple[Rule, ...] = (
     Rule("blood-pressure-rise", 1, Priority.HIGH, "systolic +40 or diastolic +25 over the pre-infusion reading"),
     Rule("abnormal-heart-rate", 1, Priority.HIGH, "heart rate ≥ 120 or < 45"),
     Rule("persistent-perceptual", 1, Priority.HIGH, "dissociation, hallucinations or confusion > 24 h after"),
-    Rule("mood-dip", 1, Priority.HIGH, "PHQ-9 or mood well below baseline within 14 days of an infusion"),
+    Rule(
+        "mood-dip",
+        2,
+        Priority.HIGH,
+        "PHQ-9 or mood well below baseline within 14 days of an infusion; a severe PHQ-9 at any time",
+    ),
     Rule("persistent-symptom", 1, Priority.MEDIUM, "a symptom ≥ 2 beyond twice its expected window"),
     Rule("worsening", 1, Priority.MEDIUM, "a symptom up by ≥ 2 on its previous report within 7 days"),
     Rule("misuse-signal", 1, Priority.MEDIUM, "craving at severity ≥ 2"),
@@ -296,16 +301,17 @@ def _persistent_perceptual(f: _Facts) -> Finding | None:
 
 
 def _mood_dip(f: _Facts) -> Finding | None:
+    # Version 2: a severe PHQ-9 total fires at any time (a patient can be severely depressed weeks after an
+    # infusion, or before the first); the rise over baseline and the mood drop still only near an infusion.
     since = f.since_infusion
-    if since is None or not timedelta(0) <= since <= timedelta(days=f.t.mood_window_days):
-        return None
+    near = since is not None and timedelta(0) <= since <= timedelta(days=f.t.mood_window_days)
     r, ctx, t = f.report, f.context, f.t
     parts: list[str] = []
     evidence: dict[str, Any] = {}
     total = sum(r.phq9) if r.phq9 is not None and len(r.phq9) == PHQ9_ITEMS else None
     if total is not None:
         why: list[str] = []
-        if ctx.phq9_baseline is not None and total >= ctx.phq9_baseline + t.phq9_rise:
+        if near and ctx.phq9_baseline is not None and total >= ctx.phq9_baseline + t.phq9_rise:
             why.append(f"baseline {ctx.phq9_baseline} + {t.phq9_rise}")
         if total >= t.phq9_severe:
             why.append(f"severe ≥ {t.phq9_severe}")
@@ -313,7 +319,7 @@ def _mood_dip(f: _Facts) -> Finding | None:
             parts.append(f"PHQ-9 total {total} ({'; '.join(why)})")
             evidence |= {"phq9_total": total, "phq9_baseline": ctx.phq9_baseline}
             evidence |= {"threshold_phq9_rise": t.phq9_rise, "threshold_phq9_severe": t.phq9_severe}
-    if r.mood is not None and ctx.mood_baseline is not None and r.mood <= ctx.mood_baseline - t.mood_drop:
+    if near and r.mood is not None and ctx.mood_baseline is not None and r.mood <= ctx.mood_baseline - t.mood_drop:
         parts.append(f"mood {r.mood}/10 (baseline {ctx.mood_baseline} - {t.mood_drop})")
         evidence |= {"mood": r.mood, "mood_baseline": ctx.mood_baseline, "threshold_mood_drop": t.mood_drop}
     if not parts:

@@ -14,9 +14,9 @@ from service import extensions
 from service.errors import DomainError
 from service.extensions import db
 from service.models import Clinic
-from service.web import admin, adverse_events, auth, display, patients, session, triage, visits
+from service.web import admin, adverse_events, analytics, auth, display, patients, session, triage, visits
 
-MODULES = (auth, triage, patients, visits, adverse_events, admin)
+MODULES = (auth, triage, patients, visits, adverse_events, analytics, admin)
 
 # Scripts and styles only from our own static files: no inline script, no inline style, nothing external.
 CONTENT_SECURITY_POLICY = (
@@ -81,6 +81,8 @@ def _context() -> dict:
         "principal": principal,
         "clinic": g.get("clinic"),
         "is_admin": principal is not None and principal.role == "admin",
+        "reads_analytics": principal is not None and principal.role in analytics.READERS,
+        "analytics_pages": analytics.PAGES,
     }
 
 

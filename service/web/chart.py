@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from service.domain.outcomes import REMISSION_BELOW, RESPONSE_DROP
 from service.rules.wording import symptom_name
 
 WIDTH = 960
@@ -35,6 +36,7 @@ PRIORITY_LETTER = {"critical": "C", "high": "H", "medium": "M", "low": "L"}
 MOOD_COLOUR = "#2166ac"
 PHQ9_COLOUR = "#8c510a"
 INFUSION_COLOUR = "#4d4d4d"
+GOAL_COLOUR = "#1b7837"
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,29 @@ def render_course(
             _fmt(phq_y(phq9_baseline)),
             PHQ9_COLOUR,
             phq9_baseline,
+        )
+    # Measurement-based care: response is PHQ-9 down by half from baseline, remission below 5.
+    goals = [(REMISSION_BELOW, "phq9-remission", f"Remission: PHQ-9 below {REMISSION_BELOW}", "remission")]
+    if phq9_baseline is not None:
+        response_at = phq9_baseline * (1 - RESPONSE_DROP)
+        tip = f"Response: PHQ-9 {response_at:g} or less (half of baseline {phq9_baseline})"
+        goals.insert(0, (response_at, "phq9-response", tip, "response"))
+    for value, css, tip, word in goals:
+        add(
+            '<g class="{}"><title>{}</title><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.25" '
+            'stroke-dasharray="8 4" stroke-opacity="0.8"/>'
+            '<text x="{}" y="{}" font-size="9" text-anchor="end" fill="{}">{}</text></g>',
+            css,
+            tip,
+            LEFT,
+            _fmt(phq_y(value)),
+            WIDTH - RIGHT,
+            _fmt(phq_y(value)),
+            GOAL_COLOUR,
+            WIDTH - RIGHT - 4,
+            _fmt(phq_y(value) - 3),
+            GOAL_COLOUR,
+            word,
         )
     mood_points = [(x(e["at"]), mood_y(e["report"]["mood"]), e) for e in reports if e["report"]["mood"] is not None]
     phq_points = [

@@ -13,7 +13,7 @@ from schemas.patients import InfusionCreateSchema
 from schemas.visits import ScreeningCreateSchema
 from service.api.common import auth_settings
 from service.clock import now_utc
-from service.domain import auth, flags, infusions, patients, timeline, visits
+from service.domain import auth, flags, infusions, outcomes, patients, timeline, visits
 from service.domain.clinicians import get_clinician
 from service.enums import PatientStatus, Phase, Route
 from service.errors import DomainError
@@ -101,13 +101,14 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
     trend = timeline.course_trend(entries, now=now, active_flags=active_flags)
     summary = patients.patient_summary(db.session, patient=patient, now=now)
     description = " ".join(trend["alerts"] + trend["sentences"]) or "Too few reports in this period to see a trend."
+    phq9_baseline = outcomes.phq9_baseline_of(db.session, patient_id=patient.id, typed=patient.phq9_baseline)
     course = chart.render_course(
         entries,
         since=since,
         until=now,
         zone=_clinic_zone(),
         mood_baseline=patient.mood_baseline,
-        phq9_baseline=patient.phq9_baseline,
+        phq9_baseline=phq9_baseline,
         flag_url=lambda flag_id: url_for("console.triage.flag_page", flag_id=flag_id),
         title=f"Course of {patient.display_name} over the last {days} days",
         description=description,
@@ -122,6 +123,7 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
     page = render_template(
         "console/patient.html",
         patient=patient,
+        phq9_baseline=phq9_baseline,
         summary=summary,
         recorder=recorder,
         entries=entries,

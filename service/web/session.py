@@ -168,6 +168,7 @@ def page(*roles: Role, passive: bool = False):
     the page's own script (passive) gets a bare 401 instead and does not count as activity.
     """
     allowed = frozenset(roles) if roles else frozenset(Role)
+    refusal = "This page is for clinic " + " and ".join(f"{role}s" for role in sorted(allowed)) + "."
 
     def decorator(view):
         @wraps(view)
@@ -182,7 +183,7 @@ def page(*roles: Role, passive: bool = False):
                     params["ended"] = g.session_ended
                 return redirect(url_for("console.auth.sign_in", **params))
             if principal.role not in allowed:
-                raise Forbidden("This page is for clinic admins.")
+                raise Forbidden(refusal)
             if passive:  # the queue's own refresh: the page that loaded it was audited already
                 return view(*args, **kwargs)
             # Audited like the API: what this page showed or changed, in the same transaction.

@@ -26,10 +26,8 @@ import io
 
 import pytest
 
-from service.enums import FlagPriority, Resolution
-from service.extensions import db
 from service.rules.engine import REGISTRY
-from tests.analytics_data import add_flag, add_report
+from tests.analytics_data import build_rule_history
 
 DAY = "?from=2026-11-01&to=2026-11-01"
 URL = "/api/v1/analytics/rules"
@@ -37,114 +35,7 @@ URL = "/api/v1/analytics/rules"
 
 @pytest.fixture()
 def history(world):
-    clinic_id = world.clinic.id
-    patient_id = world.patient.principal.patient_id
-    for moment in ("11-01 05:59", "11-01 06:00", "11-01 12:00", "11-01 20:00", "11-02 06:30", "11-02 07:00"):
-        add_report(clinic_id, patient_id, moment)
-    high, critical = FlagPriority.HIGH, FlagPriority.CRITICAL
-    add_flag(
-        clinic_id,
-        patient_id,
-        "severe-symptom",
-        1,
-        high,
-        created="11-01 12:00",
-        due="11-01 16:00",
-        acks=("11-01 12:30",),
-        resolved="11-01 13:00",
-        resolution=Resolution.CONTACTED_PATIENT,
-    )
-    add_flag(
-        clinic_id,
-        patient_id,
-        "severe-symptom",
-        1,
-        high,
-        created="11-01 20:00",
-        due="11-02 00:00",
-        acks=("11-02 01:00", "11-02 02:00"),
-        resolved="11-02 03:00",
-        resolution=Resolution.NO_ACTION_NEEDED,
-        escalations=("11-02 00:01",),
-    )
-    add_flag(
-        clinic_id,
-        patient_id,
-        "severe-symptom",
-        1,
-        high,
-        created="11-02 06:30",
-        due="11-02 10:30",
-        joins=("11-02 06:45",),
-    )
-    add_flag(
-        clinic_id,
-        patient_id,
-        "severe-symptom",
-        1,
-        high,
-        created="10-31 10:00",
-        due="10-31 14:00",
-        joins=("11-01 12:00",),
-        resolved="11-01 14:00",
-        resolution=Resolution.CONTACTED_PATIENT,
-    )
-    add_flag(
-        clinic_id,
-        patient_id,
-        "suicidal-ideation",
-        1,
-        critical,
-        created="10-20 10:00",
-        due="10-20 10:15",
-        acks=("10-20 10:05",),
-        resolved="10-20 11:00",
-        resolution=Resolution.CONTACTED_PATIENT,
-    )
-    add_flag(
-        clinic_id,
-        patient_id,
-        "suicidal-ideation",
-        1,
-        critical,
-        created="11-01 08:00",
-        due="11-01 08:15",
-        acks=("11-01 08:10",),
-        resolved="11-01 09:00",
-        resolution=Resolution.ADVISED_EMERGENCY_CARE,
-    )
-    add_flag(
-        clinic_id,
-        patient_id,
-        "suicidal-ideation",
-        2,
-        critical,
-        created="11-01 15:00",
-        due="11-01 15:15",
-        acks=("11-01 15:40",),
-        escalations=("11-01 15:16", "11-01 15:31"),
-    )
-    # Another clinic, the same day and rules: never counted.
-    other_clinic, other_patient = world.other_clinic.id, world.other_clinic_patient.principal.patient_id
-    for moment in ("11-01 07:00", "11-01 13:00", "11-01 21:00"):
-        add_report(other_clinic, other_patient, moment)
-    add_flag(
-        other_clinic,
-        other_patient,
-        "severe-symptom",
-        1,
-        high,
-        created="11-01 13:00",
-        due="11-01 17:00",
-        acks=("11-01 20:00",),
-        resolved="11-01 21:00",
-        resolution=Resolution.ADJUSTED_TREATMENT,
-        joins=("11-01 21:00",),
-        escalations=("11-01 17:01",),
-    )
-    add_flag(other_clinic, other_patient, "suicidal-ideation", 2, critical, created="11-01 07:00", due="11-01 07:15")
-    db.session.commit()
-    return world
+    return build_rule_history(world)
 
 
 def _by_rule(items):

@@ -132,6 +132,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/jobs/status"):                                 (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/analytics/rules"):                             (401, 403, 403, 403, 200, 200, 200),
     ("GET",    "/api/v1/analytics/rules.csv"):                         (401, 403, 403, 403, 200, 200, 200),
+    ("GET",    "/api/v1/analytics/incidence"):                         (401, 403, 403, 403, 200, 200, 200),
+    ("GET",    "/api/v1/analytics/incidence.csv"):                     (401, 403, 403, 403, 200, 200, 200),
+    ("GET",    "/api/v1/analytics/outcomes"):                          (401, 403, 403, 403, 200, 200, 200),
 }
 # fmt: on
 
@@ -243,6 +246,9 @@ def _query(method: str, rule: str) -> str:
         ("GET", "/api/v1/adverse-events/export.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
         ("GET", "/api/v1/analytics/rules"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
         ("GET", "/api/v1/analytics/rules.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
+        ("GET", "/api/v1/analytics/incidence"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
+        ("GET", "/api/v1/analytics/incidence.csv"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
+        ("GET", "/api/v1/analytics/outcomes"): f"?from={(today - timedelta(days=7)).isoformat()}&to={today}",
     }
     return queries.get((method, rule), "")
 

@@ -357,14 +357,24 @@ def test_mood_dip(fields, baselines, fires):
         (14 * 24 + 1 / 60, False),
     ],
 )
-def test_mood_dip_only_within_14_days_of_the_infusion(hours, fires):
-    assert ("mood-dip" in fired(report(hours, phq9=phq9_total(22)))) is fires
+def test_mood_dip_over_baseline_only_within_14_days_of_the_infusion(hours, fires):
+    rep = report(hours, phq9=phq9_total(16), mood=3)  # 10 + 5 over the PHQ-9 baseline, 7 - 4 under the mood one
+    assert ("mood-dip" in fired(rep, context(phq9_baseline=10, mood_baseline=7))) is fires
 
 
-def test_mood_dip_needs_an_infusion():
-    assert "mood-dip" not in fired(
-        report(3, phq9=phq9_total(25), mood=0), context(infusion_facts=None, mood_baseline=9)
-    )
+@pytest.mark.parametrize("hours", [-1, 0, 14 * 24 + 1 / 60, 60 * 24, 365 * 24])
+def test_a_severe_phq9_raises_mood_dip_at_any_time(hours):
+    f = find("mood-dip", report(hours, phq9=phq9_total(20)))
+    assert f is not None and f.version == 2
+    assert "PHQ-9 total 20 (severe ≥ 20)" in f.reason
+    assert "mood-dip" not in fired(report(hours, phq9=phq9_total(19)))
+
+
+def test_without_an_infusion_only_a_severe_phq9_raises_mood_dip():
+    no_infusion = context(infusion_facts=None, mood_baseline=9, phq9_baseline=5)
+    assert "mood-dip" not in fired(report(3, phq9=phq9_total(19), mood=0), no_infusion)
+    f = find("mood-dip", report(3, phq9=phq9_total(25), mood=0), no_infusion)
+    assert f is not None and "mood" not in f.evidence and "PHQ-9 total 25 (severe ≥ 20)" in f.reason
 
 
 def test_mood_dip_counts_from_the_start_of_an_infusion_without_an_end():

@@ -78,7 +78,7 @@ def test_thresholds_are_frozen():
         (report(3, phq9=(2, 2, 2, 2, 2, 2, 2, 2, 0)), None, Thresholds(phq9_severe=16), "mood-dip"),
         (report(3, phq9=(1, 1, 1, 1, 1, 1, 1, 1, 0)), context(phq9_baseline=5), Thresholds(phq9_rise=3), "mood-dip"),
         (report(3, mood=6), context(mood_baseline=8), Thresholds(mood_drop=2), "mood-dip"),
-        (report(20 * 24, phq9=(3, 3, 3, 3, 3, 3, 3, 0, 0)), None, Thresholds(mood_window_days=21), "mood-dip"),
+        (report(20 * 24, mood=3), context(mood_baseline=7), Thresholds(mood_window_days=21), "mood-dip"),
         (
             report(30, symptoms=symptoms(nausea=1)),
             None,
@@ -128,7 +128,6 @@ def test_a_lower_threshold_makes_a_rule_fire(rep, ctx, thresholds, rule):
         ),
         (report(3, symptoms=symptoms(craving=2)), Thresholds(craving_min_severity=3), "misuse-signal"),
         (report(3, symptoms=symptoms(bladder_pain=3)), Thresholds(bladder_min_severity=4), "urinary-toxicity"),
-        (report(10 * 24, phq9=(3, 3, 3, 3, 3, 3, 3, 0, 0)), Thresholds(mood_window_days=7), "mood-dip"),
     ],
 )
 def test_a_higher_threshold_stops_a_rule_firing(rep, thresholds, rule):
@@ -273,3 +272,11 @@ def test_every_edit_without_problems_makes_usable_thresholds():
     settings = {"crisis_systolic": 300, "hr_low": 21, "phq9_severe": 27, "mood_drop": 10, "severe_severity": 1}
     assert thresholds_problems(settings) == {}
     assert Thresholds.from_settings(settings).crisis_systolic == 300
+
+
+def test_a_shorter_mood_window_stops_the_baseline_mood_dip_but_not_the_severe_one():
+    ctx = context(phq9_baseline=8)
+    rise = report(10 * 24, phq9=(2, 2, 2, 2, 2, 2, 1, 0, 0))  # 13: baseline 8 + 5
+    severe = report(10 * 24, phq9=(3, 3, 3, 3, 3, 3, 3, 0, 0))  # 21
+    assert "mood-dip" in fired(rise, ctx) and "mood-dip" not in fired(rise, ctx, Thresholds(mood_window_days=7))
+    assert "mood-dip" in fired(severe, ctx, Thresholds(mood_window_days=7))

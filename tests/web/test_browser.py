@@ -253,6 +253,7 @@ def test_patient_chart_renders_for_a_seeded_patient(server, page, clinic_scene):
     assert chart.locator("g.infusion").count() == 4
     assert chart.locator("a.chart-flag").count() >= 1
     assert chart.locator("circle.mood-mark").count() >= 8 and chart.locator("rect.phq9-mark").count() >= 4
+    assert chart.locator("g.phq9-response").count() == 1 and chart.locator("g.phq9-remission").count() == 1
     chart.scroll_into_view_if_needed()
     shot(page, "patient-chart.png")
 
@@ -795,3 +796,82 @@ def test_the_monitoring_record_prints_from_the_visit(server, page, world):
         page.locator("#record-pdf").click()
     assert download.value.suggested_filename.endswith(".pdf")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+
+
+def test_rule_burden_page_draws_in_the_browser_for_physicians_and_admins(server, page, world):
+    from tests.analytics_data import build_rule_history
+
+    build_rule_history(world)
+    physician = factories.make_clinician(world.clinic, Role.PHYSICIAN, email="pia@north.test")
+    admin = factories.make_clinician(world.clinic, Role.ADMIN, email="alex@north.test")
+    db.session.commit()
+    for email in (physician.email, admin.email):
+        page.context.clear_cookies()
+        sign_in(page, server, email)
+        page.get_by_role("link", name="Safety").click()
+        page.get_by_role("heading", name="Rule burden").wait_for()
+        page.get_by_label("From (clinic date)").fill("2026-11-01")
+        page.get_by_label("To (clinic date)").fill("2026-11-01")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(f"{server}/console/analytics/rules?from=2026-11-01&to=2026-11-01")
+        chart = page.locator("svg.rule-burden-chart")
+        box = chart.bounding_box()
+        assert box["width"] > 600 and box["height"] > 200
+        assert chart.locator("g.fire-bar").count() >= 2 and chart.locator("g.ack-mark").count() >= 2
+        assert chart.locator("g.ack-target").count() == len(page.locator("#burden-table tbody tr").all())
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download these figures (CSV)").click()
+        assert download.value.suggested_filename == "rule-burden_2026-11-01_2026-11-01.csv"
+    shot(page, "rule-burden.png")
+
+
+def test_nurse_has_no_safety_pages(server, page, clinic_scene):
+    sign_in(page, server, clinic_scene["nurse"].email)
+    assert page.get_by_role("link", name="Safety").count() == 0
+    response = page.goto(f"{server}/console/analytics/rules")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def test_incidence_forest_plot_draws_in_the_browser(server, page, world):
+    from tests.analytics_data import build_incidence_history
+
+    build_incidence_history(world)  # hand-counted in tests/api/test_analytics_incidence.py
+    admin = factories.make_clinician(world.clinic, Role.ADMIN, email="alex@north.test")
+    db.session.commit()
+    sign_in(page, server, admin.email)
+    page.get_by_role("link", name="Safety").click()
+    page.get_by_role("link", name="Side effects vs literature").click()
+    page.get_by_role("heading", name="Side effects against the literature").wait_for()
+    page.get_by_label("From (clinic date)").fill("2026-11-01")
+    page.get_by_label("To (clinic date)").fill("2026-11-30")
+    page.get_by_label("Route").select_option("intranasal")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r".*/console/analytics/incidence\?from=2026-11-01&to=2026-11-30&route=intranasal.*"))
+    chart = page.locator("svg.forest-chart")
+    box = chart.bounding_box()
+    assert box["width"] > 600 and box["height"] > 200
+    assert chart.locator("g.forest-reference").count() == 7
+    assert chart.locator("g.forest-signal").count() == 1
+    assert "Above the reference" in page.locator('#incidence-table tr[data-symptom="hallucinations"]').inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these figures (CSV)").click()
+    assert download.value.suggested_filename == "incidence_2026-11-01_2026-11-30.csv"
+    page.goto(f"{server}/console/analytics/incidence?from=2026-11-01&to=2026-12-31")
+    shot(page, "incidence-forest.png")
+
+
+def test_outcomes_page_draws_in_the_browser(server, page, world):
+    from tests.analytics_data import build_outcome_history
+
+    build_outcome_history(world)  # hand-counted in tests/api/test_analytics_outcomes.py
+    physician = factories.make_clinician(world.clinic, Role.PHYSICIAN, email="pia@north.test")
+    db.session.commit()
+    sign_in(page, server, physician.email)
+    page.goto(f"{server}/console/analytics/outcomes?from=2026-11-01&to=2026-11-30")
+    chart = page.locator("svg.outcomes-chart")
+    box = chart.bounding_box()
+    assert box["width"] > 600 and box["height"] > 150
+    assert chart.locator("g.outcome-bar").count() == 10 and chart.locator("g.week-mark").count() == 4
+    assert "2 of 3 patients with a baseline measured" in page.locator("#outcomes-h").inner_text()
+    shot(page, "outcomes.png")

@@ -128,3 +128,30 @@ def test_the_chart_with_links_is_a_group_not_an_image():
     assert 'aria-labelledby="chart-title"' in head and 'aria-describedby="chart-desc"' in head
     link = svg.split('<a href="', 1)[1].split(">", 1)[0]
     assert 'aria-label="Critical flag (open)' in link
+
+
+def test_phq9_is_drawn_against_the_response_and_remission_lines():
+    svg = str(draw(entries()).svg)
+    # Baseline 16: response at 8 or less; remission below 5. The PHQ-9 scale is 0-27 over the mood panel.
+    assert '<g class="phq9-response"><title>Response: PHQ-9 8 or less (half of baseline 16)</title>' in svg
+    assert '<g class="phq9-remission"><title>Remission: PHQ-9 below 5</title>' in svg
+
+    def height(css):
+        return float(svg.split(f'<g class="{css}">')[1].split('y1="')[1].split('"', maxsplit=1)[0])
+
+    assert height("phq9-remission") > height("phq9-response")  # 5 sits lower than 8 on the chart
+
+
+def test_without_a_baseline_only_the_remission_line_is_drawn():
+    chart = render_course(
+        entries(),
+        since=NOW - timedelta(days=14),
+        until=NOW,
+        zone="America/Denver",
+        mood_baseline=None,
+        phq9_baseline=None,
+        flag_url=lambda flag_id: f"/console/flags/{flag_id}",
+        title="Course",
+        description="",
+    )
+    assert 'class="phq9-response"' not in str(chart.svg) and 'class="phq9-remission"' in str(chart.svg)

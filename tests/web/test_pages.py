@@ -554,3 +554,20 @@ def test_other_clinics_ids_are_404_on_every_page(console, world):
 
 def test_demo_password_factory_is_used(world):
     assert factories.PASSWORD
+
+
+def test_patient_page_shows_the_baseline_from_the_first_phq9_before_treatment(console, world):
+    from service.models import Patient
+    from tests.analytics_data import add_infusion, add_phq9
+
+    patient_id = world.patient.principal.patient_id
+    add_phq9(world.clinic.id, patient_id, "10-20 12:00", 18)
+    add_infusion(world.clinic.id, patient_id, "10-22 17:45")
+    db.session.commit()
+    html = console["nurse"].get(f"/console/patients/{patient_id}").get_data(as_text=True)
+    assert "PHQ-9 18 (first PHQ-9 before treatment)" in html
+    assert "Response: PHQ-9 9 or less (half of baseline 18)" in html
+    db.session.get(Patient, patient_id).phq9_baseline = 14  # typed by hand: it wins
+    db.session.commit()
+    html = console["nurse"].get(f"/console/patients/{patient_id}").get_data(as_text=True)
+    assert "PHQ-9 14," in html and "Response: PHQ-9 7 or less (half of baseline 14)" in html

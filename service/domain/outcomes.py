@@ -1,0 +1,146 @@
+"""Measurement-based care: each patient's PHQ-9 baseline, and how many respond and remit.
+
+The baseline is the patient's first PHQ-9 before their first infusion (a pre-treatment check-in the
+clinic sends at enrollment; with no infusion yet, their first PHQ-9 so far); a value the clinic typed by
+hand (``patients.phq9_baseline``) overrides it.
+
+Outcomes over clinic days (the caller turns them into instants with ``range_bounds``), for the clinic's
+patients with a baseline whose first infusion started before the range ends:
+
+- ``measured``: those with a PHQ-9 observed in the range after their first infusion started; at their latest
+  such measurement, ``response``: the total down by at least 50% from baseline; ``remission``: the total below 5;
+- ``by_infusions``: the same at the latest PHQ-9 in the range while the patient had received exactly 2, 4 or 6
+  infusions (observed after that infusion started and before the next one), and once in maintenance (after their
+  first maintenance infusion started);
+- ``median_by_week``: per week since the first infusion (week 0 is its first 7 days), the median of each
+  measured patient's latest PHQ-9 of that week.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.domain.analytics import _aware
+from service.enums import Phase
+from service.models import Infusion, Patient, Report
+
+RESPONSE_DROP = 0.5
+REMISSION_BELOW = 5
+INFUSION_STEPS = (2, 4, 6)
+
+
+def derived_phq9_baseline(session: Session, *, patient_id: uuid.UUID) -> int | None:
+    """The patient's first PHQ-9 total before their first infusion started (None when there is none)."""
+    first_infusion = select(func.min(Infusion.started_at)).where(Infusion.patient_id == patient_id).scalar_subquery()
+    return session.scalar(
+        select(Report.phq9_total)
+        .where(
+            Report.patient_id == patient_id,
+            Report.phq9_total.is_not(None),
+            (first_infusion.is_(None)) | (Report.observed_at < first_infusion),
+        )
+        .order_by(Report.observed_at, Report.received_at)
+        .limit(1)
+    )
+
+
+def phq9_baseline_of(session: Session, *, patient_id: uuid.UUID, typed: int | None) -> int | None:
+    """The baseline the rules and the chart use: the typed value if any, else the derived one."""
+    return typed if typed is not None else derived_phq9_baseline(session, patient_id=patient_id)
+
+
+def responded(baseline: int, total: int) -> bool:
+    """PHQ-9 down by at least 50% from baseline."""
+    return total <= baseline * (1 - RESPONSE_DROP)
+
+
+def remitted(total: int) -> bool:
+    return total < REMISSION_BELOW
+
+
+def _counts(pairs: list[tuple[int, int]]) -> dict:
+    """Response and remission among (baseline, latest) pairs."""
+    n = len(pairs)
+    response = sum(1 for baseline, total in pairs if responded(baseline, total))
+    remission = sum(1 for _, total in pairs if remitted(total))
+    return {
+        "patients": n,
+        "response": response,
+        "response_rate": round(response / n, 4) if n else None,
+        "remission": remission,
+        "remission_rate": round(remission / n, 4) if n else None,
+    }
+
+
+def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime) -> dict:
+    """Response and remission of the clinic's patients with a baseline, overall, by infusions received, by week."""
+    infusions: dict[uuid.UUID, list[tuple[datetime, Phase]]] = defaultdict(list)
+    for patient_id, started_at, phase in session.execute(
+        select(Infusion.patient_id, Infusion.started_at, Infusion.phase)
+        .where(Infusion.clinic_id == clinic_id, Infusion.started_at < until)
+        .order_by(Infusion.patient_id, Infusion.started_at)
+    ):
+        infusions[patient_id].append((_aware(started_at), phase))
+    measures: dict[uuid.UUID, list[tuple[datetime, int]]] = defaultdict(list)
+    for patient_id, observed_at, total in session.execute(
+        select(Report.patient_id, Report.observed_at, Report.phq9_total)
+        .where(Report.clinic_id == clinic_id, Report.phq9_total.is_not(None), Report.observed_at < until)
+        .order_by(Report.patient_id, Report.observed_at, Report.received_at)
+    ):
+        measures[patient_id].append((_aware(observed_at), total))
+    typed = dict(session.execute(select(Patient.id, Patient.phq9_baseline).where(Patient.clinic_id == clinic_id)).all())
+
+    overall: list[tuple[int, int]] = []
+    steps: dict[str, list[tuple[int, int]]] = {str(n): [] for n in INFUSION_STEPS} | {"maintenance": []}
+    weeks: dict[int, list[int]] = defaultdict(list)
+    with_baseline = 0
+    for patient_id, hand in typed.items():
+        given = infusions.get(patient_id)
+        if not given:
+            continue
+        first = given[0][0]
+        measured = measures.get(patient_id, [])
+        baseline = hand
+        if baseline is None:
+            baseline = next((total for observed, total in measured if observed < first), None)
+        if baseline is None:
+            continue
+        with_baseline += 1
+        after = [(observed, total) for observed, total in measured if observed >= first and observed >= since]
+        if not after:
+            continue
+        overall.append((baseline, after[-1][1]))
+        starts = [start for start, _ in given]
+        for n in INFUSION_STEPS:
+            if len(starts) < n:
+                continue
+            upper = starts[n] if len(starts) > n else None
+            window = [t for o, t in after if o >= starts[n - 1] and (upper is None or o < upper)]
+            if window:
+                steps[str(n)].append((baseline, window[-1]))
+        maintenance = next((start for start, phase in given if phase == Phase.MAINTENANCE), None)
+        if maintenance is not None:
+            window = [t for o, t in after if o >= maintenance]
+            if window:
+                steps["maintenance"].append((baseline, window[-1]))
+        latest_of_week: dict[int, int] = {}
+        for observed, total in after:
+            latest_of_week[(observed - first) // timedelta(days=7)] = total
+        for week, total in latest_of_week.items():
+            weeks[week].append(total)
+
+    return {
+        "patients_with_baseline": with_baseline,
+        **{("measured" if k == "patients" else k): v for k, v in _counts(overall).items()},
+        "by_infusions": [{"after": key, **_counts(pairs)} for key, pairs in steps.items()],
+        "median_by_week": [
+            {"week": week, "patients": len(totals), "median_phq9": float(statistics.median(totals))}
+            for week, totals in sorted(weeks.items())
+        ],
+    }
