@@ -37,6 +37,8 @@ def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: u
     after["webhook"] = _webhook(new.get("webhook"), stored=before.get("webhook") or {})
     if "advice" not in new:  # a form that does not show the clinic's advice texts keeps them
         after["advice"] = before.get("advice") or {}
+    if "e2b_sender" not in new and before.get("e2b_sender"):  # the E2B(R3) safety contact is not on the form
+        after["e2b_sender"] = before["e2b_sender"]
     clinic.settings = after
     clinic.updated_at = now
     session.add(
