@@ -16,6 +16,7 @@ from schemas.adverse_events import (
     AdverseEventQueryArgsSchema,
     AdverseEventSchema,
     ExportArgsSchema,
+    MedwatchSchema,
     SubmissionSchema,
     TermSchema,
     VersionSchema,
@@ -31,7 +32,7 @@ from service.api.common import (
     if_match_version,
 )
 from service.clock import now_utc
-from service.domain import adverse_events, e2b, line_listing
+from service.domain import adverse_events, e2b, line_listing, medwatch
 from service.domain.common import range_bounds
 from service.domain.fhir import adverse_event_resource
 from service.enums import Role
@@ -264,3 +265,14 @@ class E2b(MethodView):
         response.headers["Cache-Control"] = "no-store"  # patient data: no cache keeps a copy
         response.headers["Content-Disposition"] = f'attachment; filename="adverse-event_{event_id}_e2b.xml"'
         return response
+
+
+@blp.route("/<uuid:event_id>/medwatch")
+class Medwatch(MethodView):
+    @blp.doc(operationId="getAdverseEventMedwatch")
+    @blp.staff()
+    @blp.response(200, MedwatchSchema)
+    @blp.errors(404)
+    def get(self, event_id):
+        """Lay an adverse event out by the sections of FDA Form 3500 (MedWatch), with what is missing called out."""
+        return medwatch.field_map(db.session, event=_event(event_id), now=now_utc())

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, render_template, request, stream_wi
 
 from schemas.adverse_events import AdverseEventCreateSchema, ExportArgsSchema
 from service.clock import now_utc
-from service.domain import adverse_events, clinicians, flags, infusions, line_listing, patients
+from service.domain import adverse_events, clinicians, e2b, flags, infusions, line_listing, medwatch, patients
 from service.domain.common import range_bounds
 from service.domain.fhir import adverse_event_resource
 from service.enums import ActionTaken, Causality, Outcome, Role, SeriousnessCriterion
@@ -167,6 +167,33 @@ def fhir(event_id):
     response.headers["Content-Disposition"] = f'inline; filename="adverse-event-{event_id}.fhir.json"'
     response.headers["Cache-Control"] = "no-store"  # patient data: no cache keeps a copy
     return response
+
+
+@blp.get("/<uuid:event_id>/e2b")
+@console.page()
+def e2b_download(event_id):
+    """The event as an E2B(R3) ICSR (the API's export), or a page naming what the clinic still lacks."""
+    event = _event(event_id)
+    try:
+        message = e2b.e2b_message(db.session, event=event, now=now_utc())
+    except e2b.MissingForE2b as missing:
+        return render_template("console/e2b_missing.html", event=event, missing=missing.missing), 422
+    response = current_app.response_class(message, mimetype=e2b.CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="adverse-event_{event_id}_e2b.xml"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.get("/<uuid:event_id>/medwatch")
+@console.page()
+def medwatch_page(event_id):
+    """The event laid out by the sections of FDA Form 3500, ready to copy, with what is missing called out."""
+    event = _event(event_id)
+    return render_template(
+        "console/medwatch.html",
+        event=event,
+        form=medwatch.field_map(db.session, event=event, now=now_utc()),
+    )
 
 
 @blp.get("/export.csv")

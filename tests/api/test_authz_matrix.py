@@ -114,6 +114,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/adverse-events/<uuid:event_id>/submitted"):    (401, 403, 403, 403, 200, 200, 404),
     ("GET",    "/api/v1/adverse-events/<uuid:event_id>/fhir"):         (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/adverse-events/<uuid:event_id>/e2b"):          (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/adverse-events/<uuid:event_id>/medwatch"):     (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/audit"):                                       (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("PUT",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),

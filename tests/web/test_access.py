@@ -43,6 +43,8 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/flags/<uuid:flag_id>/adverse-event"):        (R,   302, 302, 302, 404),
     ("GET",  "/console/adverse-events/<uuid:event_id>"):            (R,   200, 200, 200, 404),
     ("GET",  "/console/adverse-events/<uuid:event_id>/fhir"):       (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>/e2b"):        (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>/medwatch"):   (R,   200, 200, 200, 404),
     ("GET",  "/console/adverse-events/export.csv"):                 (R,   403, 403, 200, 200),
     ("GET",  "/console/patients"):                                  (R,   200, 200, 200, 200),
     ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
@@ -116,7 +118,9 @@ def scene(world, patient):
     from zoneinfo import ZoneInfo
 
     from service.clock import now_utc
+    from tests import factories
 
+    factories.give_e2b_sender(world.clinic)
     make_infusion(patient, world.nurse.principal)
     flag = make_flag(
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)

@@ -359,3 +359,36 @@ def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clini
         tab.wait_for_url(f"{server}/console/flags/{clinic_scene['critical'].id}")
     finally:
         context.close()
+
+
+def test_physician_opens_the_3500_layout_and_downloads_the_e2b_message_from_the_event(
+    server, page, clinic_scene, world
+):
+    from lxml import etree
+
+    factories.give_e2b_sender(world.clinic)
+    physician = factories.make_clinician(world.clinic, Role.PHYSICIAN, email="pia@north.test")
+    event = _adverse_event(clinic_scene["high"], physician)
+    sign_in(page, server, physician.email)
+    page.goto(f"{server}/console/adverse-events/{event.id}")
+    page.get_by_role("link", name="MedWatch Form 3500 layout").click()
+    page.wait_for_url(f"{server}/console/adverse-events/{event.id}/medwatch")
+    for section in (
+        "A. Patient information",
+        "B. Adverse event, product problem",
+        "D. Suspect products",
+        "G. Reporter",
+    ):
+        assert page.get_by_role("heading", name=section).is_visible()
+    assert "Hospitalization (initial or prolonged)" in page.locator("#section-B").inner_text()
+    assert "Ketamine" in page.locator("#section-D").inner_text()
+    assert "Yes" in page.locator("#section-D").inner_text()  # infusion stopped, recovered: the event abated
+    assert "D6 Lot #" in page.locator("#medwatch-missing").inner_text()
+    shot(page, "adverse-event-medwatch.png")
+
+    page.get_by_role("link", name="← The adverse event").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="E2B(R3) ICSR for FDA (XML)").click()
+    root = etree.parse(download.value.path()).getroot()
+    assert root.tag == "{urn:hl7-org:v3}MCCI_IN200100UV01"
+    assert download.value.suggested_filename == f"adverse-event_{event.id}_e2b.xml"
