@@ -392,3 +392,27 @@ def test_physician_opens_the_3500_layout_and_downloads_the_e2b_message_from_the_
     root = etree.parse(download.value.path()).getroot()
     assert root.tag == "{urn:hl7-org:v3}MCCI_IN200100UV01"
     assert download.value.suggested_filename == f"adverse-event_{event.id}_e2b.xml"
+
+
+def test_admin_filters_the_adverse_event_list_and_marks_one_submitted(server, page, clinic_scene, world):
+    event = _adverse_event(clinic_scene["high"], clinic_scene["nurse"])
+    sign_in(page, server, clinic_scene["admin"].email)
+    page.get_by_role("link", name="Adverse events").click()
+    page.wait_for_url(f"{server}/console/adverse-events")
+    page.get_by_label("Serious", exact=True).select_option("yes")
+    page.get_by_label("CTCAE term").select_option("Hypertension")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*serious=yes.*term=Hypertension.*"))
+    assert "Hypertension" in page.locator("#ae-list").inner_text()
+    assert page.locator("#list-export input[name=serious]").get_attribute("value") == "yes"
+    shot(page, "adverse-events-list.png")
+
+    page.get_by_role("link", name="Hypertension").click()
+    page.wait_for_url(f"{server}/console/adverse-events/{event.id}")
+    # The clinic became aware when it was recorded (just now): the next whole minute is after that, within skew.
+    at = (now_utc() + timedelta(minutes=1)).astimezone(ZoneInfo(world.clinic.time_zone))
+    page.get_by_label("Submitted (clinic time)").fill(at.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Regulator's reference").fill("FDA-2026-0042")
+    page.get_by_role("button", name="Record submission").click()
+    page.get_by_text("Submission to the regulator recorded.").wait_for()
+    assert "FDA-2026-0042" in page.locator("#regulatory").inner_text()
