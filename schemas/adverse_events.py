@@ -154,3 +154,27 @@ class TermSchema(Answer):
     soc_code = fields.String(metadata={"example": "10047065"})
     symptom_codes = fields.List(fields.String(), metadata={"description": "Symptom codes of the app mapping to it"})
     needs_description = fields.Boolean()
+
+
+class MedwatchFieldSchema(Answer):
+    item = fields.String(metadata={"description": "The form's item number (A1, B5, D2, …)"})
+    label = fields.String()
+    value = fields.String(allow_none=True, metadata={"description": "What to copy into the box; null when missing"})
+    missing = fields.String(allow_none=True, metadata={"description": "Why the box is empty; null when filled"})
+
+
+class MedwatchSectionSchema(Answer):
+    section = fields.String(
+        metadata={
+            "description": "A patient, B event, C availability, D product, E device, F other products, G reporter"
+        }
+    )
+    title = fields.String()
+    fields_ = fields.List(fields.Nested(MedwatchFieldSchema), data_key="fields", attribute="fields")
+
+
+class MedwatchSchema(Answer):
+    event_id = fields.UUID()
+    form = fields.String()
+    sections = fields.List(fields.Nested(MedwatchSectionSchema))
+    missing = fields.List(fields.String(), metadata={"description": "Every item still to fill in by hand"})

@@ -90,6 +90,24 @@ ZONES = [
 ]
 
 
+# The demo clinic's safety contact for E2B(R3) reports (clinic settings "e2b_sender").
+DEMO_E2B_SENDER = {
+    "identifier": "AFTERCARE-DEMO",
+    "department": "Patient Safety",
+    "title": "Dr",
+    "given_name": "Avery",
+    "family_name": "Lindqvist",
+    "street": "100 Demo Way",
+    "city": "Denver",
+    "state": "CO",
+    "postcode": "80202",
+    "country": "US",
+    "phone": "3035550100",
+    "fax": "3035550101",
+    "email": "safety@demo.aftercare.test",
+}
+
+
 def _infusion_times(rng: random.Random, *, start: date, count: int, spacing_days: list[int], zone: ZoneInfo):
     day = start
     for index in range(count):
@@ -431,6 +449,8 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
             admin_name=admin_name,
             now=now,
         )
+        # The safety contact its E2B(R3) reports name as the sender (fictional, like the rest of the demo).
+        clinic.settings = {**(clinic.settings or {}), "e2b_sender": dict(DEMO_E2B_SENDER)}
         staff = [
             create_clinician(
                 session,

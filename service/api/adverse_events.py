@@ -16,6 +16,7 @@ from schemas.adverse_events import (
     AdverseEventQueryArgsSchema,
     AdverseEventSchema,
     ExportArgsSchema,
+    MedwatchSchema,
     SubmissionSchema,
     TermSchema,
     VersionSchema,
@@ -31,7 +32,7 @@ from service.api.common import (
     if_match_version,
 )
 from service.clock import now_utc
-from service.domain import adverse_events, line_listing
+from service.domain import adverse_events, e2b, line_listing, medwatch
 from service.domain.common import range_bounds
 from service.domain.fhir import adverse_event_resource
 from service.enums import Role
@@ -244,3 +245,34 @@ class Fhir(MethodView):
         response = current_app.response_class(json.dumps(resource), mimetype=FHIR_JSON)
         response.headers["Cache-Control"] = "no-store"  # patient data: no cache keeps a copy
         return response
+
+
+@blp.route("/<uuid:event_id>/e2b")
+class E2b(MethodView):
+    @blp.doc(operationId="exportAdverseEventE2b")
+    @blp.staff()
+    @blp.response(
+        200,
+        {"type": "string", "description": "An ICH E2B(R3) ICSR: HL7 v3 XML, root MCCI_IN200100UV01 (urn:hl7-org:v3)"},
+        content_type=e2b.CONTENT_TYPE,
+        description="The event as an ICH E2B(R3) ICSR for FDA's postmarket route (one PORR_IN049016UV).",
+    )
+    @blp.errors(404, 422)
+    def get(self, event_id):
+        """Export an adverse event as an ICH E2B(R3) ICSR (422 naming what the clinic or the event still lacks)."""
+        message = e2b.e2b_message(db.session, event=_event(event_id), now=now_utc())
+        response = current_app.response_class(message, mimetype=e2b.CONTENT_TYPE)
+        response.headers["Cache-Control"] = "no-store"  # patient data: no cache keeps a copy
+        response.headers["Content-Disposition"] = f'attachment; filename="adverse-event_{event_id}_e2b.xml"'
+        return response
+
+
+@blp.route("/<uuid:event_id>/medwatch")
+class Medwatch(MethodView):
+    @blp.doc(operationId="getAdverseEventMedwatch")
+    @blp.staff()
+    @blp.response(200, MedwatchSchema)
+    @blp.errors(404)
+    def get(self, event_id):
+        """Lay an adverse event out by the sections of FDA Form 3500 (MedWatch), with what is missing called out."""
+        return medwatch.field_map(db.session, event=_event(event_id), now=now_utc())

@@ -47,7 +47,7 @@ COLLECTIONS = {
     "checkins": "checkin",
 }
 # Trailing segments that hand data out of the system in bulk or in an exchange format.
-EXPORTS = frozenset({"export.csv", "fhir", "monitoring-record.pdf"})
+EXPORTS = frozenset({"export.csv", "fhir", "monitoring-record.pdf", "e2b"})
 # Resource type → model, to find the patient a resource belongs to and to spot a newly created one.
 MODELS = {
     "patient": Patient,

@@ -508,11 +508,19 @@ class EventFilter:
     submitted: bool | None = None
     patient_id: uuid.UUID | None = None
     flag_id: uuid.UUID | None = None
+    term: str | None = None  # the CTCAE term
 
 
 def events_query(*, clinic_id: uuid.UUID, filters: EventFilter, now: datetime) -> Select:
     """A clinic's adverse events, latest onset first."""
-    stmt = select(AdverseEvent).where(AdverseEvent.clinic_id == clinic_id)
+    stmt = filtered(select(AdverseEvent).where(AdverseEvent.clinic_id == clinic_id), filters=filters, now=now)
+    return stmt.order_by(AdverseEvent.onset_at.desc(), AdverseEvent.id)
+
+
+def filtered(stmt: Select, *, filters: EventFilter, now: datetime) -> Select:
+    """A SELECT over adverse events narrowed by the filters (the list, and the line listing from the list)."""
+    if filters.term is not None:
+        stmt = stmt.where(AdverseEvent.term == filters.term)
     if filters.since is not None:
         stmt = stmt.where(AdverseEvent.onset_at >= filters.since)
     if filters.until is not None:
@@ -534,7 +542,7 @@ def events_query(*, clinic_id: uuid.UUID, filters: EventFilter, now: datetime) -
         stmt = stmt.where(overdue)
     elif filters.overdue is False:
         stmt = stmt.where(~overdue)
-    return stmt.order_by(AdverseEvent.onset_at.desc(), AdverseEvent.id)
+    return stmt
 
 
 def display_names(session: Session, *, patient_ids) -> dict[uuid.UUID, str]:

@@ -39,6 +39,8 @@ def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: u
         after["advice"] = before.get("advice") or {}
     if "visit" not in new:  # nor its visit settings (the screening's hold line)
         after["visit"] = before["visit"]
+    if "e2b_sender" not in new and before.get("e2b_sender"):  # the E2B(R3) safety contact is not on the form
+        after["e2b_sender"] = before["e2b_sender"]
     clinic.settings = after
     clinic.updated_at = now
     session.add(

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.domain.adverse_events import EventFilter, filtered
 from service.domain.common import age_on
 from service.enums import SeriousnessCriterion
 from service.models import AdverseEvent, Patient
@@ -101,8 +102,16 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def listing_query(*, clinic_id: uuid.UUID, since: datetime | None, until: datetime | None):
-    """The clinic's events with onset in [since, until), oldest first, with the patient's age inputs."""
+def listing_query(
+    *,
+    clinic_id: uuid.UUID,
+    since: datetime | None,
+    until: datetime | None,
+    filters: EventFilter | None = None,
+    now: datetime | None = None,
+):
+    """The clinic's events with onset in [since, until), oldest first, with the patient's age inputs (narrowed
+    by the console list's filters when given)."""
     stmt = (
         select(*_SELECTED)
         .join(Patient, Patient.id == AdverseEvent.patient_id)
@@ -112,14 +121,23 @@ def listing_query(*, clinic_id: uuid.UUID, since: datetime | None, until: dateti
         stmt = stmt.where(AdverseEvent.onset_at >= since)
     if until is not None:
         stmt = stmt.where(AdverseEvent.onset_at < until)
+    if filters is not None:
+        stmt = filtered(stmt, filters=filters, now=now)
     return stmt.order_by(AdverseEvent.onset_at, AdverseEvent.id)
 
 
 def listing_rows(
-    session: Session, *, clinic_id: uuid.UUID, since: datetime | None, until: datetime | None
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    since: datetime | None,
+    until: datetime | None,
+    filters: EventFilter | None = None,
+    now: datetime | None = None,
 ) -> Iterator[list[str]]:
     """The line listing's rows, fetched from the database a batch at a time."""
-    stmt = listing_query(clinic_id=clinic_id, since=since, until=until).execution_options(yield_per=BATCH)
+    stmt = listing_query(clinic_id=clinic_id, since=since, until=until, filters=filters, now=now)
+    stmt = stmt.execution_options(yield_per=BATCH)
     for row in session.execute(stmt):
         (event_id, patient_id, mrn, date_of_birth, sex, term, term_other, grade, serious) = row[:9]
         criteria = [c.value for c, ticked in zip(SeriousnessCriterion, row[9:15], strict=True) if ticked]

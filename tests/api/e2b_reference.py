@@ -114,3 +114,48 @@ def problems(xml: bytes) -> dict[str, str]:
         elif element.codes is not None and value not in element.codes:
             found[element.number] = f"value {value!r} not one of {sorted(element.codes)}"
     return found
+
+
+# Where FDA's spreadsheet and its example message (FAERS2022Scenario1) place an element differently, the export
+# follows the example: these are the example's XPaths for the four elements the spreadsheet puts elsewhere.
+_CASE = (
+    "/MCCI_IN200100UV01/PORR_IN049016UV[r]/controlActProcess[@classCode='CACT'][@moodCode='EVN']"
+    "/subject[@typeCode='SUBJ'][1]/investigationEvent[@classCode='INVSTG'][@moodCode='EVN']"
+)
+_ROLE = (
+    f"{_CASE}/component[@typeCode='COMP'][adverseEventAssessment][1]/adverseEventAssessment"
+    "/subject1[@typeCode='SBJ'][1]/primaryRole[@classCode='INVSBJ']"
+)
+_NCIT = "2.16.840.1.113883.3.26.1.1"
+AS_IN_EXAMPLE = {
+    "FDA.C.1.7.1": f"{_CASE}/component[@typeCode='COMP'][observationEvent/code[@code='C54588'][@codeSystem='{_NCIT}']]"
+    "[1]/observationEvent/value[@codeSystem='2.16.840.1.113883.3.989.5.1.2.2.1.1.1']/@code",
+    "FDA.C.1.12": f"{_CASE}/component[@typeCode='COMP'][observationEvent/code[@code='C156384'][@codeSystem='{_NCIT}']]"
+    "[1]/observationEvent/value[@xsi:type='BL']/@value",
+    "FDA.D.11.r.1": f"{_ROLE}/subjectOf2[@typeCode='SBJ'][observation/code[@code='C17049'][@codeSystem='{_NCIT}']][r]"
+    f"/observation/value[@codeSystem='{_NCIT}']/@code",
+    "FDA.E.i.3.2h": f"{_ROLE}/subjectOf2[@typeCode='SBJ'][observation[id][code[@code='29']]][i]/observation"
+    "/outboundRelationship2[@typeCode='PERT'][observation/code[@code='7']"
+    "[@codeSystem='2.16.840.1.113883.3.989.5.1.2.2.1.3']][1]/observation/value[@xsi:type='BL'][1]/@value",
+}
+
+
+def postmarket_required_as_in_example() -> list[Element]:
+    """The required elements, with the four the example places differently at the example's XPath."""
+    return [Element(e.number, e.name, e.allowed, AS_IN_EXAMPLE.get(e.number, e.xpath)) for e in postmarket_required()]
+
+
+def problems_as_in_example(xml: bytes) -> dict[str, str]:
+    """problems(), with the four elements read where FDA's example message puts them."""
+    tree = without_namespace(xml)
+    found: dict[str, str] = {}
+    for element in postmarket_required_as_in_example():
+        value = value_of(tree, element)
+        if value is None:
+            found[element.number] = f"missing at {element.xpath}"
+        elif value.startswith("nullFlavor:"):
+            if value.split(":", 1)[1] not in element.null_flavors:
+                found[element.number] = f"{value} not allowed (allowed: {sorted(element.null_flavors)})"
+        elif element.codes is not None and value not in element.codes:
+            found[element.number] = f"value {value!r} not one of {sorted(element.codes)}"
+    return found

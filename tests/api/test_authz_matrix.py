@@ -121,6 +121,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET",    "/api/v1/adverse-events/<uuid:event_id>/history"):      (401, 403, 403, 200, 200, 200, 404),
     ("POST",   "/api/v1/adverse-events/<uuid:event_id>/submitted"):    (401, 403, 403, 403, 200, 200, 404),
     ("GET",    "/api/v1/adverse-events/<uuid:event_id>/fhir"):         (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/adverse-events/<uuid:event_id>/e2b"):          (401, 403, 403, 200, 200, 200, 404),
+    ("GET",    "/api/v1/adverse-events/<uuid:event_id>/medwatch"):     (401, 403, 403, 200, 200, 200, 404),
     ("GET",    "/api/v1/audit"):                                       (401, 403, 403, 403, 403, 200, 200),
     ("GET",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
     ("PUT",    "/api/v1/clinic/settings"):                             (401, 403, 403, 403, 403, 200, 200),
@@ -301,6 +303,7 @@ def scene(app, world):
     patient = db.session.get(Patient, world.patient.principal.patient_id)
     patient.mrn = "MRN-NORTH-0042"
     db.session.commit()
+    factories.give_e2b_sender(world.clinic)
     now = now_utc()
     infusion = infusions.record_infusion(
         db.session,

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.api.e2b_reference import DATA, postmarket_required, problems, value_of, without_namespace
+from tests.api.e2b_reference import (
+    DATA,
+    postmarket_required,
+    problems,
+    problems_as_in_example,
+    value_of,
+    without_namespace,
+)
 
 
 def test_fda_requires_the_header_case_sender_patient_reaction_drug_and_narrative():
@@ -27,3 +34,9 @@ def test_fdas_example_message_carries_what_its_xpaths_point_at():
     # What the example leaves out or codes differently from the spreadsheet is named with its XPath.
     assert all(reason for reason in found.values())
     assert "N.1.1" not in found and "C.1.1" not in found and "H.1" not in found
+
+
+def test_fdas_example_passes_once_the_four_disputed_elements_are_read_where_the_example_puts_them():
+    xml = (DATA / "FAERS2022Scenario1.xml").read_bytes()
+    assert set(problems(xml)) == {"FDA.C.1.7.1", "FDA.C.1.12", "FDA.D.11.r.1", "FDA.E.i.3.2h"}
+    assert problems_as_in_example(xml) == {}

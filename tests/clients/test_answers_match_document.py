@@ -106,6 +106,7 @@ def test_every_get_answers_as_its_document_says(app, demo):
             response = case.call()
             assert response.status_code == 200, (operation.label, path_parameters, response.text[:300])
             case.validate_response(response, checks=[checks.response_schema_conformance])
-            assert_timestamps_in_utc(response.json(), operation.label)
+            if "json" in response.headers.get("Content-Type", ""):
+                assert_timestamps_in_utc(response.json(), operation.label)
             checked += 1
     assert checked >= 25

@@ -41,8 +41,13 @@ TABLE: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/flags/<uuid:flag_id>/escalate"):             (R,   302, 302, 302, 404),
     ("POST", "/console/flags/<uuid:flag_id>/resolve"):              (R,   302, 302, 302, 404),
     ("POST", "/console/flags/<uuid:flag_id>/adverse-event"):        (R,   302, 302, 302, 404),
+    ("GET",  "/console/adverse-events"):                            (R,   200, 200, 200, 200),
     ("GET",  "/console/adverse-events/<uuid:event_id>"):            (R,   200, 200, 200, 404),
+    ("POST", "/console/adverse-events/<uuid:event_id>"):            (R,   302, 302, 302, 404),
+    ("POST", "/console/adverse-events/<uuid:event_id>/submitted"):  (R,   403, 302, 302, 404),
     ("GET",  "/console/adverse-events/<uuid:event_id>/fhir"):       (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>/e2b"):        (R,   200, 200, 200, 404),
+    ("GET",  "/console/adverse-events/<uuid:event_id>/medwatch"):   (R,   200, 200, 200, 404),
     ("GET",  "/console/adverse-events/export.csv"):                 (R,   403, 403, 200, 200),
     ("GET",  "/console/patients"):                                  (R,   200, 200, 200, 200),
     ("GET",  "/console/patients/<uuid:patient_id>"):                (R,   200, 200, 200, 404),
@@ -136,6 +141,8 @@ def _body(method: str, rule: str, ids: dict) -> dict | None:
             "password": "violet kettle drums at dawn 7",
         },
         "/console/admin/staff/<uuid:clinician_id>": {"action": "on_call"},
+        "/console/adverse-events/<uuid:event_id>": {"version": "1", "grade": "3", "narrative": "Worse, later."},
+        "/console/adverse-events/<uuid:event_id>/submitted": {"submitted_at": ids["now_local"], "reference": "FDA-1"},
         "/console/admin/settings": _settings_form(),
     }.get(rule, {})
 
@@ -145,7 +152,9 @@ def scene(world, patient):
     from zoneinfo import ZoneInfo
 
     from service.clock import now_utc
+    from tests import factories
 
+    factories.give_e2b_sender(world.clinic)
     infusion = make_infusion(patient, world.nurse.principal)
     flag = make_flag(
         patient, priority=Priority.HIGH, rule="severe-symptom", reason="Severe nausea.", due_in=timedelta(hours=4)
@@ -161,11 +170,13 @@ def scene(world, patient):
             "flag_id": flag.id,
             "term": "Nausea",
             "grade": 2,
-            "serious": False,
+            "serious": True,  # serious, so that its submission can be recorded
+            "seriousness": ["medically_important"],
             "causality": "probable",
             "action_taken": "none",
             "outcome": "recovering",
             "onset_at": now - timedelta(hours=2),
+            "aware_at": now - timedelta(minutes=30),
             "narrative": "Felt queasy on the drive home.",
         },
         now=now,
@@ -184,6 +195,7 @@ def scene(world, patient):
         "observed_local": (now - timedelta(hours=23)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "onset_local": (now - timedelta(hours=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "today": now.astimezone(zone).date().isoformat(),
+        "now_local": now.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
     }
 
 

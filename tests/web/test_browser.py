@@ -875,3 +875,60 @@ def test_outcomes_page_draws_in_the_browser(server, page, world):
     assert chart.locator("g.outcome-bar").count() == 10 and chart.locator("g.week-mark").count() == 4
     assert "2 of 3 patients with a baseline measured" in page.locator("#outcomes-h").inner_text()
     shot(page, "outcomes.png")
+
+
+def test_physician_opens_the_3500_layout_and_downloads_the_e2b_message_from_the_event(
+    server, page, clinic_scene, world
+):
+    from lxml import etree
+
+    factories.give_e2b_sender(world.clinic)
+    physician = factories.make_clinician(world.clinic, Role.PHYSICIAN, email="pia@north.test")
+    event = _adverse_event(clinic_scene["high"], physician)
+    sign_in(page, server, physician.email)
+    page.goto(f"{server}/console/adverse-events/{event.id}")
+    page.get_by_role("link", name="MedWatch Form 3500 layout").click()
+    page.wait_for_url(f"{server}/console/adverse-events/{event.id}/medwatch")
+    for section in (
+        "A. Patient information",
+        "B. Adverse event, product problem",
+        "D. Suspect products",
+        "G. Reporter",
+    ):
+        assert page.get_by_role("heading", name=section).is_visible()
+    assert "Hospitalization (initial or prolonged)" in page.locator("#section-B").inner_text()
+    assert "Ketamine" in page.locator("#section-D").inner_text()
+    assert "Yes" in page.locator("#section-D").inner_text()  # infusion stopped, recovered: the event abated
+    assert "D6 Lot #" in page.locator("#medwatch-missing").inner_text()
+    shot(page, "adverse-event-medwatch.png")
+
+    page.get_by_role("link", name="← The adverse event").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="E2B(R3) ICSR for FDA (XML)").click()
+    root = etree.parse(download.value.path()).getroot()
+    assert root.tag == "{urn:hl7-org:v3}MCCI_IN200100UV01"
+    assert download.value.suggested_filename == f"adverse-event_{event.id}_e2b.xml"
+
+
+def test_admin_filters_the_adverse_event_list_and_marks_one_submitted(server, page, clinic_scene, world):
+    event = _adverse_event(clinic_scene["high"], clinic_scene["nurse"])
+    sign_in(page, server, clinic_scene["admin"].email)
+    page.get_by_role("link", name="Adverse events").click()
+    page.wait_for_url(f"{server}/console/adverse-events")
+    page.get_by_label("Serious", exact=True).select_option("yes")
+    page.get_by_label("CTCAE term").select_option("Hypertension")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*serious=yes.*term=Hypertension.*"))
+    assert "Hypertension" in page.locator("#ae-list").inner_text()
+    assert page.locator("#list-export input[name=serious]").get_attribute("value") == "yes"
+    shot(page, "adverse-events-list.png")
+
+    page.get_by_role("link", name="Hypertension").click()
+    page.wait_for_url(f"{server}/console/adverse-events/{event.id}")
+    # The clinic became aware when it was recorded (just now): the next whole minute is after that, within skew.
+    at = (now_utc() + timedelta(minutes=1)).astimezone(ZoneInfo(world.clinic.time_zone))
+    page.get_by_label("Submitted (clinic time)").fill(at.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Regulator's reference").fill("FDA-2026-0042")
+    page.get_by_role("button", name="Record submission").click()
+    page.get_by_text("Submission to the regulator recorded.").wait_for()
+    assert "FDA-2026-0042" in page.locator("#regulatory").inner_text()
