@@ -284,3 +284,29 @@ def test_every_screen_passes_axe(world, server, browser, size):
         axe_clean(page, "offline crisis")
     finally:
         context.close()
+
+
+def test_a_due_checkin_opens_a_report_that_answers_it(world, server, browser):
+    from service.models import Checkin, Clinician
+    from tests.web.conftest import make_infusion
+
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    nurse = db.session.get(Clinician, world.nurse.principal.id)
+    make_infusion(patient, nurse, days_ago=0.5)
+    due = [
+        c for c in db.session.scalars(select(Checkin).where(Checkin.patient_id == patient.id)) if c.due_at <= now_utc()
+    ]
+    assert due, "an infusion 12 h ago has its 2 h check-in due"
+    context, page, errors = open_page(browser, "phone")
+    try:
+        pair(page, server, enrollment_code(patient))
+        page.click("#nav-history")
+        page.wait_for_selector("#checkins .checkin button")
+        page.click("#checkins .checkin button")
+        page.wait_for_selector("#screen-report:not([hidden]) #checkin-note:not([hidden])")
+        fill_report(page, symptom="dizziness", severity=1)
+        reports = stored(patient)
+        assert len(reports) == 1 and reports[0].checkin_id in {c.id for c in due}
+    finally:
+        context.close()
+    assert not errors, errors
