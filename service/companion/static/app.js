@@ -12,7 +12,6 @@
   let currentCheckin = null;
   let lastReportId = null;
   let refreshing = null;
-  let flushing = null;
 
   // --- words -------------------------------------------------------------------------------------
   function pickLanguage(setting) {
@@ -106,27 +105,30 @@
   const enqueue = (report) => store("readwrite", (s) => s.add({ report, saved_at: new Date().toISOString() }));
   const dequeue = (seq) => store("readwrite", (s) => s.delete(seq));
 
-  async function flush() {
-    // One flush at a time; oldest first; each item leaves the phone only once the service has it (201 or a 200 replay).
-    if (flushing) return flushing;
-    flushing = (async () => {
-      const items = await queued();
-      if (!items.length || !tokens()) return [];
-      const answers = [];
-      if (items.length === 1) {
-        const { body } = await api("/me/reports", { method: "POST", body: items[0].report });
-        await dequeue(items[0].seq);
-        answers.push({ client_report_id: body.client_report_id, id: body.id, triage: body.triage });
-      } else {
-        const { body } = await api("/me/reports/batch", { method: "POST", body: { reports: items.slice(0, 100).map((i) => i.report) } });
-        for (let n = 0; n < body.results.length; n += 1) {
-          const result = body.results[n];
-          if (result.status === 200 || result.status === 201) { await dequeue(items[n].seq); answers.push(result); }
-        }
+  let sendChain = Promise.resolve();
+  function flush() {
+    // Sends run one after another (each reads the queue afresh), so a report is never in two sends at once.
+    const run = sendChain.then(sendQueued);
+    sendChain = run.catch(() => {});
+    return run;
+  }
+  async function sendQueued() {
+    // Oldest first; each item leaves the phone only once the service has it (201, or 200 for a replay).
+    const items = await queued();
+    if (!items.length || !tokens()) return [];
+    const answers = [];
+    if (items.length === 1) {
+      const { body } = await api("/me/reports", { method: "POST", body: items[0].report });
+      await dequeue(items[0].seq);
+      answers.push({ client_report_id: body.client_report_id, id: body.id, triage: body.triage });
+    } else {
+      const { body } = await api("/me/reports/batch", { method: "POST", body: { reports: items.slice(0, 100).map((i) => i.report) } });
+      for (let n = 0; n < body.results.length; n += 1) {
+        const result = body.results[n];
+        if (result.status === 200 || result.status === 201) { await dequeue(items[n].seq); answers.push(result); }
       }
-      return answers;
-    })().finally(() => { flushing = null; });
-    return flushing;
+    }
+    return answers;
   }
   async function showWaiting(message) {
     const count = (await queued()).length;
