@@ -81,7 +81,7 @@ class FlagCaseSchema(Answer):
     patient_id = fields.UUID()
     patient_display_name = fields.String()
     priority = fields.Enum(FlagPriority, by_value=True, metadata={"description": "The most urgent of the case's flags"})
-    due_by = fields.AwareDateTime(metadata={"description": "When the case's leading (most urgent) flag is due"})
+    due_by = UtcDateTime(metadata={"description": "When the case's leading (most urgent) flag is due"})
     lead_flag_id = fields.UUID(metadata={"description": "The flag that places the case in the queue"})
     overdue = fields.Boolean(metadata={"description": "Any of its flags is past its due time"})
     new_since_acknowledged = fields.Boolean(

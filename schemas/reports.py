@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from schemas.base import Answer, Int, Moment, Schema, StrictBoolean, Text, UtcDateTime
-from service.enums import FlagPriority, SafetyRisk
-from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS
+from service.enums import FlagPriority, Language, SafetyRisk
+from service.vocabulary import CODES, MAX_SEVERITY, SEVERITY_SCALE, SYMPTOMS, severity_label, symptom_label
 
 MAX_NOTE = 2000
 SYMPTOM_CODE = "A code from GET /symptoms (the clinic's vocabulary; it may grow)"
@@ -291,3 +291,35 @@ VOCABULARY = {
     "symptoms": list(SYMPTOMS),
     "severity_scale": [{"value": value, "label": label} for value, label in SEVERITY_SCALE],
 }
+
+
+class VocabularyArgsSchema(Schema):
+    language = fields.Enum(
+        Language,
+        by_value=True,
+        metadata={"description": "The labels' language (default: the signed-in patient's own, else en)"},
+    )
+
+
+def vocabulary(language: str | None) -> dict:
+    """The symptom vocabulary and severity scale with their labels in a language (codes never change)."""
+    if language in (None, "en"):
+        return VOCABULARY
+    return {
+        "symptoms": [
+            {
+                "code": s.code,
+                "label": symptom_label(s.code, language),
+                "category": s.category,
+                "ctcae_term": s.ctcae_term,
+                "expected_window_hours": s.expected_window_hours,
+                "needs_description": s.needs_description,
+            }
+            for s in SYMPTOMS
+        ],
+        "severity_scale": [{"value": value, "label": severity_label(value, language)} for value, _ in SEVERITY_SCALE],
+    }
+
+
+class CrisisResourcesSchema(Answer):
+    crisis_resources = fields.List(fields.Nested(CrisisResourceSchema))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from schemas.base import Answer, Int, Moment, Number, Schema, StrictBoolean, Text
+from schemas.base import Answer, Int, Moment, Number, Schema, StrictBoolean, Text, UtcDateTime
 from service.enums import ScreeningDecision
 
 _CHECK = "Ticked (true) or not (false); every item of the checklist is answered"
@@ -39,7 +39,7 @@ class ScreeningCreateSchema(Schema):
 
 class CheckInAnswerSchema(Answer):
     id = fields.UUID()
-    observed_at = fields.AwareDateTime()
+    observed_at = UtcDateTime()
     mood = fields.Integer(allow_none=True)
     suicidal_thoughts = fields.Boolean(allow_none=True)
     systolic = fields.Integer(allow_none=True)
@@ -70,14 +70,14 @@ class ScreeningSchema(Answer):
     substance_use_since_last_visit = fields.Boolean(allow_none=True)
     new_medications = fields.Boolean(allow_none=True)
     new_medications_detail = fields.String(allow_none=True)
-    last_meal_at = fields.AwareDateTime(allow_none=True)
+    last_meal_at = UtcDateTime(allow_none=True)
     notes = fields.String(allow_none=True)
     decision = fields.Enum(ScreeningDecision, by_value=True, allow_none=True)
     decision_reason = fields.String(allow_none=True)
     decided_by_id = fields.UUID(allow_none=True)
-    decided_at = fields.AwareDateTime(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
     recorded_by_id = fields.UUID(allow_none=True)
-    recorded_at = fields.AwareDateTime(allow_none=True)
+    recorded_at = UtcDateTime(allow_none=True)
     rechecks = fields.Integer()
     pre_infusion_check_in = fields.List(
         fields.Nested(CheckInAnswerSchema),
@@ -109,7 +109,7 @@ class ObservationCreateSchema(Schema):
 
 class ObservationSchema(Answer):
     id = fields.UUID()
-    observed_at = fields.AwareDateTime()
+    observed_at = UtcDateTime()
     minute = fields.Integer(metadata={"description": "Minutes from the start of the infusion"})
     systolic = fields.Integer(allow_none=True)
     diastolic = fields.Integer(allow_none=True)
@@ -123,7 +123,7 @@ class ObservationSchema(Answer):
     flag_ids = fields.List(fields.String(), metadata={"description": "The flags they opened or joined"})
     outside_limits = fields.List(fields.String(), metadata={"description": "Readings outside the clinic's limits"})
     recorded_by_id = fields.UUID(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = UtcDateTime()
 
 
 class MonitoringSchema(Answer):
@@ -154,7 +154,7 @@ class DischargeCreateSchema(Schema):
 class DischargeSchema(Answer):
     infusion_id = fields.UUID()
     discharged = fields.Boolean()
-    discharged_at = fields.AwareDateTime(allow_none=True)
+    discharged_at = UtcDateTime(allow_none=True)
     vitals_near_baseline = fields.Boolean(allow_none=True)
     alert = fields.Boolean(allow_none=True)
     ride_home = fields.Boolean(allow_none=True)
@@ -166,7 +166,7 @@ class DischargeSchema(Answer):
     outside_limits_now = fields.List(
         fields.String(), metadata={"description": "What the latest reading has outside the clinic's limits now"}
     )
-    first_checkin_due_at = fields.AwareDateTime(
+    first_checkin_due_at = UtcDateTime(
         allow_none=True, metadata={"description": "The first check-in after the infusion (counts from discharge)"}
     )
 
@@ -191,8 +191,8 @@ class RecordPatientSchema(Answer):
 
 
 class RecordSessionSchema(Answer):
-    started_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime(allow_none=True)
+    started_at = UtcDateTime()
+    ended_at = UtcDateTime(allow_none=True)
     route = fields.String()
     dose_mg = fields.Float(allow_none=True)
     phase = fields.String()

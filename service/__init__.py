@@ -76,6 +76,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from service.api import MODULES, PLAIN_MODULES
+    from service.companion import register_companion
     from service.web import register_console
 
     for module in MODULES:
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     for module in PLAIN_MODULES:
         app.register_blueprint(module.blp)
     register_console(app)
+    register_companion(app)
     app.add_url_rule(
         "/api/v1/static/swagger-ui/<path:filename>",
         endpoint="swagger_ui_static",

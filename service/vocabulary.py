@@ -216,3 +216,44 @@ RETIRED_TERMS: dict[str, tuple[str, str | None]] = {
     "Diplopia": (other_term(_EYE), "Diplopia"),
     "Other, specify": (OTHER_TERM, None),
 }
+
+
+# --- Spanish words for the app --------------------------------------------------------------------------------
+# The patient-facing labels of the symptom vocabulary and the severity scale in Spanish (GET /symptoms?language=es).
+SYMPTOM_LABELS_ES: dict[str, str] = {
+    "nausea": "Náuseas (malestar de estómago)",
+    "vomiting": "Vómitos",
+    "dizziness": "Mareo o sensación de desmayo",
+    "headache": "Dolor de cabeza",
+    "drowsiness": "Somnolencia o sueño",
+    "dissociation": "Sentirse desconectado o irreal (disociación)",
+    "hallucinations": "Ver u oír cosas que no están ahí",
+    "euphoria": "Sentirse inusualmente eufórico",
+    "confusion": "Confusión",
+    "blurred_vision": "Visión borrosa o distorsionada",
+    "vivid_dreams": "Sueños vívidos o extraños",
+    "anxiety": "Ansiedad o nerviosismo",
+    "low_mood": "Ánimo bajo o tristeza",
+    "suicidal_thoughts": "Pensamientos de hacerse daño o de quitarse la vida",
+    "racing_heart": "Corazón acelerado o palpitaciones",
+    "high_blood_pressure": "Presión arterial alta",
+    "memory_problems": "Problemas de memoria",
+    "brain_fog": "Dificultad para concentrarse (mente nublada)",
+    "bladder_pain": "Dolor de vejiga o al orinar",
+    "craving": "Ansias de ketamina u otras drogas",
+    "other": "Otra cosa (descríbala)",
+}
+SEVERITY_LABELS_ES: dict[int, str] = {0: "Nada", 1: "Leve", 2: "Moderado", 3: "Grave", 4: "Muy grave"}
+
+
+def symptom_label(code: str, language: str | None) -> str:
+    """A symptom's label in the patient's language (English when there is no translation)."""
+    if language == "es" and code in SYMPTOM_LABELS_ES:
+        return SYMPTOM_LABELS_ES[code]
+    return BY_CODE[code].label
+
+
+def severity_label(value: int, language: str | None) -> str:
+    if language == "es" and value in SEVERITY_LABELS_ES:
+        return SEVERITY_LABELS_ES[value]
+    return dict(SEVERITY_SCALE)[value]

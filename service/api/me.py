@@ -6,9 +6,11 @@ from flask.views import MethodView
 from sqlalchemy import update
 
 from schemas.patients import MePatchSchema, PatientInfusionSchema, PatientSchema
+from schemas.reports import CrisisResourcesSchema
 from service.api.common import Blueprint, SelectPage, current_principal
 from service.clock import now_utc
-from service.domain import infusions, patients
+from service.domain import advice, infusions, patients
+from service.domain.clinics import effective_settings
 from service.extensions import db
 from service.models import Device
 
@@ -64,3 +66,16 @@ class MyInfusions(MethodView):
     def get(self):
         """List the patient's own infusions, newest first."""
         return infusions.infusions_query(patient_id=current_principal().patient_id)
+
+
+@blp.route("/crisis-resources")
+class MyCrisisResources(MethodView):
+    @blp.doc(operationId="getMyCrisisResources")
+    @blp.patient()
+    @blp.response(200, CrisisResourcesSchema)
+    def get(self):
+        """The clinic's crisis contacts in the patient's language, for the app to keep for when it is offline."""
+        principal = current_principal()
+        settings = effective_settings(principal.clinic_settings)
+        language = principal.patient.language
+        return {"crisis_resources": advice.crisis_resources(settings["crisis_resources"], language=language)}

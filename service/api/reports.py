@@ -9,7 +9,6 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from schemas.reports import (
-    VOCABULARY,
     BatchResultSchema,
     ReportBatchDocSchema,
     ReportBatchSchema,
@@ -19,7 +18,9 @@ from schemas.reports import (
     ReportSchema,
     SafetyScreenResultSchema,
     SafetyScreenSchema,
+    VocabularyArgsSchema,
     VocabularySchema,
+    vocabulary,
 )
 from service.api.common import Blueprint, SelectPage, current_principal
 from service.clock import now_utc
@@ -85,10 +86,15 @@ def _submit(payload: dict) -> reports.Submission:
 class Symptoms(MethodView):
     @blp.doc(operationId="getSymptomVocabulary")
     @blp.anyone_signed_in()
+    @blp.arguments(VocabularyArgsSchema, location="query")
     @blp.response(200, VocabularySchema)
-    def get(self):
-        """List the symptom vocabulary and the severity scale the app shows."""
-        return VOCABULARY
+    def get(self, args):
+        """List the symptom vocabulary and the severity scale the app shows (labels in English or Spanish)."""
+        language = args.get("language")
+        if language is None:
+            principal = current_principal()
+            language = principal.patient.language if principal.patient_id else None
+        return vocabulary(str(language) if language else None)
 
 
 @blp.route("/me/reports")

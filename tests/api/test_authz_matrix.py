@@ -71,6 +71,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST",   "/api/v1/auth/logout"):                                 (401, 204, 204, 204, 204, 204, 204),
     ("GET",    "/api/v1/me"):                                          (401, 200, 200, 403, 403, 403, 403),
     ("PATCH",  "/api/v1/me"):                                          (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/me/crisis-resources"):                         (401, 200, 200, 403, 403, 403, 403),
     ("GET",    "/api/v1/me/infusions"):                                (401, 200, 200, 403, 403, 403, 403),
     ("GET",    "/api/v1/me/reports"):                                  (401, 200, 200, 403, 403, 403, 403),
     ("POST",   "/api/v1/me/reports"):                                  (401, 201, 201, 403, 403, 403, 403),
@@ -151,6 +152,12 @@ PUBLIC: dict[tuple[str, str], tuple[str, int]] = {
     ("GET", "/api/v1/static/swagger-ui/<path:filename>"): ("/api/v1/static/swagger-ui/swagger-ui.css", 200),
     # Flask's own static route; the app ships no static folder, so any file is a plain 404 (not a 401).
     ("GET", "/static/<path:filename>"): ("/static/anything.css", 404),
+    # The patients' companion app: a static shell with no patient data (it reads the API with the phone's token).
+    ("GET", "/app/"): ("/app/", 200),
+    ("GET", "/app"): ("/app", 302),
+    ("GET", "/app/sw.js"): ("/app/sw.js", 200),
+    ("GET", "/app/manifest.webmanifest"): ("/app/manifest.webmanifest", 200),
+    ("GET", "/app/static/<path:filename>"): ("/app/static/app.js", 200),
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

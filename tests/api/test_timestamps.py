@@ -86,3 +86,28 @@ def test_a_timestamp_in_another_form_fails_the_answer_check():
     with pytest.raises(AssertionError):
         assert_timestamps_in_utc({"items": [{"at": "2026-11-01T14:00:00-07:00"}]}, "example")
     assert_timestamps_in_utc({"items": [{"at": "2026-11-01T21:00:00+00:00", "day": "2026-11-01"}]}, "example")
+
+
+def test_every_timestamp_field_of_every_schema_writes_utc():
+    """A schema added later cannot bring back a second timestamp form: every date-time field is UtcDateTime."""
+    import importlib
+    import pkgutil
+
+    import marshmallow
+    from marshmallow import fields
+
+    import schemas
+
+    checked = []
+    for module_info in pkgutil.iter_modules(schemas.__path__):
+        module = importlib.import_module(f"schemas.{module_info.name}")
+        for value in vars(module).values():
+            if not isinstance(value, type) or not issubclass(value, marshmallow.Schema):
+                continue
+            if value.__module__ != module.__name__:
+                continue
+            for name, field in value().declared_fields.items():
+                if isinstance(field, fields.DateTime) and not isinstance(field, fields.NaiveDateTime):
+                    assert isinstance(field, UtcDateTime), f"{value.__name__}.{name} is {type(field).__name__}"
+                    checked.append(name)
+    assert len(checked) >= 40
