@@ -22,7 +22,8 @@ blp = Blueprint("companion", __name__, url_prefix="/app", static_folder="static"
 
 @blp.route("/")
 def shell():
-    """The app's one page (the enrollment code may ride along as ?code=...; the script reads it)."""
+    """The app's one page (the clinic's link carries the enrollment code as #code=..., which only the script
+    reads: a fragment never reaches a server or its access log)."""
     return send_from_directory(STATIC, "index.html", max_age=0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import segno
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -213,10 +214,17 @@ def enrollment_code(patient_id):
     db.session.commit()
     shown = {
         "code": code,
-        "qr": qr_svg(code),
+        # the QR code is the companion app's link: a phone's camera opens it with the code filled in
+        "qr": qr_svg(pairing_link(code)),
+        "link": pairing_link(code),
         "expires_at": expires_at,
     }
     return render_patient(patient, code=shown)
+
+
+def pairing_link(code: str) -> str:
+    """The companion app's address with the code in the fragment (never sent to a server, so never logged)."""
+    return url_for("companion.shell", _external=True) + "#" + urlencode({"code": code})
 
 
 def qr_svg(text: str) -> Markup:

@@ -100,9 +100,10 @@ def axe_clean(page, name: str) -> None:
 
 
 def pair(page, server: str, code: str) -> None:
-    page.goto(f"{server}/app/?code={code}")
+    page.goto(f"{server}/app/#code={code}")
     page.wait_for_selector("#screen-pair:not([hidden])")
     assert page.input_value("#pair-code") == code
+    assert code not in page.url  # read from the fragment, then dropped from the address bar and history
     page.click("#pair-form button[type=submit]")
     page.wait_for_selector("#screen-report:not([hidden]) #sym-nausea")
 
@@ -259,7 +260,7 @@ def test_every_screen_passes_axe(world, server, browser, size):
     patient = db.session.get(Patient, world.patient.principal.patient_id)
     context, page, _ = open_page(browser, size, bypass_csp=True)
     try:
-        page.goto(f"{server}/app/?code=ABCD")
+        page.goto(f"{server}/app/#code=ABCD")
         page.wait_for_selector("#screen-pair:not([hidden])")
         axe_clean(page, "pair")
         shot(page, f"pair-{size}")

@@ -157,9 +157,19 @@
     window.scrollTo(0, 0);
   }
 
+  // The clinic's link carries the code after "#", which a browser never sends to a server (so it is in
+  // no access log); it leaves the address bar and the history once read.
+  function codeFromLink() {
+    const code = new URLSearchParams(location.hash.slice(1)).get("code");
+    if (code) {
+      $("pair-code").value = code;
+      history.replaceState(null, "", location.pathname);
+    }
+  }
+  window.addEventListener("hashchange", codeFromLink);
+
   function showPair(message) {
-    const code = new URLSearchParams(location.search).get("code");
-    if (code) $("pair-code").value = code;
+    codeFromLink();
     $("pair-error").hidden = !message;
     $("pair-error").textContent = message || "";
     show("pair");
