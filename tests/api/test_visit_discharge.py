@@ -145,7 +145,9 @@ def test_reads_and_writes_are_audited(client, world, visit):
     client.get(url(visit["id"]), headers=world.admin.headers)
     db.session.rollback()
     rows = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/discharge")
+        select(AuditEntry)
+        .where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/discharge")
+        .order_by(AuditEntry.id)
     ).all()
     assert [(str(r.action), r.actor_id, r.resource_id, r.patient_id) for r in rows] == [
         ("write", world.nurse.principal.id, visit["id"], world.patient.principal.patient_id),

@@ -143,7 +143,9 @@ def test_another_clinics_session_is_not_found_and_reads_are_audited(client, worl
     record(client, world, visit)
     db.session.rollback()
     rows = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/monitoring-record")
+        select(AuditEntry)
+        .where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/monitoring-record")
+        .order_by(AuditEntry.id)
     ).all()
     assert [(str(r.action), r.actor_id, r.patient_id) for r in rows] == [
         ("read", world.physician.principal.id, world.patient.principal.patient_id)

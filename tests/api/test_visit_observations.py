@@ -180,7 +180,9 @@ def test_reads_and_writes_are_audited(client, world, infusion):
     client.get(url(infusion["id"]), headers=world.admin.headers)
     db.session.rollback()
     rows = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/observations")
+        select(AuditEntry)
+        .where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/observations")
+        .order_by(AuditEntry.id)
     ).all()
     assert [(str(r.action), r.actor_id, r.resource_id, r.patient_id) for r in rows] == [
         ("write", world.nurse.principal.id, infusion["id"], world.patient.principal.patient_id),

@@ -256,7 +256,9 @@ def test_reads_and_writes_are_audited(client, world, infusion_id):
     db.session.rollback()
     rows = list(
         db.session.scalars(
-            select(AuditEntry).where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/screening")
+            select(AuditEntry)
+            .where(AuditEntry.endpoint == "/api/v1/infusions/<uuid:infusion_id>/screening")
+            .order_by(AuditEntry.id)
         )
     )
     assert [(str(r.action), r.actor_id, r.resource_id) for r in rows] == [
