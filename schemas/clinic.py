@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from schemas.base import Answer, Int, Name, Schema, Text, UtcDateTime
+from schemas.base import Answer, Int, Name, Schema, Text, TrimmedString, UtcDateTime
 from service.domain.advice import ADVICE_MAX, ADVICE_RULES
 from service.enums import Language
 from service.rules import THRESHOLD_KEYS
@@ -110,6 +110,28 @@ class VisitSettingsSchema(Schema):
     limit_dissociation = Int(0, 3, metadata={"description": "Dissociation (0-4) above is outside (1)"})
 
 
+class E2bSenderSchema(Schema):
+    """The clinic's safety contact its E2B(R3) reports name as the sender (every field is in the message)."""
+
+    identifier = Name(60, required=True, metadata={"description": "Sender identifier (FDA.C.3.1)"})
+    department = Name(60, required=True)
+    title = Name(50, required=True, metadata={"example": "Dr"})
+    given_name = Name(60, required=True)
+    family_name = Name(60, required=True)
+    street = Name(100, required=True)
+    city = Name(35, required=True)
+    state = Name(40, required=True)
+    postcode = Name(15, required=True)
+    country = TrimmedString(
+        required=True,
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="A two-letter ISO 3166 country code, e.g. US."),
+        metadata={"example": "US"},
+    )
+    phone = Name(33, required=True)
+    fax = Name(33, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=100))
+
+
 class ClinicSettingsSchema(Schema):
     thresholds = fields.Dict(
         keys=fields.String(validate=validate.OneOf(THRESHOLD_KEYS)),
@@ -127,6 +149,11 @@ class ClinicSettingsSchema(Schema):
     webhook = fields.Nested(WebhookSchema, metadata={"description": "Escalations and digests are POSTed here"})
     visit = fields.Nested(
         VisitSettingsSchema, metadata={"description": "The visit: the screening's blood-pressure hold line (140/90)"}
+    )
+    e2b_sender = fields.Nested(
+        E2bSenderSchema,
+        allow_none=True,
+        metadata={"description": "The safety contact E2B(R3) exports name as the sender (null removes it)"},
     )
     advice = fields.Dict(
         keys=fields.String(validate=validate.OneOf(ADVICE_RULES)),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import outbox
+from service.domain import outbox, visits
 from service.domain.adverse_events import create_adverse_event
 from service.domain.auth import issue_enrollment_code
 from service.domain.clinicians import create_clinician
@@ -429,6 +429,72 @@ def _seed_serious_fallback(session: Session, *, clinic: Clinic, actor, now: date
     return 1
 
 
+# The visit in the clinic: screening this long before the start, chair readings at these minutes after it,
+# and readings in recovery and the discharge this long after the end.
+DEMO_SCREENING_LEAD = timedelta(minutes=20)
+DEMO_CHAIR_MINUTES = (5, 20)
+DEMO_RECOVERY = timedelta(minutes=15)
+DEMO_DISCHARGE_AFTER = (30, 50)
+
+
+def _seed_visit(session: Session, rng: random.Random, *, given: list, nurse, now: datetime) -> None:
+    """The patient's latest infusion over by at least an hour gets its visit: the screening before the start
+    (its readings are the infusion's pre-infusion ones), readings in the chair and in recovery near the
+    baseline, and the discharge a little after the end. Recorded as the nurse entered them at the time,
+    except the discharge, entered now: it moves the infusion's check-ins, which count from the present."""
+    done = [i for i in given if i.ended_at + timedelta(minutes=60) <= now]
+    if not done:
+        return
+    infusion = done[-1]
+    settings = settings_of(session.get(Clinic, infusion.clinic_id))
+    screened = infusion.started_at - DEMO_SCREENING_LEAD
+    values = {
+        "systolic": infusion.pre_systolic,
+        "diastolic": infusion.pre_diastolic,
+        "heart_rate": infusion.pre_heart_rate,
+        "weight_kg": round(float(infusion.dose_mg) / float(infusion.dose_mg_per_kg), 1),
+        "last_meal_at": infusion.started_at - timedelta(hours=rng.randint(4, 8)),
+        **{key: False for key in visits.CHECKLIST},
+    }
+    if visits.hold_reasons(values, line=visits.hold_line(settings)):  # a clinic whose hold line is lower
+        values.update(decision="proceed", decision_reason="Repeat reading after rest; physician agreed.")
+    visits.record_screening(session, infusion=infusion, actor=nurse, values=values, now=screened)
+    chair = {infusion.started_at + timedelta(minutes=m) for m in DEMO_CHAIR_MINUTES}
+    chair.add(infusion.ended_at - timedelta(minutes=5))
+    times = [*sorted(at for at in chair if at < infusion.ended_at), infusion.ended_at + DEMO_RECOVERY]
+    for number, at in enumerate(times):
+        recovered = number == len(times) - 1
+        visits.record_observation(
+            session,
+            infusion=infusion,
+            actor=nurse,
+            values={
+                "observed_at": at,
+                "systolic": infusion.pre_systolic + (rng.randint(0, 6) if recovered else rng.randint(4, 16)),
+                "diastolic": infusion.pre_diastolic + rng.randint(0, 6),
+                "heart_rate": infusion.pre_heart_rate + rng.randint(0, 10),
+                "spo2": rng.randint(96, 99),
+                "sedation_moass": 5 if recovered else rng.choice([4, 5]),
+                "dissociation": 0 if recovered else rng.choice([0, 1, 1]),
+            },
+            now=at + timedelta(minutes=1),
+        )
+    left = infusion.ended_at + timedelta(minutes=rng.randint(*DEMO_DISCHARGE_AFTER))
+    outside = visits.still_outside(session, infusion=infusion)  # a clinic whose chair limits are tighter
+    visits.record_discharge(
+        session,
+        infusion=infusion,
+        actor=nurse,
+        values={
+            "discharged_at": left,
+            **{key: True for key in visits.READINESS},
+            "override_reason": "Within the patient's usual range; physician agreed." if outside else None,
+            "note": "Left with a family member driving.",
+        },
+        now=now,
+    )
+
+
 def demo_clinic_exists(session: Session) -> bool:
     """Tell whether the demo clinic was already seeded."""
     return session.scalar(select(Clinic.id).where(Clinic.name == DEMO_CLINIC)) is not None
@@ -467,7 +533,13 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
         session.commit()
     else:
         staff = []
+        if not (clinic.settings or {}).get("e2b_sender"):  # a demo clinic seeded before E2B(R3) export existed
+            clinic.settings = {**(clinic.settings or {}), "e2b_sender": dict(DEMO_E2B_SENDER)}
+            session.commit()
     nurse = staff[0] if staff else None
+    visit_nurse = nurse or session.scalar(
+        select(Clinician).where(Clinician.clinic_id == clinic.id, Clinician.email == DEMO_STAFF[1][0])
+    )
 
     made = []
     existing = session.scalar(select(func.count()).select_from(Patient).where(Patient.clinic_id == clinic.id))
@@ -534,6 +606,7 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                     },
                 )
                 given.append(infusion)
+            _seed_visit(session, rng, given=given, nurse=visit_nurse, now=now)
             device = None
             if index % 3 != 2:  # most patients have paired a phone
                 device = Device(

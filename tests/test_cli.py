@@ -17,15 +17,18 @@ from service.models import (
     Clinic,
     Clinician,
     Device,
+    Discharge,
     EnrollmentCode,
     Flag,
     FlagEvent,
     FlagReport,
     Infusion,
     Notification,
+    Observation,
     Patient,
     Report,
     ReportSymptom,
+    Screening,
 )
 from service.vocabulary import SYMPTOMS_BY_TERM
 from tests.conftest import pinned_start
@@ -148,11 +151,20 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})
     assert enrolled.status_code == 200
-    # Seeding twice tops up the same clinic instead of failing.
+    # Every patient with an infusion over had a visit: screened, watched in the chair, discharged.
+    assert visits_missing() == []
+    clinic = db.session.scalar(select(Clinic))
+    assert clinic.settings["e2b_sender"]["identifier"] == "AFTERCARE-DEMO"
+    # Seeding twice tops up the same clinic instead of failing (and gives it a safety contact if it had none).
+    clinic.settings = {k: v for k, v in clinic.settings.items() if k != "e2b_sender"}
+    db.session.commit()
     again = runner.invoke(args=["demo", "seed", "--patients", "2"])
     assert again.exit_code == 0, again.output
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 1
     assert db.session.scalar(select(func.count()).select_from(Patient)) == 12
+    db.session.expire_all()
+    assert db.session.scalar(select(Clinic)).settings["e2b_sender"]["country"] == "US"
+    assert visits_missing() == []
     assert contradictions() == []
 
 
@@ -172,6 +184,55 @@ def what_the_report_says(report: Report) -> set[str]:
     if (report.systolic or 0) >= 160 or (report.diastolic or 0) >= 100:
         codes.add("high_blood_pressure")
     return codes
+
+
+def visits_missing() -> list[str]:
+    """Patients with an infusion over for an hour or more but no visit recorded (screening, chair, discharge)."""
+    db.session.expire_all()
+    missing = []
+    for patient in db.session.scalars(select(Patient)):
+        infusions = db.session.scalars(select(Infusion).where(Infusion.patient_id == patient.id))
+        over = [i.id for i in infusions if i.ended_at + timedelta(hours=1) <= i.created_at]
+        if not over:
+            continue
+        visited = [
+            i
+            for i in over
+            if db.session.scalar(select(func.count()).select_from(Screening).where(Screening.infusion_id == i))
+            and db.session.scalar(select(func.count()).select_from(Observation).where(Observation.infusion_id == i))
+            >= 2
+            and db.session.scalar(select(func.count()).select_from(Discharge).where(Discharge.infusion_id == i))
+        ]
+        if not visited:
+            missing.append(f"patient {patient.display_name} has infusions but no visit recorded")
+    return missing
+
+
+def visit_contradictions() -> list[str]:
+    """Where a visit's records contradict its infusion's times."""
+    found = []
+    for screening in db.session.scalars(select(Screening)):
+        infusion = db.session.get(Infusion, screening.infusion_id)
+        if screening.recorded_at > infusion.started_at:
+            found.append(f"screening {screening.id} recorded after its infusion started")
+        if screening.patient_id != infusion.patient_id:
+            found.append(f"screening {screening.id} of another patient than its infusion")
+        if (screening.systolic, screening.diastolic) != (infusion.pre_systolic, infusion.pre_diastolic):
+            found.append(f"screening {screening.id} is not its infusion's pre-infusion reading")
+    for discharge in db.session.scalars(select(Discharge)):
+        infusion = db.session.get(Infusion, discharge.infusion_id)
+        if infusion.ended_at is None or discharge.discharged_at < infusion.ended_at:
+            found.append(f"discharge {discharge.id} before its infusion ended")
+    for obs in db.session.scalars(select(Observation)):
+        infusion = db.session.get(Infusion, obs.infusion_id)
+        left = db.session.scalar(select(Discharge.discharged_at).where(Discharge.infusion_id == obs.infusion_id))
+        if obs.observed_at < infusion.started_at:
+            found.append(f"observation {obs.id} before its infusion started")
+        if left is not None and obs.observed_at > left:
+            found.append(f"observation {obs.id} in the chair after the patient left")
+        if obs.patient_id != infusion.patient_id:
+            found.append(f"observation {obs.id} of another patient than its infusion")
+    return found
 
 
 def contradictions() -> list[str]:
@@ -217,16 +278,19 @@ def contradictions() -> list[str]:
             )
         ):
             found.append(f"adverse event {event.term} from a flag without its report")
-    return found
+    return found + visit_contradictions()
 
 
 @pytest.mark.parametrize(("clock", "random_seed"), [("00:30", 7), ("07:30", 1), ("13:15", 2), ("19:45", 3)])
 def test_demo_histories_hold_together(app, clock, random_seed):
     """At any hour and with any seed: reports after their infusions, flags opened when their first report
-    arrived, adverse events after their infusions and from flags about their own symptom."""
+    arrived, adverse events after their infusions and from flags about their own symptom, visits inside
+    their infusions' times (screened before the start, observed in the chair, discharged after the end)."""
     with time_machine.travel(pinned_start(clock, now=datetime.now(UTC)), tick=True):
         result = app.test_cli_runner().invoke(args=["demo", "seed", "--patients", "10", "--seed", str(random_seed)])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count()).select_from(AdverseEvent)) >= 2
     assert db.session.scalar(select(func.count()).select_from(AdverseEvent).where(AdverseEvent.flag_id.is_not(None)))
+    assert db.session.scalar(select(func.count()).select_from(Discharge)) >= 5
+    assert visits_missing() == []
     assert contradictions() == []

@@ -39,8 +39,10 @@ def replace_settings(session: Session, *, clinic: Clinic, new: dict, actor_id: u
         after["advice"] = before.get("advice") or {}
     if "visit" not in new:  # nor its visit settings (the screening's hold line)
         after["visit"] = before["visit"]
-    if "e2b_sender" not in new and before.get("e2b_sender"):  # the E2B(R3) safety contact is not on the form
+    if "e2b_sender" not in new and before.get("e2b_sender"):  # a body without the E2B(R3) safety contact keeps it
         after["e2b_sender"] = before["e2b_sender"]
+    elif new.get("e2b_sender") is None:  # null removes it (the export then names what is missing)
+        after.pop("e2b_sender", None)
     clinic.settings = after
     clinic.updated_at = now
     session.add(

@@ -7,7 +7,7 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from schemas.audit import AuditQueryArgsSchema
-from schemas.clinic import ClinicSettingsSchema
+from schemas.clinic import ClinicSettingsSchema, E2bSenderSchema, VisitSettingsSchema
 from schemas.clinicians import ClinicianCreateSchema
 from service.api.audit_trail import COLLECTIONS
 from service.clock import now_utc
@@ -29,6 +29,9 @@ blp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = Role.ADMIN
 CRISIS_ROWS = 5
 TARGETS = ("critical", "high", "medium", "low")
+# The visit's hold line and chair limits, and the E2B(R3) safety contact, by the API's field names.
+VISIT_KEYS = tuple(VisitSettingsSchema().fields)
+E2B_KEYS = tuple(E2bSenderSchema().fields)
 
 
 def _clinic() -> Clinic:
@@ -129,7 +132,37 @@ def _settings_form(settings: dict) -> dict:
         "offsets": ", ".join(str(h) for h in settings["checkin_offsets_hours"]),
         "quiet_start": settings["quiet_hours"]["start"],
         "quiet_end": settings["quiet_hours"]["end"],
+        "visit": {k: str(settings["visit"].get(k, "")) for k in VISIT_KEYS},
+        "e2b": {k: str((settings.get("e2b_sender") or {}).get(k) or "") for k in E2B_KEYS},
     }
+
+
+VISIT_LABELS = {
+    "hold_systolic": "Screening hold line, systolic (mmHg, at or above)",
+    "hold_diastolic": "Screening hold line, diastolic (mmHg, at or above)",
+    "limit_systolic": "In the chair: systolic at or above (mmHg)",
+    "limit_diastolic": "Diastolic at or above (mmHg)",
+    "limit_heart_rate_high": "Heart rate at or above (/min)",
+    "limit_heart_rate_low": "Heart rate below (/min)",
+    "limit_spo2": "SpO2 below (%)",
+    "limit_moass": "MOASS below (1-5)",
+    "limit_dissociation": "Dissociation above (0-4)",
+}
+E2B_LABELS = {
+    "identifier": "Sender identifier",
+    "department": "Department",
+    "title": "Title",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "street": "Street",
+    "city": "City",
+    "state": "State",
+    "postcode": "Postcode",
+    "country": "Country (two letters, e.g. US)",
+    "phone": "Phone",
+    "fax": "Fax",
+    "email": "E-mail",
+}
 
 
 def _label_es(resource: dict) -> str:
@@ -153,6 +186,8 @@ def _settings_body(form, crisis_rows: list[int]) -> dict:
 
     thresholds = {k: number(f"threshold-{k}", f"thresholds.{k}") for k in THRESHOLD_KEYS}
     targets = {k: number(f"target-{k}", f"response_targets_minutes.{k}") for k in TARGETS}
+    visit = {k: number(f"visit-{k}", f"visit.{k}") for k in VISIT_KEYS}
+    sender = {k: (form.get(f"e2b-{k}") or "").strip() for k in E2B_KEYS}
     crisis = []
     for i in range(CRISIS_ROWS):
         row = {k: (form.get(f"crisis-{i}-{k}") or "").strip() for k in CRISIS_FIELDS}
@@ -176,6 +211,9 @@ def _settings_body(form, crisis_rows: list[int]) -> dict:
         "crisis_resources": crisis,
         "checkin_offsets_hours": offsets,
         "quiet_hours": {"start": (form.get("quiet_start") or "").strip(), "end": (form.get("quiet_end") or "").strip()},
+        "visit": visit,
+        # All fields blank: the clinic has no E2B(R3) safety contact (its exports then name what is missing).
+        "e2b_sender": sender if any(sender.values()) else None,
     }
     if problems:
         raise forms.FormInvalid(problems)
@@ -207,6 +245,8 @@ def _shown(form) -> dict:
         "offsets": form.get("offsets", ""),
         "quiet_start": form.get("quiet_start", ""),
         "quiet_end": form.get("quiet_end", ""),
+        "visit": {k: form.get(f"visit-{k}", "") for k in VISIT_KEYS},
+        "e2b": {k: form.get(f"e2b-{k}", "") for k in E2B_KEYS},
     }
 
 
@@ -219,6 +259,10 @@ def _render_settings(values: dict, *, errors=None, status: int = 200):
         errors=errors or {},
         threshold_keys=THRESHOLD_KEYS,
         targets=TARGETS,
+        visit_keys=VISIT_KEYS,
+        e2b_keys=E2B_KEYS,
+        visit_labels=VISIT_LABELS,
+        e2b_labels=E2B_LABELS,
         history=history,
         names={c.id: c.name for c in staff},
     )

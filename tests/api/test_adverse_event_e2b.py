@@ -151,3 +151,23 @@ def test_access_by_role_and_clinic_and_the_export_is_audited(client, case):
     # the other clinic's 404 is not an access to patient data; the admin's export is the last entry
     assert (entry.action, entry.resource_type, entry.resource_id) == ("export", "adverse_event", event["id"])
     assert entry.actor_id == world.admin.principal.id and entry.patient_id == case.patient_id
+
+
+def test_the_safety_contact_is_set_through_the_clinic_settings_api(client, case):
+    world = case.world
+    shown = client.get("/api/v1/clinic/settings", headers=world.admin.headers).get_json()
+    body = {k: v for k, v in shown.items() if k not in ("webhook", "e2b_sender")}
+    put = lambda body: client.put("/api/v1/clinic/settings", json=body, headers=world.admin.headers)  # noqa: E731
+    bad = put({**body, "e2b_sender": {**factories.E2B_SENDER, "country": "USA", "email": "nope"}})
+    payload = assert_422(bad, "e2b_sender")
+    assert {"country", "email"} == set(payload["errors"]["json"]["e2b_sender"])
+    assert "e2b_sender" not in (db.session.get(type(world.clinic), world.clinic.id).settings or {})
+    ok = put({**body, "e2b_sender": factories.E2B_SENDER})
+    assert ok.status_code == 200 and ok.get_json()["e2b_sender"] == factories.E2B_SENDER
+    event = serious_event(client, case)
+    assert e2b_of(client, world.physician, event["id"]).startswith(b"<?xml")
+    # A body without it keeps it; null removes it, and the export names what is missing again.
+    assert put(body).get_json()["e2b_sender"] == factories.E2B_SENDER
+    assert "e2b_sender" not in put({**body, "e2b_sender": None}).get_json()
+    response = client.get(f"{EVENTS}/{event['id']}/e2b", headers=world.physician.headers)
+    assert_422(response, "e2b_sender.identifier")

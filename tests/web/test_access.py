@@ -19,6 +19,7 @@ from service.domain import adverse_events
 from service.extensions import db
 from service.models import AdverseEvent, Clinician, Flag, Patient
 from service.rules import Priority
+from tests import factories
 from tests.web.conftest import csrf_of, make_flag, make_infusion
 
 CALLERS = ("anonymous", "nurse", "physician", "admin", "other_admin")
@@ -87,6 +88,8 @@ def _settings_form() -> dict:
     form.update({f"target-{k}": str(v) for k, v in settings["response_targets_minutes"].items()})
     form.update({"offsets": "2, 24, 72, 168, 336", "quiet_start": "21:00", "quiet_end": "08:00"})
     form.update({"crisis-0-label": "Call 911 if you are in danger.", "crisis-0-phone": "911"})
+    form.update({f"visit-{k}": str(v) for k, v in settings["visit"].items()})
+    form.update({f"e2b-{k}": v for k, v in factories.E2B_SENDER.items()})
     return form
 
 

@@ -932,3 +932,27 @@ def test_admin_filters_the_adverse_event_list_and_marks_one_submitted(server, pa
     page.get_by_role("button", name="Record submission").click()
     page.get_by_text("Submission to the regulator recorded.").wait_for()
     assert "FDA-2026-0042" in page.locator("#regulatory").inner_text()
+
+
+def test_admin_sets_the_visit_hold_line_and_the_e2b_safety_contact_in_the_settings_form(
+    server, page, clinic_scene, world
+):
+    sign_in(page, server, clinic_scene["admin"].email)
+    page.goto(f"{server}/console/admin/settings")
+    page.get_by_label("Screening hold line, systolic (mmHg, at or above)").fill("150")
+    for key, value in {**factories.E2B_SENDER, "country": "USA"}.items():
+        page.locator(f"#e2b-{key}").fill(value)
+    page.get_by_role("button", name="Save settings").click()
+    page.locator("#e2b_sender-country-error").wait_for()
+    assert "two-letter" in page.locator("#e2b_sender-country-error").inner_text()
+    assert page.get_by_label("Screening hold line, systolic (mmHg, at or above)").input_value() == "150"
+    page.get_by_label("Country (two letters, e.g. US)").fill("US")
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Settings saved.").wait_for()
+    assert page.get_by_label("Screening hold line, systolic (mmHg, at or above)").input_value() == "150"
+    assert page.get_by_label("Family name").input_value() == "Reyes"
+    db.session.expire_all()
+    from service.models import Clinic
+
+    settings = db.session.get(Clinic, world.clinic.id).settings
+    assert settings["visit"]["hold_systolic"] == 150 and settings["e2b_sender"] == factories.E2B_SENDER

@@ -483,12 +483,7 @@ def test_admin_deactivates_a_nurse_and_their_console_session_ends(console, world
 
 def test_admin_settings_form_saves_and_names_bad_values(console, world):
     admin = console["admin"]
-    page = admin.get("/console/admin/settings").get_data(as_text=True)
-    form = dict(
-        re.findall(
-            r'name="((?:threshold|target|crisis-\d)-[\w-]+|offsets|quiet_start|quiet_end)"[^>]*value="([^"]*)"', page
-        )
-    )
+    form = _settings_page_form(admin)
     assert form["threshold-crisis_systolic"] == "180" and form["target-critical"] == "15"
     bad = post(admin, "/console/admin/settings", {**form, "threshold-hr_low": "10", "target-high": "soon"})
     assert bad.status_code == 422
@@ -525,16 +520,87 @@ def test_admin_settings_form_saves_and_names_bad_values(console, world):
 
 def test_settings_errors_land_on_the_crisis_row_they_came_from(console):
     admin = console["admin"]
-    page = admin.get("/console/admin/settings").get_data(as_text=True)
-    form = dict(
-        re.findall(
-            r'name="((?:threshold|target|crisis-\d)-[\w-]+|offsets|quiet_start|quiet_end)"[^>]*value="([^"]*)"', page
-        )
-    )
+    form = _settings_page_form(admin)
     response = post(admin, "/console/admin/settings", {**form, "crisis-4-phone": "+1 303 555 0111"})  # row 3 empty
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="crisis_resources-4-label-error"' in html and 'id="crisis_resources-2-label-error"' not in html
+
+
+def _settings_page_form(client) -> dict:
+    page = client.get("/console/admin/settings").get_data(as_text=True)
+    return dict(
+        re.findall(
+            r'name="((?:threshold|target|visit|e2b|crisis-\d)-[\w-]+|offsets|quiet_start|quiet_end)"[^>]*value="([^"]*)"',
+            page,
+        )
+    )
+
+
+def test_admin_settings_form_edits_the_visit_limits_and_the_e2b_safety_contact(console, world):
+    admin = console["admin"]
+    form = _settings_page_form(admin)
+    assert form["visit-hold_systolic"] == "140" and form["visit-limit_spo2"] == "94"
+    assert form["e2b-identifier"] == "" and form["e2b-email"] == ""
+    sender = {f"e2b-{k}": v for k, v in factories.E2B_SENDER.items()}
+    ok = post(
+        admin,
+        "/console/admin/settings",
+        {**form, **sender, "visit-hold_systolic": "150", "visit-limit_heart_rate_high": "120"},
+    )
+    assert ok.status_code == 302
+    db.session.rollback()
+    settings = db.session.get(Clinic, world.clinic.id).settings
+    assert settings["visit"]["hold_systolic"] == 150 and settings["visit"]["limit_heart_rate_high"] == 120
+    assert settings["visit"]["hold_diastolic"] == 90
+    assert settings["e2b_sender"] == factories.E2B_SENDER
+    # The form shows what was saved; saving it again unchanged keeps the contact.
+    again = _settings_page_form(admin)
+    assert again["visit-hold_systolic"] == "150" and again["e2b-family_name"] == "Reyes"
+    assert post(admin, "/console/admin/settings", again).status_code == 302
+    db.session.rollback()
+    assert db.session.get(Clinic, world.clinic.id).settings["e2b_sender"] == factories.E2B_SENDER
+    # The API reads what the form saved.
+    answer = admin.application.test_client().get("/api/v1/clinic/settings", headers=world.admin.headers).get_json()
+    assert answer["visit"]["hold_systolic"] == 150 and answer["e2b_sender"]["country"] == "US"
+
+
+def test_admin_settings_form_refuses_bad_visit_and_e2b_values_naming_them(console, world):
+    admin = console["admin"]
+    form = _settings_page_form(admin)
+    sender = {f"e2b-{k}": v for k, v in factories.E2B_SENDER.items()}
+    bad = post(
+        admin,
+        "/console/admin/settings",
+        {**form, **sender, "visit-hold_systolic": "90", "visit-limit_spo2": "lots", "e2b-country": "USA"},
+    )
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'id="visit-limit_spo2-error"' in html and "Enter a whole number." in html
+    assert 'value="USA"' in html and 'value="lots"' in html
+    range_ = post(
+        admin, "/console/admin/settings", {**form, **sender, "visit-hold_systolic": "90", "e2b-country": "USA"}
+    )
+    assert range_.status_code == 422
+    html = range_.get_data(as_text=True)
+    assert 'id="visit-hold_systolic-error"' in html and 'id="e2b_sender-country-error"' in html
+    assert "two-letter ISO 3166 country code" in html
+    partial = post(admin, "/console/admin/settings", {**form, "e2b-identifier": "NORTH-1", "e2b-email": "nope"})
+    assert partial.status_code == 422
+    html = partial.get_data(as_text=True)
+    assert 'id="e2b_sender-family_name-error"' in html and 'id="e2b_sender-email-error"' in html
+    db.session.rollback()
+    stored = db.session.get(Clinic, world.clinic.id).settings or {}
+    assert "e2b_sender" not in stored and "visit" not in stored
+    assert db.session.scalar(select(func.count()).select_from(SettingsChange)) == 0
+
+
+def test_non_admins_cannot_save_the_visit_limits_or_the_e2b_contact(console, world):
+    form = {"visit-hold_systolic": "150", **{f"e2b-{k}": v for k, v in factories.E2B_SENDER.items()}}
+    for caller in ("nurse", "physician"):
+        assert post(console[caller], "/console/admin/settings", form).status_code == 403
+    db.session.rollback()
+    assert "e2b_sender" not in (db.session.get(Clinic, world.clinic.id).settings or {})
 
 
 def test_outbox_page_lists_messages(console):
