@@ -30,6 +30,29 @@ class TimelineInfusionSchema(Answer):
     phase = fields.String()
     dose_mg = fields.Float(allow_none=True)
     dose_mg_per_kg = fields.Float(allow_none=True)
+    cumulative_infusions = fields.Integer(
+        metadata={"description": "Infusions the patient has had up to and including this one (whole history)"}
+    )
+    cumulative_dose_mg = fields.Float(
+        allow_none=True,
+        metadata={"description": "Sum of dose_mg up to and including this one, over infusions that recorded it"},
+    )
+    cumulative_dose_mg_per_kg = fields.Float(
+        allow_none=True,
+        metadata={"description": "Sum of dose_mg_per_kg up to and including this one, over infusions that recorded it"},
+    )
+
+
+class TimelineCumulativeSchema(Answer):
+    infusions = fields.Integer(metadata={"description": "Infusions before `until`, over the whole history"})
+    dose_mg = fields.Float(allow_none=True, metadata={"description": "Total mg (null: none recorded)"})
+    dose_mg_per_kg = fields.Float(allow_none=True, metadata={"description": "Total mg/kg (null: none recorded)"})
+    without_mg = fields.Integer(metadata={"description": "Infusions with no mg recorded (not in dose_mg)"})
+    without_mg_per_kg = fields.Integer(
+        metadata={"description": "Infusions with no mg/kg recorded (not in dose_mg_per_kg)"}
+    )
+    first_infusion_at = UtcDateTime(allow_none=True)
+    last_infusion_at = UtcDateTime(allow_none=True)
 
 
 class TimelineReportSchema(Answer):
@@ -84,3 +107,7 @@ class TimelineSchema(Answer):
     since = UtcDateTime()
     until = UtcDateTime()
     entries = fields.List(fields.Nested(TimelineEntrySchema), metadata={"description": "Newest first"})
+    cumulative = fields.Nested(
+        TimelineCumulativeSchema,
+        metadata={"description": "Long-term exposure: the patient's infusions and dose up to `until`"},
+    )

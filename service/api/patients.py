@@ -101,8 +101,9 @@ class PatientTimeline(MethodView):
         """Show the patient's course, newest first: infusions, reports, flags and check-ins (default: 60 days)."""
         patient = _patient(patient_id)
         since, until = timeline.window(since=args.get("since"), until=args.get("until"), now=now_utc())
-        entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=until)
-        return {"patient_id": patient.id, "since": since, "until": until, "entries": entries}
+        running, cumulative = timeline.long_term(db.session, patient_id=patient.id, until=until)
+        entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=until, cumulative=running)
+        return {"patient_id": patient.id, "since": since, "until": until, "entries": entries, "cumulative": cumulative}
 
 
 @blp.route("/patients/<uuid:patient_id>/enrollment-codes")

@@ -63,7 +63,58 @@ def _report_summary(report: Report, symptoms: list[dict]) -> str:
     return " · ".join(parts) or "no symptoms reported"
 
 
-def _infusion_entry(infusion: Infusion) -> dict:
+def cumulative_doses(infusions: list) -> tuple[dict, dict]:
+    """Running totals over a patient's infusions (any objects with id, started_at, dose_mg, dose_mg_per_kg),
+    oldest first: for each infusion the infusions and dose received up to and including it, and the totals.
+
+    mg and mg/kg are summed over the infusions that recorded them; an infusion without a figure adds nothing
+    to that sum and is counted in ``without_mg`` / ``without_mg_per_kg``, so a total is never read as
+    complete when it is not. A sum is null until some infusion recorded that figure."""
+    running: dict = {}
+    count, mg, per_kg, without_mg, without_per_kg = 0, None, None, 0, 0
+    ordered = sorted(infusions, key=lambda i: (i.started_at, str(i.id)))
+    for infusion in ordered:
+        count += 1
+        if infusion.dose_mg is None:
+            without_mg += 1
+        else:
+            mg = round((mg or 0.0) + float(infusion.dose_mg), 3)
+        if infusion.dose_mg_per_kg is None:
+            without_per_kg += 1
+        else:
+            per_kg = round((per_kg or 0.0) + float(infusion.dose_mg_per_kg), 3)
+        running[infusion.id] = {
+            "cumulative_infusions": count,
+            "cumulative_dose_mg": mg,
+            "cumulative_dose_mg_per_kg": per_kg,
+        }
+    summary = {
+        "infusions": count,
+        "dose_mg": mg,
+        "dose_mg_per_kg": per_kg,
+        "without_mg": without_mg,
+        "without_mg_per_kg": without_per_kg,
+        "first_infusion_at": ordered[0].started_at if ordered else None,
+        "last_infusion_at": ordered[-1].started_at if ordered else None,
+    }
+    return running, summary
+
+
+def long_term(session: Session, *, patient_id: uuid.UUID, until: datetime) -> tuple[dict, dict]:
+    """The patient's cumulative infusions and dose over their whole history up to ``until`` (not only the
+    window shown): one query."""
+    rows = session.execute(
+        select(Infusion.id, Infusion.started_at, Infusion.dose_mg, Infusion.dose_mg_per_kg).where(
+            Infusion.patient_id == patient_id, Infusion.started_at < until
+        )
+    ).all()
+    return cumulative_doses(rows)
+
+
+NO_RUNNING = {"cumulative_infusions": None, "cumulative_dose_mg": None, "cumulative_dose_mg_per_kg": None}
+
+
+def _infusion_entry(infusion: Infusion, running: dict | None = None) -> dict:
     return {
         "kind": "infusion",
         "at": infusion.started_at,
@@ -76,6 +127,7 @@ def _infusion_entry(infusion: Infusion) -> dict:
             "phase": str(infusion.phase),
             "dose_mg": infusion.dose_mg,
             "dose_mg_per_kg": infusion.dose_mg_per_kg,
+            **(running or NO_RUNNING),
         },
     }
 
@@ -142,10 +194,15 @@ def _checkin_entry(checkin: Checkin) -> dict:
     }
 
 
-def patient_timeline(session: Session, *, patient: Patient, since: datetime, until: datetime) -> list[dict]:
-    """Everything that happened to a patient in [since, until), newest first (five queries, a sixth for the
-    safety screens when a report carries a crisis signal; none per row)."""
+def patient_timeline(
+    session: Session, *, patient: Patient, since: datetime, until: datetime, cumulative: dict | None = None
+) -> list[dict]:
+    """Everything that happened to a patient in [since, until), newest first (six queries, a seventh for the
+    safety screens when a report carries a crisis signal; none per row). Each infusion carries the patient's
+    cumulative infusions and dose up to it (``cumulative``: the first half of long_term(), if already read)."""
     pid = patient.id
+    if cumulative is None:
+        cumulative, _ = long_term(session, patient_id=pid, until=until)
     infusions = session.scalars(
         select(Infusion).where(Infusion.patient_id == pid, Infusion.started_at >= since, Infusion.started_at < until)
     )
@@ -175,7 +232,7 @@ def patient_timeline(session: Session, *, patient: Patient, since: datetime, unt
         )
     )
     entries = [
-        *(_infusion_entry(i) for i in infusions),
+        *(_infusion_entry(i, cumulative.get(i.id)) for i in infusions),
         *(_report_entry(r, symptoms[r.id], str(screens[r.id].risk) if r.id in screens else None) for r in reports),
         *(_flag_entry(f) for f in flags),
         *(_checkin_entry(c) for c in checkins),

@@ -594,3 +594,177 @@ def render_visit(
         f'<title id="visit-chart-title">{escape(title)}</title>{"".join(out)}</svg>'
     )
     return Chart(svg=Markup(svg), marks=marks)  # noqa: S704 - every value above went through escape()
+
+
+# Long-term safety: cumulative dose against the symptoms that ketamine's long-term harms show as (bladder,
+# memory, craving, mood). Codes from service/vocabulary.py; urinary frequency and urgency have no code yet.
+EXPOSURE_SYMPTOMS = (
+    ("bladder_pain", "#762a83", "none"),
+    ("memory_problems", "#1b7837", "6 3"),
+    ("craving", "#b35806", "2 2"),
+    ("low_mood", "#2166ac", "8 3 2 3"),
+)
+DOSE_COLOUR = "#333333"
+EXPOSURE_HEIGHT = 180
+EXPOSURE_TOP = 40
+EXPOSURE_RIGHT = 80
+
+
+def exposure_unit(cumulative: dict) -> str:
+    """The unit the cumulative dose is drawn in: mg/kg when every infusion recorded it, else mg when every
+    one did, else whichever has fewer gaps (the figure says how many are missing)."""
+    if cumulative["without_mg_per_kg"] == 0:
+        return "mg/kg"
+    if cumulative["without_mg"] == 0:
+        return "mg"
+    return "mg/kg" if cumulative["without_mg_per_kg"] < cumulative["without_mg"] else "mg"
+
+
+def render_exposure(entries: list[dict], *, cumulative: dict, since: datetime, until: datetime, zone: str) -> Chart:
+    """Cumulative dose over [since, until] (a step line, one point per infusion, starting from what the
+    patient had before the window) drawn against the severity of bladder pain, memory problems, craving and
+    low mood in the reports of the same window (one point per report that rated the symptom)."""
+    tz = ZoneInfo(zone)
+    span = (until - since).total_seconds() or 1.0
+    plot_w = WIDTH - LEFT - EXPOSURE_RIGHT
+    top, bottom = EXPOSURE_TOP, EXPOSURE_TOP + EXPOSURE_HEIGHT
+    height = bottom + AXIS + 34
+    unit = exposure_unit(cumulative)
+    key = "cumulative_dose_mg_per_kg" if unit == "mg/kg" else "cumulative_dose_mg"
+    own = "dose_mg_per_kg" if unit == "mg/kg" else "dose_mg"
+    total_key = "dose_mg_per_kg" if unit == "mg/kg" else "dose_mg"
+
+    def x(moment: datetime) -> float:
+        return LEFT + max(0.0, min(1.0, (moment - since).total_seconds() / span)) * plot_w
+
+    infusions = sorted((e for e in entries if e["kind"] == "infusion"), key=lambda e: e["at"])
+    reports = sorted((e for e in entries if e["kind"] == "report"), key=lambda e: e["at"])
+    if infusions:
+        first = infusions[0]["infusion"]
+        start = (first[key] or 0.0) - (first[own] or 0.0)
+    else:
+        start = cumulative[total_key] or 0.0
+    peak = max([start, *(e["infusion"][key] or 0.0 for e in infusions)])
+    scale = peak * 1.1 if peak > 0 else 1.0
+
+    def dose_y(value: float) -> float:
+        return bottom - value / scale * EXPOSURE_HEIGHT
+
+    def sev_y(value: float) -> float:
+        return bottom - value / 4 * EXPOSURE_HEIGHT
+
+    out: list[str] = []
+    marks = 0
+
+    def add(markup: str, *values) -> None:
+        out.append(markup.format(*(escape(v) for v in values)))
+
+    add(
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa" stroke="#dddddd"/>',
+        LEFT,
+        top,
+        plot_w,
+        EXPOSURE_HEIGHT,
+    )
+    add('<text x="{}" y="{}" font-size="12" font-weight="bold">Cumulative dose ({})</text>', 8, top - 10, unit)
+    for fraction in (0, 0.5, 1):
+        value = scale * fraction
+        add(
+            '<text x="{}" y="{}" font-size="10" text-anchor="end" fill="{}">{}</text>',
+            LEFT - 6,
+            _fmt(dose_y(value) + 3),
+            DOSE_COLOUR,
+            f"{value:.3g} {unit}",
+        )
+    for value in (0, 2, 4):
+        add(
+            '<text x="{}" y="{}" font-size="10" fill="#555555">{}</text>',
+            WIDTH - EXPOSURE_RIGHT + 6,
+            _fmt(sev_y(value) + 3),
+            f"severity {value}",
+        )
+
+    # The dose: flat at what came before, a step up at each infusion, flat to the end of the window.
+    path = [(float(LEFT), dose_y(start))]
+    level = start
+    for entry in infusions:
+        ix = x(entry["at"])
+        level = entry["infusion"][key] if entry["infusion"][key] is not None else level
+        path += [(ix, path[-1][1]), (ix, dose_y(level))]
+    path.append((float(LEFT + plot_w), dose_y(level)))
+    add(
+        '<polyline class="dose-line" points="{}" fill="none" stroke="{}" stroke-width="2"/>',
+        " ".join(f"{_fmt(px)},{_fmt(py)}" for px, py in path),
+        DOSE_COLOUR,
+    )
+    for entry in infusions:
+        info = entry["infusion"]
+        figure = info[key]
+        said = f"{figure:g} {unit}" if figure is not None else f"no {unit} recorded yet"
+        missing = "" if info[own] is not None else f" (this infusion has no {unit} recorded)"
+        tip = f"Infusion {info['cumulative_infusions']} on {_label(entry['at'], tz)}: {said} in all{missing}"
+        add(
+            '<g class="dose-point"><title>{}</title><rect x="{}" y="{}" width="8" height="8" fill="{}"/></g>',
+            tip,
+            _fmt(x(entry["at"]) - 4),
+            _fmt(dose_y(figure if figure is not None else level) - 4),
+            DOSE_COLOUR,
+        )
+        marks += 1
+
+    # The symptoms: a line per symptom through the reports that rated it, a point per rating.
+    legend_x, legend_y = LEFT, bottom + AXIS + 18
+    for code, colour, dash in EXPOSURE_SYMPTOMS:
+        points = [
+            (x(e["at"]), s["severity"], e["at"]) for e in reports for s in e["report"]["symptoms"] if s["code"] == code
+        ]
+        add(
+            '<g class="legend"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2" '
+            'stroke-dasharray="{}"/><text x="{}" y="{}" font-size="11" fill="#222222">{}</text></g>',
+            legend_x,
+            legend_y,
+            legend_x + 18,
+            legend_y,
+            colour,
+            dash,
+            legend_x + 22,
+            legend_y + 4,
+            f"{symptom_name(code)} ({len(points)})",
+        )
+        legend_x += 180
+        if len(points) > 1:
+            add(
+                '<polyline points="{}" fill="none" stroke="{}" stroke-width="1.5" stroke-dasharray="{}"/>',
+                " ".join(f"{_fmt(px)},{_fmt(sev_y(sev))}" for px, sev, _ in points),
+                colour,
+                dash,
+            )
+        for px, severity, at in points:
+            tip = f"{symptom_name(code)} {severity}/4 ({SEVERITY_WORD[severity]}) at {_label(at, tz)}"
+            add(
+                '<g class="traj-point" data-code="{}"><title>{}</title>'
+                '<circle cx="{}" cy="{}" r="4" fill="{}" stroke="#ffffff" stroke-width="1"/></g>',
+                code,
+                tip,
+                _fmt(px),
+                _fmt(sev_y(severity)),
+                colour,
+            )
+            marks += 1
+    for moment, anchor in ((since, "start"), (until, "end")):
+        local = moment.astimezone(tz)
+        add(
+            '<text x="{}" y="{}" font-size="10" text-anchor="{}" fill="#555555">{}</text>',
+            _fmt(x(moment)),
+            bottom + 16,
+            anchor,
+            f"{local.day} {local:%b %Y}",
+        )
+    title = f"Cumulative dose in {unit} against bladder pain, memory problems, craving and low mood"
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" class="exposure-chart" '
+        f'role="img" aria-labelledby="exposure-chart-title" data-marks="{marks}" '
+        f'font-family="system-ui, sans-serif" preserveAspectRatio="xMinYMin meet">'
+        f'<title id="exposure-chart-title">{escape(title)}</title>{"".join(out)}</svg>'
+    )
+    return Chart(svg=Markup(svg), marks=marks)  # noqa: S704 - every value above went through escape()

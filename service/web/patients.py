@@ -97,7 +97,8 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
     now = now_utc()
     days = days or _window_days()
     since = now - timedelta(days=days)
-    entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=now)
+    running, cumulative = timeline.long_term(db.session, patient_id=patient.id, until=now)
+    entries = timeline.patient_timeline(db.session, patient=patient, since=since, until=now, cumulative=running)
     active_flags = flags.active_of_patient(db.session, patient_id=patient.id)
     trend = timeline.course_trend(entries, now=now, active_flags=active_flags)
     summary = patients.patient_summary(db.session, patient=patient, now=now)
@@ -114,6 +115,7 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
         title=f"Course of {patient.display_name} over the last {days} days",
         description=description,
     )
+    exposure = chart.render_exposure(entries, cumulative=cumulative, since=since, until=now, zone=_clinic_zone())
     recorder = None
     latest = summary["latest_infusion"]
     if latest is not None and latest.recorded_by_id is not None:
@@ -130,6 +132,9 @@ def render_patient(patient, *, errors=None, values=None, status: int = 200, code
         entries=entries,
         trend=trend,
         chart=course,
+        cumulative=cumulative,
+        exposure=exposure,
+        exposure_unit=chart.exposure_unit(cumulative),
         days=days,
         windows=WINDOWS,
         active_flags=active_flags,

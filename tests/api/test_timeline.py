@@ -99,3 +99,44 @@ def test_timeline_of_an_unknown_or_foreign_patient_is_404(client, world):
     foreign = world.other_clinic_patient.principal.patient_id
     assert client.get(f"/api/v1/patients/{foreign}/timeline", headers=world.nurse.headers).status_code == 404
     assert client.get(f"/api/v1/patients/{uuid.uuid4()}/timeline", headers=world.nurse.headers).status_code == 404
+
+
+def test_each_infusion_carries_the_cumulative_dose_over_the_whole_history(client, world):
+    # By hand: 90 days ago 35 mg/0.5 (outside the 60-day window, still counted), 20 days ago 52.5 mg/0.75,
+    # 5 days ago 40 mg with no mg/kg.
+    _infusion(world, days_ago=90)
+    second = _infusion(world, days_ago=20, dose_mg=52.5, dose_mg_per_kg=0.75)
+    third = _infusion(world, days_ago=5, dose_mg=40.0, dose_mg_per_kg=None)
+    url = f"/api/v1/patients/{world.patient.principal.patient_id}/timeline"
+    body = client.get(url, headers=world.nurse.headers).get_json()
+
+    shown = {e["id"]: e["infusion"] for e in body["entries"] if e["kind"] == "infusion"}
+    assert set(shown) == {str(second.id), str(third.id)}  # the window is the default 60 days
+    assert shown[str(second.id)]["cumulative_infusions"] == 2
+    assert shown[str(second.id)]["cumulative_dose_mg"] == 87.5
+    assert shown[str(second.id)]["cumulative_dose_mg_per_kg"] == 1.25
+    assert shown[str(third.id)]["cumulative_infusions"] == 3
+    assert shown[str(third.id)]["cumulative_dose_mg"] == 127.5
+    assert shown[str(third.id)]["cumulative_dose_mg_per_kg"] == 1.25
+    totals = body["cumulative"]
+    assert totals["infusions"] == 3 and totals["dose_mg"] == 127.5 and totals["dose_mg_per_kg"] == 1.25
+    assert totals["without_mg"] == 0 and totals["without_mg_per_kg"] == 1
+    assert totals["first_infusion_at"].endswith("+00:00") and totals["last_infusion_at"].endswith("+00:00")
+
+    # A window ending before the latest infusion counts only what came before its end.
+    until = (now_utc() - timedelta(days=10)).isoformat()
+    earlier = client.get(url, headers=world.nurse.headers, query_string={"until": until}).get_json()
+    assert earlier["cumulative"]["infusions"] == 2 and earlier["cumulative"]["dose_mg"] == 87.5
+
+
+def test_another_patients_or_clinics_infusions_never_count(client, world):
+    _infusion(world, days_ago=3)
+    foreign = world.other_clinic_patient.principal.patient_id
+    assert client.get(f"/api/v1/patients/{foreign}/timeline", headers=world.nurse.headers).status_code == 404
+    mine = world.patient.principal.patient_id
+    assert client.get(f"/api/v1/patients/{mine}/timeline", headers=world.other_admin.headers).status_code == 404
+    body = client.get(f"/api/v1/patients/{foreign}/timeline", headers=world.other_admin.headers).get_json()
+    assert body["cumulative"]["infusions"] == 0 and body["cumulative"]["dose_mg"] is None
+    neighbour = world.other_patient.principal.patient_id  # same clinic, no infusions of their own
+    body = client.get(f"/api/v1/patients/{neighbour}/timeline", headers=world.nurse.headers).get_json()
+    assert body["cumulative"]["infusions"] == 0 and body["cumulative"]["without_mg_per_kg"] == 0

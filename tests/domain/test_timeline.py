@@ -102,3 +102,56 @@ def test_a_latest_report_in_crisis_needs_attention_even_with_no_flag_open(latest
     last["report"].update(latest)
     trend = course_trend([last, earlier], now=NOW)
     assert trend["verdict"] == "needs attention" and said in trend["alerts"][0]
+
+
+def _inf(days_ago: float, mg, per_kg):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        id=uuid.uuid4(),
+        started_at=datetime(2026, 12, 1, 15, tzinfo=UTC) - timedelta(days=days_ago),
+        dose_mg=mg,
+        dose_mg_per_kg=per_kg,
+    )
+
+
+def test_cumulative_dose_runs_oldest_first_and_leaves_out_missing_figures():
+    from service.domain.timeline import cumulative_doses
+
+    # Given out of order; by hand, oldest first: 35 mg/0.5; 52.5 mg/0.75; 40 mg/(none); (none)/0.6.
+    a, b, c, d = _inf(30, 35.0, 0.5), _inf(20, 52.5, 0.75), _inf(10, 40.0, None), _inf(3, None, 0.6)
+    running, summary = cumulative_doses([c, a, d, b])
+    assert running[a.id] == {"cumulative_infusions": 1, "cumulative_dose_mg": 35.0, "cumulative_dose_mg_per_kg": 0.5}
+    assert running[b.id] == {"cumulative_infusions": 2, "cumulative_dose_mg": 87.5, "cumulative_dose_mg_per_kg": 1.25}
+    assert running[c.id] == {"cumulative_infusions": 3, "cumulative_dose_mg": 127.5, "cumulative_dose_mg_per_kg": 1.25}
+    assert running[d.id] == {"cumulative_infusions": 4, "cumulative_dose_mg": 127.5, "cumulative_dose_mg_per_kg": 1.85}
+    assert summary == {
+        "infusions": 4,
+        "dose_mg": 127.5,
+        "dose_mg_per_kg": 1.85,
+        "without_mg": 1,
+        "without_mg_per_kg": 1,
+        "first_infusion_at": a.started_at,
+        "last_infusion_at": d.started_at,
+    }
+
+
+def test_cumulative_dose_with_no_infusions_or_no_mg_per_kg_at_all_is_null_not_zero():
+    from service.domain.timeline import cumulative_doses
+
+    assert cumulative_doses([]) == (
+        {},
+        {
+            "infusions": 0,
+            "dose_mg": None,
+            "dose_mg_per_kg": None,
+            "without_mg": 0,
+            "without_mg_per_kg": 0,
+            "first_infusion_at": None,
+            "last_infusion_at": None,
+        },
+    )
+    only_mg = [_inf(2, 0.1, None), _inf(1, 0.2, None)]
+    running, summary = cumulative_doses(only_mg)
+    assert summary["dose_mg"] == 0.3 and summary["dose_mg_per_kg"] is None and summary["without_mg_per_kg"] == 2
+    assert running[only_mg[1].id]["cumulative_dose_mg_per_kg"] is None

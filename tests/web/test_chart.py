@@ -155,3 +155,69 @@ def test_without_a_baseline_only_the_remission_line_is_drawn():
         description="",
     )
     assert 'class="phq9-response"' not in str(chart.svg) and 'class="phq9-remission"' in str(chart.svg)
+
+
+def _dose_entry(days_ago: float, n: int, mg, per_kg, cum_mg, cum_per_kg) -> dict:
+    return {
+        "kind": "infusion",
+        "at": NOW - timedelta(days=days_ago),
+        "id": uuid.uuid4(),
+        "summary": "IV infusion",
+        "infusion": {
+            "route": "iv",
+            "dose_mg": mg,
+            "dose_mg_per_kg": per_kg,
+            "cumulative_infusions": n,
+            "cumulative_dose_mg": cum_mg,
+            "cumulative_dose_mg_per_kg": cum_per_kg,
+        },
+    }
+
+
+def _symptom_report(days_ago: float, *symptoms) -> dict:
+    return {
+        "kind": "report",
+        "at": NOW - timedelta(days=days_ago),
+        "id": uuid.uuid4(),
+        "report": {"symptoms": [{"code": c, "severity": s} for c, s in symptoms], "mood": 5, "phq9_total": None},
+    }
+
+
+def test_exposure_chart_draws_a_point_per_infusion_and_per_rated_long_term_symptom():
+    from service.web.chart import render_exposure
+
+    # One infusion before the window (35 mg, 0.5 mg/kg), then two in it: 52.5/0.75 and 40 mg with no mg/kg.
+    items = [
+        _dose_entry(10, 2, 52.5, 0.75, 87.5, 1.25),
+        _dose_entry(4, 3, 40.0, None, 127.5, 1.25),
+        _symptom_report(9, ("bladder_pain", 1), ("nausea", 3)),  # nausea is not a long-term symptom
+        _symptom_report(5, ("bladder_pain", 2), ("memory_problems", 1)),
+        _symptom_report(2, ("craving", 3), ("low_mood", 2), ("bladder_pain", 2)),
+    ]
+    totals = {"dose_mg": 127.5, "dose_mg_per_kg": 1.25, "without_mg": 0, "without_mg_per_kg": 1, "infusions": 3}
+    chart = render_exposure(items, cumulative=totals, since=NOW - timedelta(days=14), until=NOW, zone="UTC")
+    svg = str(chart.svg)
+    assert svg.count('class="dose-point"') == 2
+    assert svg.count('data-code="bladder_pain"') == 3
+    assert svg.count('data-code="memory_problems"') == 1
+    assert svg.count('data-code="craving"') == 1 and svg.count('data-code="low_mood"') == 1
+    assert chart.marks == 8 and 'data-marks="8"' in svg
+    assert "nausea" not in svg.lower()
+    assert "Cumulative dose (mg)" in svg  # one infusion lacks mg/kg, none lacks mg
+    assert "87.5 mg in all" in svg and "127.5 mg in all" in svg
+    # The line starts at the 35 mg given before the window: 35 / (127.5 * 1.1) of the 180-px panel above 220.
+    start_y = 220 - 35 / (127.5 * 1.1) * 180
+    assert f'points="150.0,{start_y:.1f} ' in svg
+    assert "style=" not in svg and "<script" not in svg
+
+
+def test_exposure_chart_in_mg_per_kg_when_every_infusion_has_it_and_flat_with_none_in_the_window():
+    from service.web.chart import exposure_unit, render_exposure
+
+    totals = {"dose_mg": None, "dose_mg_per_kg": 1.5, "without_mg": 2, "without_mg_per_kg": 0, "infusions": 2}
+    assert exposure_unit(totals) == "mg/kg"
+    chart = render_exposure([], cumulative=totals, since=NOW - timedelta(days=14), until=NOW, zone="UTC")
+    svg = str(chart.svg)
+    assert chart.marks == 0 and "Cumulative dose (mg/kg)" in svg
+    flat_y = 220 - 1.5 / (1.5 * 1.1) * 180
+    assert f'points="150.0,{flat_y:.1f} 880.0,{flat_y:.1f}"' in svg

@@ -347,6 +347,17 @@ def test_patient_page_draws_the_course_and_lists_the_timeline(console, world, pa
     assert "Timeline (last 30 days" in html and "IV infusion, 35 mg (0.5 mg/kg), induction" in html
     assert "Missed" in html and "24h" in html  # check-ins with their status
     assert "Open flags" in html
+    totals = " ".join(html[html.index('id="cumulative-totals"') :].split("</p>")[0].split())
+    assert "1 infusion since" in totals and "total 35 mg · 0.5 mg/kg" in totals
+    exposure = html[html.index('class="exposure-chart"') :]
+    exposure = exposure[: exposure.index("</svg>")]
+    assert exposure.count('class="dose-point"') == 1 and "style=" not in exposure
+
+
+def test_patient_page_without_infusions_says_so_instead_of_a_dose_chart(console, patient):
+    html = console["nurse"].get(f"/console/patients/{patient.id}").get_data(as_text=True)
+    assert "Long-term exposure" in html and "No infusions recorded yet." in html
+    assert "exposure-chart" not in html.split('id="exposure-h"')[1].split("</section>")[0]
 
 
 def test_record_infusion_uses_clinic_time_and_the_apis_checks(console, world, patient):
