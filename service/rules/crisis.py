@@ -14,9 +14,10 @@ reported in normalised words, so a flag says exactly what fired):
   these the critical `suicidal-ideation` finding.
 - **concern** (`CONCERN`): weaker, passive or hopeless language ("can't go on", "no point living",
   "I'm a burden", "want to disappear", "tired of living", "don't want to be here anymore", "hope I
-  don't wake up", "I have no one", "worthless", "desaparecer para siempre"…), the kinds common in
-  posts of people in crisis and rare elsewhere. A concern phrase right after a negation in the same
-  sentence ("not hopeless", "I don't feel like a burden") is dropped.
+  don't wake up", "I'd rather not wake up", "I have no one", "worthless", "desaparecer para
+  siempre"…), the kinds common in posts of people in crisis and rare elsewhere. A concern phrase
+  right after a negation in the same sentence ("not hopeless", "I don't feel like a burden") is
+  dropped.
 - **negated**: a strong phrase under a clean, local negation in the same sentence ("I'm not
   suicidal", "I would never kill myself", "not going to hurt myself", "I don't want to die", "no
   quiero morir"). It is never dropped: the engine makes it (with concern phrases) the high
@@ -201,6 +202,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"overdos(?:e|es|ed|ing)",
         r"(?:an|to|gonna|going to|will|i|and|might) od(?:ed|d)?(?: on)?",
         r"lethal dose",
+        r"fatal (?:dose|amount)|(?:took|taken|take|taking|swallowed) (?:a )?monster dose",
         r"how (?:much|many) (?:\w+ ){1,3}(?:would it take|does it take|do i need|to take) to (?:die|kill|od|overdose"
         r"|end)",
         r"sobredosis",
@@ -259,6 +261,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         r"(?:just|ill|i will|gonna|want to|urge to|wanna) cut(?:<END>| again| instead| deeper)",
         r"(?:relapsed|relapse|relapsing) (?:on |into |with )?(?:self ?harm|cutting|sh)",
         r"razor ?blades?",
+        r"(?:slashes|slits|cuts|scars) (?:on|across) my (?:left |right )?wrists?",
         r"(?:cut|cutting|carve|carving|slice|slicing) (?:into )?my (?:arms?|thighs?|legs?|skin|stomach|wrists?)",
         r"hacerme dano",
         r"cortarme(?! (?:el|las|los|la) (?:pelo|cabello|unas|flequillo|barba))",
@@ -290,6 +293,7 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"(?:im|i am|i) (?:just )?(?:giving up|give up)(?:<END>| on (?:life|everything|living|myself))",
         r"(?:give|giving|given|gave) up on (?:life|everything|living|myself)",
         r"no point (?:in )?(?:living|life|going on|trying|anymore|of living|being alive|existing|to (?:life|living))",
+        r"(?:no|see no) (?:purpose|reason) (?:to|in|of|for) (?:living|life|being alive|existing)",
         r"whats the point(?:<END>| (?:of |in )?(?:living|life|going on|anything|trying|being alive|it all|anymore"
         r"|of me))",
         r"why (?:even )?bother (?:with )?(?:living|life|trying|going on)",
@@ -342,6 +346,7 @@ CONCERN: dict[str, tuple[str, ...]] = {
         r"|wont) wake up",
         r"(?:sleep|go to sleep) and (?:never|not) wake up",
         r"never wake up again",
+        r"(?:rather|prefer to|prefer) (?:just )?(?:not|never) wake up(?! (?:early|at|before|so|too|for))",
         r"(?:want|wanna|wish i could|idea of) (?:to )?(?:sleep|sleeping) forever",
         r"die in my sleep",
         r"(?:if|when|after|once|before) (?:im|i am|i was|i m) (?:just |finally )?(?:gone|dead)",

@@ -31,8 +31,8 @@ BENIGN_NOTES = ROOT / "tests" / "data" / "benign_notes.txt"
 NOTE_LENGTH = 2000
 
 TARGET_SENSITIVITY = 0.90  # shared/data/crisis-language/README.md, the crisis loop's target
-SENSITIVITY_FLOOR = 0.84  # what the matcher reaches today (0.849, bench/README.md): a guard against falling back
-HELD_OUT_SENSITIVITY_FLOOR = 0.87  # rules OR classifier on the held-out third reach 0.888 (bench/README.md)
+SENSITIVITY_FLOOR = 0.84  # what the matcher reaches today (0.851, bench/README.md): a guard against falling back
+HELD_OUT_SENSITIVITY_FLOOR = 0.87  # rules OR classifier on the held-out third reach 0.889 (bench/README.md)
 HELD_OUT_MODEL_MAX_FALSE_POSITIVES = 0.02  # the classifier alone on held-out non-suicide posts: 0.010
 MAX_FALSE_POSITIVES = 0.05
 MAX_BENIGN_FALSE_POSITIVES = 0.02
@@ -103,7 +103,7 @@ def test_rules_or_classifier_on_the_held_out_third_stay_above_their_floors():
     assert sum(_fires(t) for t in other) / len(other) <= HELD_OUT_MODEL_MAX_FALSE_POSITIVES
 
 
-@pytest.mark.xfail(strict=True, reason="rules OR classifier reach 0.888 on the held-out third; see bench/README.md")
+@pytest.mark.xfail(strict=True, reason="rules OR classifier reach 0.889 on the held-out third; see bench/README.md")
 def test_rules_or_classifier_reach_the_target_on_the_held_out_third():
     assert _combined(_held_out("suicide")) >= TARGET_SENSITIVITY
 
