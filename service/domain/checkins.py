@@ -161,6 +161,14 @@ def _has_push():
     )
 
 
+def _has_web_push():
+    return (
+        exists()
+        .where(_D.patient_id == _C.patient_id, _D.webpush_endpoint.is_not(None), _D.revoked_at.is_(None))
+        .label("has_web_push")
+    )
+
+
 def _claim(session: Session, *, where, order_by, limit: int) -> list:
     """Lock up to ``limit`` check-ins (SKIP LOCKED) with what sending needs of their patients (plain rows)."""
     stmt = (
@@ -178,6 +186,7 @@ def _claim(session: Session, *, where, order_by, limit: int) -> list:
             _P.status.label("patient_status"),
             _P.email.is_not(None).label("has_email"),
             _has_push(),
+            _has_web_push(),
         )
         .join_from(Checkin.__table__, Patient.__table__, _P.id == _C.patient_id)
         .where(*where)
@@ -348,7 +357,10 @@ def _write(
 
 def _channel(r, channels: outbox.Availability):
     return channels.for_patient(
-        preferred=r.preferred_channel, has_email=bool(r.has_email), has_push_token=bool(r.has_push)
+        preferred=r.preferred_channel,
+        has_email=bool(r.has_email),
+        has_push_token=bool(r.has_push),
+        has_web_push=bool(r.has_web_push),
     )
 
 
