@@ -26,6 +26,7 @@ from service.enums import (
     Audience,
     DeliveryChannel,
     FlagEventKind,
+    Language,
     NotificationKind,
     NotificationStatus,
 )
@@ -36,6 +37,22 @@ from service.models import Clinic, Clinician, Device, FlagEvent, Notification, P
 PROMPT_SUBJECT = "Aftercare check-in"
 PROMPT_TEXT = "You have a check-in waiting in Aftercare."
 REMINDER_TEXT = "Reminder: you have a check-in waiting in Aftercare."
+# The same texts in each language a patient can choose (Patient.language).
+PATIENT_TEXTS = {
+    Language.EN: {"subject": PROMPT_SUBJECT, "prompt": PROMPT_TEXT, "reminder": REMINDER_TEXT},
+    Language.ES: {
+        "subject": "Control de Aftercare",
+        "prompt": "Tiene un control pendiente en Aftercare.",
+        "reminder": "Recordatorio: tiene un control pendiente en Aftercare.",
+    },
+}
+
+
+def checkin_texts(language, *, reminder: bool) -> tuple[str, str]:
+    """The subject and lock-screen text of a check-in prompt or reminder in the patient's language."""
+    texts = PATIENT_TEXTS.get(language) or PATIENT_TEXTS[Language.EN]
+    return texts["subject"], texts["reminder" if reminder else "prompt"]
+
 
 DEFAULT_LEASE = timedelta(minutes=5)
 ERROR_MAX = 500

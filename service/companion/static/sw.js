@@ -29,7 +29,11 @@ self.addEventListener("push", (event) => {
   let payload = {};
   try { payload = event.data ? event.data.json() : {}; } catch (e) { payload = {}; }
   const data = payload.data && typeof payload.data === "object" ? payload.data : {};
-  const body = typeof payload.body === "string" ? payload.body : "You have a check-in waiting in Aftercare.";
+  // The server writes the text in the patient's language; without one, the phone's language picks it.
+  const fallback = (self.navigator.language || "").toLowerCase().startsWith("es")
+    ? "Tiene un control pendiente en Aftercare."
+    : "You have a check-in waiting in Aftercare.";
+  const body = typeof payload.body === "string" ? payload.body : fallback;
   event.waitUntil(self.registration.showNotification(typeof payload.title === "string" ? payload.title : "Aftercare", {
     body, data, tag: data.notification_id || "aftercare", icon: "/app/static/icon-192.png",
   }));
