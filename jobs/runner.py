@@ -15,6 +15,7 @@ from jobs.tasks import TASKS
 from service.clock import now_utc
 from service.delivery import DeliveryConfig, build_channels
 from service.delivery.base import Channel
+from service.delivery.webpush import PhonesChannel
 from service.domain import job_runs, outbox
 from service.extensions import db
 
@@ -35,6 +36,13 @@ class JobContext:
     monotonic: Callable[[], float] = time.monotonic  # the clock of a run's elapsed time (tests inject one)
 
 
+def _availability(channels: dict[str, Channel]) -> outbox.Availability:
+    """What the channels reach: FCM when ``push`` is (or wraps) it, web push when a ``webpush`` channel is there."""
+    phones = channels.get("push")
+    fcm = getattr(phones, "fcm", phones) if isinstance(phones, PhonesChannel) else phones
+    return outbox.Availability(email="email" in channels, push=fcm is not None, web_push="webpush" in channels)
+
+
 def context_for(app: Flask, *, channels: dict[str, Channel] | None = None) -> JobContext:
     """The job context from the app's config (channels built from SMTP and FCM settings unless given)."""
     config = app.config
@@ -42,7 +50,7 @@ def context_for(app: Flask, *, channels: dict[str, Channel] | None = None) -> Jo
     return JobContext(
         app=app,
         channels=channels,
-        availability=outbox.Availability(email="email" in channels, push="push" in channels),
+        availability=_availability(channels),
         policy=outbox.RetryPolicy(
             max_attempts=config["DELIVERY_MAX_ATTEMPTS"],
             base_seconds=config["DELIVERY_BACKOFF_SECONDS"],

@@ -143,6 +143,8 @@ def _deliver(ctx, session: Session, claimed: list, now: datetime) -> int:
         except Exception as exc:  # a bug in one adapter must not stop the batch
             logger.exception("channel %s failed on %s", message.channel, message.id)
             failed.append(outbox.Failure(message.id, message.attempt, f"{type(exc).__name__}: {exc}"))
+    gone = [d for channel in ctx.channels.values() if hasattr(channel, "drain_gone") for d in channel.drain_gone()]
+    outbox.forget_web_push(session, sorted(set(gone)))
     dead = outbox.record_results(session, sent=sent, failed=failed, now=now, policy=ctx.policy, rng=ctx.rng)
     outbox.note_on_flags(session, messages=messages, sent=sent, dead=dead, now=now)
     session.commit()

@@ -67,6 +67,7 @@ class DeviceSchema(Answer):
     last_seen_at = UtcDateTime(allow_none=True)
     revoked_at = UtcDateTime(allow_none=True)
     has_push_token = fields.Function(lambda d: bool(d.push_token))
+    has_web_push = fields.Function(lambda d: bool(d.webpush_endpoint))
 
 
 class PatientDetailSchema(PatientSchema):
@@ -119,3 +120,38 @@ class PatientInfusionSchema(InfusionSchema):
 
     class Meta:
         exclude = ("notes", "recorded_by_id")
+
+
+_BASE64URL = validate.Regexp(r"^[A-Za-z0-9_-]+={0,2}$", error="Must be base64url.")
+
+
+class PushKeysSchema(Schema):
+    p256dh = fields.String(
+        required=True,
+        validate=[validate.Length(min=87, max=88), _BASE64URL],
+        metadata={"description": "The browser's P-256 public key (65 bytes, uncompressed), base64url"},
+    )
+    auth = fields.String(
+        required=True,
+        validate=[validate.Length(min=22, max=24), _BASE64URL],
+        metadata={"description": "The browser's 16-byte authentication secret, base64url"},
+    )
+
+
+class PushSubscriptionSchema(Schema):
+    """What the browser's PushSubscription.toJSON() gives (expirationTime is ignored)."""
+
+    endpoint = Text(2048, min_length=1, required=True, metadata={"description": "The push service's https URL"})
+    keys = fields.Nested(PushKeysSchema, required=True)
+    expirationTime = fields.Integer(allow_none=True, load_only=True)  # noqa: N815 - the browser's own name
+
+
+class PushSubscriptionAnswerSchema(Answer):
+    device_id = fields.UUID()
+    endpoint = fields.String()
+
+
+class VapidPublicKeySchema(Answer):
+    public_key = fields.String(
+        metadata={"description": "The applicationServerKey for PushManager.subscribe() (base64url, uncompressed P-256)"}
+    )

@@ -10,6 +10,8 @@ DEV_SECRET_KEY = "aftercare-development-only-secret-key-do-not-use"
 # The instance's own secret (scripts/demo.sh makes one): used when SECRET_KEY is not set, by the server and
 # by every CLI command alike, so `flask --app wsgi jobs run` works from a new shell in a demo checkout.
 INSTANCE_SECRET_FILE = "secret_key"
+# The instance's VAPID key (web push to the companion app), made beside the secret when VAPID_PRIVATE_KEY is unset.
+INSTANCE_VAPID_FILE = "vapid_private_key.pem"
 DEFAULT_PORT = 5000
 
 
@@ -41,6 +43,45 @@ def make_instance_secret(instance_path: str) -> str:
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(secrets.token_urlsafe(48) + "\n")
     return instance_secret(instance_path)
+
+
+def instance_vapid_key(instance_path: str, *, create: bool) -> str | None:
+    """The VAPID private key (PEM) kept in the instance folder; made (owner-readable only) when asked and absent."""
+    path = os.path.join(instance_path, INSTANCE_VAPID_FILE)
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip() or None
+    except FileNotFoundError:
+        if not create:
+            return None
+    from service.delivery.webpush import generate_private_key_pem
+
+    os.makedirs(instance_path, exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(generate_private_key_pem())
+    try:
+        os.link(draft, path)  # whole or not at all; a key another process kept first wins
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    return instance_vapid_key(instance_path, create=False)
+
+
+def _vapid_key(env, instance_path: str, *, testing: bool) -> str:
+    """VAPID_PRIVATE_KEY (PEM, ``\\n`` for newlines allowed), else the instance's; tests get a key of their own."""
+    value = (env.get("VAPID_PRIVATE_KEY") or "").replace("\\n", "\n").strip()
+    if value:
+        if "BEGIN" not in value:
+            raise ConfigError("VAPID_PRIVATE_KEY must be a PEM private key (P-256).")
+        return value
+    if testing:
+        from service.delivery.webpush import generate_private_key_pem
+
+        return instance_vapid_key(instance_path, create=False) or generate_private_key_pem()
+    return instance_vapid_key(instance_path, create=True)
 
 
 def local_address(port: int) -> str:
@@ -150,6 +191,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Push (Firebase Cloud Messaging HTTP v1): on when a service-account JSON file is given.
         "FCM_CREDENTIALS_FILE": env.get("FCM_CREDENTIALS_FILE", ""),
         "FCM_ENDPOINT": env.get("FCM_ENDPOINT", "https://fcm.googleapis.com"),
+        # Web push (VAPID) to the companion app: the instance's key pair; the public half is handed to browsers.
+        "VAPID_PRIVATE_KEY": (
+            overrides.pop("VAPID_PRIVATE_KEY", None) or _vapid_key(env, instance_path, testing=testing)
+        ),
+        "VAPID_SUBJECT": env.get("VAPID_SUBJECT", "mailto:no-reply@aftercare.invalid"),
     }
     if config["ACCESS_TOKEN_TTL"] > timedelta(minutes=15):
         raise ConfigError("ACCESS_TOKEN_MINUTES may not exceed 15.")

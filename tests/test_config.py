@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from service import create_app
-from service.config import ConfigError, load_config, make_instance_secret
+from service.config import ConfigError, instance_vapid_key, load_config, make_instance_secret
+from service.delivery.webpush import generate_private_key_pem, public_key_for
 
 
 def test_refuses_to_start_without_secret_in_production(monkeypatch, tmp_path):
@@ -118,3 +119,26 @@ def test_port_is_read_and_checked(monkeypatch, tmp_path):
         monkeypatch.setenv("PORT", bad)
         with pytest.raises(ConfigError, match="PORT"):
             load_config(str(tmp_path))
+
+
+def test_the_instance_keeps_one_vapid_key_readable_by_its_owner_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("VAPID_PRIVATE_KEY", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.delenv("AFTERCARE_TESTING", raising=False)
+    first = load_config(str(tmp_path))["VAPID_PRIVATE_KEY"]
+    assert "BEGIN PRIVATE KEY" in first and len(public_key_for(first)) == 87
+    assert (tmp_path / "vapid_private_key.pem").stat().st_mode & 0o077 == 0
+    assert load_config(str(tmp_path))["VAPID_PRIVATE_KEY"] == first == instance_vapid_key(str(tmp_path), create=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vapid_private_key.pem"]
+
+
+def test_a_vapid_key_from_the_environment_wins_and_must_be_pem(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.delenv("AFTERCARE_TESTING", raising=False)
+    pem = generate_private_key_pem()
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", pem.replace("\n", "\\n"))
+    assert load_config(str(tmp_path))["VAPID_PRIVATE_KEY"] == pem.strip()
+    assert not (tmp_path / "vapid_private_key.pem").exists()
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", "not-a-key")
+    with pytest.raises(ConfigError, match="VAPID_PRIVATE_KEY"):
+        load_config(str(tmp_path))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import update
 
-from schemas.patients import MePatchSchema, PatientInfusionSchema, PatientSchema
+from schemas.patients import (
+    MePatchSchema,
+    PatientInfusionSchema,
+    PatientSchema,
+    PushSubscriptionAnswerSchema,
+    PushSubscriptionSchema,
+    VapidPublicKeySchema,
+)
 from schemas.reports import CrisisResourcesSchema
 from service.api.common import Blueprint, SelectPage, current_principal
 from service.clock import now_utc
-from service.domain import advice, infusions, patients
+from service.delivery.webpush import public_key_for
+from service.domain import advice, infusions, patients, web_push
 from service.domain.clinics import effective_settings
 from service.extensions import db
 from service.models import Device
@@ -79,3 +88,40 @@ class MyCrisisResources(MethodView):
         settings = effective_settings(principal.clinic_settings)
         language = principal.patient.language
         return {"crisis_resources": advice.crisis_resources(settings["crisis_resources"], language=language)}
+
+
+@blp.route("/push/vapid-public-key")
+class MyVapidPublicKey(MethodView):
+    @blp.doc(operationId="getMyVapidPublicKey")
+    @blp.patient()
+    @blp.response(200, VapidPublicKeySchema)
+    def get(self):
+        """The key the companion app subscribes to web push with (PushManager.subscribe's applicationServerKey)."""
+        return {"public_key": public_key_for(current_app.config["VAPID_PRIVATE_KEY"])}
+
+
+@blp.route("/push-subscription")
+class MyPushSubscription(MethodView):
+    @blp.doc(operationId="putMyPushSubscription")
+    @blp.patient()
+    @blp.arguments(PushSubscriptionSchema)
+    @blp.response(200, PushSubscriptionAnswerSchema)
+    def put(self, body):
+        """Keep this phone's browser push subscription (check-in prompts arrive with no health detail)."""
+        answer = web_push.subscribe(
+            db.session,
+            device_id=current_principal().device_id,
+            subscription=body,
+            now=now_utc(),
+            allow_local=bool(current_app.config.get("TESTING")),
+        )
+        db.session.commit()
+        return answer
+
+    @blp.doc(operationId="deleteMyPushSubscription")
+    @blp.patient()
+    @blp.response(204)
+    def delete(self):
+        """Stop web push to this phone's browser."""
+        web_push.unsubscribe(db.session, device_id=current_principal().device_id, now=now_utc())
+        db.session.commit()

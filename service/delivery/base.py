@@ -36,6 +36,7 @@ class Message:
     clinician_id: uuid.UUID | None = None
     email: str | None = None
     push_tokens: tuple[str, ...] = ()
+    web_push: tuple = field(default=(), repr=False)  # WebPushSubscription of the patient's browsers
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     flag_id: uuid.UUID | None = None  # a page or escalation: its delivery goes on the flag's history

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.delivery.base import Channel
 from service.delivery.email import EmailChannel
 from service.delivery.log import LogChannel
 from service.delivery.push import DEFAULT_ENDPOINT, PushChannel
 from service.delivery.webhook import WebhookChannel
+from service.delivery.webpush import DEFAULT_SUBJECT, PhonesChannel, WebPushChannel
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class DeliveryConfig:
     fcm_endpoint: str = DEFAULT_ENDPOINT
     timeout_seconds: float = 10.0
     webhook_allow_private: bool = False
+    vapid_private_key: str | None = field(default=None, repr=False)
+    vapid_subject: str = DEFAULT_SUBJECT
 
     @classmethod
     def from_app_config(cls, config) -> DeliveryConfig:
@@ -38,6 +41,8 @@ class DeliveryConfig:
             fcm_endpoint=config.get("FCM_ENDPOINT") or DEFAULT_ENDPOINT,
             timeout_seconds=float(config.get("DELIVERY_TIMEOUT_SECONDS", 10)),
             webhook_allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")),
+            vapid_private_key=config.get("VAPID_PRIVATE_KEY") or None,
+            vapid_subject=config.get("VAPID_SUBJECT") or DEFAULT_SUBJECT,
         )
 
 
@@ -57,8 +62,18 @@ def build_channels(config: DeliveryConfig, *, log: logging.Logger | None = None)
             sender=config.smtp_from,
             timeout=config.timeout_seconds,
         )
+    fcm = None
     if config.fcm_credentials_file:
-        channels["push"] = PushChannel.from_file(
+        fcm = PushChannel.from_file(
             config.fcm_credentials_file, endpoint=config.fcm_endpoint, timeout=config.timeout_seconds
         )
+    webpush = None
+    if config.vapid_private_key:
+        webpush = WebPushChannel(
+            private_key_pem=config.vapid_private_key, subject=config.vapid_subject, timeout=config.timeout_seconds
+        )
+        channels["webpush"] = webpush
+    if fcm or webpush:
+        # The outbox's push messages go to every way the patient's phones take one (FCM, web push).
+        channels["push"] = PhonesChannel(fcm=fcm, webpush=webpush) if webpush else fcm
     return channels

@@ -161,6 +161,14 @@ def _has_push():
     )
 
 
+def _has_web_push():
+    return (
+        exists()
+        .where(_D.patient_id == _C.patient_id, _D.webpush_endpoint.is_not(None), _D.revoked_at.is_(None))
+        .label("has_web_push")
+    )
+
+
 def _claim(session: Session, *, where, order_by, limit: int) -> list:
     """Lock up to ``limit`` check-ins (SKIP LOCKED) with what sending needs of their patients (plain rows)."""
     stmt = (
@@ -175,9 +183,11 @@ def _claim(session: Session, *, where, order_by, limit: int) -> list:
             _P.quiet_hours_start,
             _P.quiet_hours_end,
             _P.preferred_channel,
+            _P.language,
             _P.status.label("patient_status"),
             _P.email.is_not(None).label("has_email"),
             _has_push(),
+            _has_web_push(),
         )
         .join_from(Checkin.__table__, Patient.__table__, _P.id == _C.patient_id)
         .where(*where)
@@ -270,19 +280,22 @@ def remind_due(
     return BatchResult(len(rows), len(ready), sum(len(v) for v in later.values()), len(inactive), leased)
 
 
-# PostgreSQL: the check-ins' new state and their messages in one statement; only ids and channels travel.
+# PostgreSQL: the check-ins' new state and their messages in one statement; only ids, channels and each
+# patient's texts (in their language) travel.
 _WRITE_PG = """
 WITH changed AS (
     UPDATE checkins SET {set_clause}
     WHERE checkins.id = ANY(CAST(:ids AS uuid[])) AND {guard}
     RETURNING checkins.id, checkins.clinic_id, checkins.patient_id, {due_column} AS due
 ), chosen AS (
-    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:channels AS text[])) AS u(id, channel)
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:channels AS text[]), CAST(:subjects AS text[]),
+                         CAST(:bodies AS text[])) AS u(id, channel, subject, body)
 )
 INSERT INTO notifications (id, clinic_id, kind, channel, audience, patient_id, checkin_id, dedupe_key, subject,
                            body, data, status, attempts, next_attempt_at, locked_until, last_attempt_at, created_at)
 SELECT gen_random_uuid(), changed.clinic_id, :kind, chosen.channel, 'patient', changed.patient_id, changed.id,
-       'checkin:' || changed.id::text || :suffix, :subject, :body, jsonb_build_object('checkin_id', changed.id::text),
+       'checkin:' || changed.id::text || :suffix, chosen.subject, chosen.body,
+       jsonb_build_object('checkin_id', changed.id::text),
        :status, :attempts, LEAST(changed.due, :now), :locked_until, :last_attempt_at, :now
 FROM changed JOIN chosen ON chosen.id = changed.id
 ON CONFLICT (dedupe_key) DO NOTHING
@@ -327,8 +340,8 @@ def _write(
                 "remind_at": now + REMIND_AFTER,
                 "kind": str(kind),
                 "suffix": ":reminder" if reminder else ":prompt",
-                "subject": outbox.PROMPT_SUBJECT,
-                "body": outbox.REMINDER_TEXT if reminder else outbox.PROMPT_TEXT,
+                "subjects": [outbox.checkin_texts(r.language, reminder=reminder)[0] for r in ready],
+                "bodies": [outbox.checkin_texts(r.language, reminder=reminder)[1] for r in ready],
                 **state,
             },
         ).all()
@@ -348,12 +361,16 @@ def _write(
 
 def _channel(r, channels: outbox.Availability):
     return channels.for_patient(
-        preferred=r.preferred_channel, has_email=bool(r.has_email), has_push_token=bool(r.has_push)
+        preferred=r.preferred_channel,
+        has_email=bool(r.has_email),
+        has_push_token=bool(r.has_push),
+        has_web_push=bool(r.has_web_push),
     )
 
 
 def _message(r, kind: NotificationKind, channels: outbox.Availability, now: datetime) -> dict:
     reminder = kind == NotificationKind.CHECKIN_REMINDER
+    subject, body = outbox.checkin_texts(r.language, reminder=reminder)
     return outbox.row(
         clinic_id=r.clinic_id,
         kind=kind,
@@ -362,8 +379,8 @@ def _message(r, kind: NotificationKind, channels: outbox.Availability, now: date
         patient_id=r.patient_id,
         checkin_id=r.id,
         dedupe_key=f"checkin:{r.id}:{'reminder' if reminder else 'prompt'}",
-        subject=outbox.PROMPT_SUBJECT,
-        body=outbox.REMINDER_TEXT if reminder else outbox.PROMPT_TEXT,
+        subject=subject,
+        body=body,
         data={"checkin_id": str(r.id)},
         now=now,
         due=r.remind_at if reminder else r.send_at,

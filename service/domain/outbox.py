@@ -19,12 +19,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.delivery.base import Message
+from service.delivery.webpush import WebPushSubscription
 from service.domain.sql import among, dialect_of, insert_records
 from service.enums import (
     FLAG_MESSAGE_KINDS,
     Audience,
     DeliveryChannel,
     FlagEventKind,
+    Language,
     NotificationKind,
     NotificationStatus,
 )
@@ -35,6 +37,22 @@ from service.models import Clinic, Clinician, Device, FlagEvent, Notification, P
 PROMPT_SUBJECT = "Aftercare check-in"
 PROMPT_TEXT = "You have a check-in waiting in Aftercare."
 REMINDER_TEXT = "Reminder: you have a check-in waiting in Aftercare."
+# The same texts in each language a patient can choose (Patient.language).
+PATIENT_TEXTS = {
+    Language.EN: {"subject": PROMPT_SUBJECT, "prompt": PROMPT_TEXT, "reminder": REMINDER_TEXT},
+    Language.ES: {
+        "subject": "Control de Aftercare",
+        "prompt": "Tiene un control pendiente en Aftercare.",
+        "reminder": "Recordatorio: tiene un control pendiente en Aftercare.",
+    },
+}
+
+
+def checkin_texts(language, *, reminder: bool) -> tuple[str, str]:
+    """The subject and lock-screen text of a check-in prompt or reminder in the patient's language."""
+    texts = PATIENT_TEXTS.get(language) or PATIENT_TEXTS[Language.EN]
+    return texts["subject"], texts["reminder" if reminder else "prompt"]
+
 
 DEFAULT_LEASE = timedelta(minutes=5)
 ERROR_MAX = 500
@@ -42,16 +60,20 @@ ERROR_MAX = 500
 
 @dataclass(frozen=True)
 class Availability:
-    """Which channels this deployment can use (email needs SMTP settings, push needs FCM credentials)."""
+    """Which channels this deployment can use (email: SMTP settings; push: FCM credentials; web push: VAPID)."""
 
     email: bool = False
-    push: bool = False
+    push: bool = False  # FCM, to phones with a push token
+    web_push: bool = False  # VAPID, to the companion app's subscribed browsers
 
-    def for_patient(self, *, preferred: str, has_email: bool, has_push_token: bool) -> DeliveryChannel:
+    def for_patient(
+        self, *, preferred: str, has_email: bool, has_push_token: bool, has_web_push: bool = False
+    ) -> DeliveryChannel:
         """The patient's preferred channel when it can reach them, else the next that can, else the log."""
         order = [preferred, DeliveryChannel.PUSH, DeliveryChannel.EMAIL]
+        pushable = (self.push and has_push_token) or (self.web_push and has_web_push)
         for channel in order:
-            if channel == DeliveryChannel.PUSH and self.push and has_push_token:
+            if channel == DeliveryChannel.PUSH and pushable:
                 return DeliveryChannel.PUSH
             if channel == DeliveryChannel.EMAIL and self.email and has_email:
                 return DeliveryChannel.EMAIL
@@ -65,7 +87,11 @@ class Availability:
     @classmethod
     def from_config(cls, config) -> Availability:
         """What the app's config turns on (for messages written outside the job process)."""
-        return cls(email=bool(config.get("SMTP_HOST")), push=bool(config.get("FCM_CREDENTIALS_FILE")))
+        return cls(
+            email=bool(config.get("SMTP_HOST")),
+            push=bool(config.get("FCM_CREDENTIALS_FILE")),
+            web_push=bool(config.get("VAPID_PRIVATE_KEY")),
+        )
 
 
 @dataclass(frozen=True)
@@ -342,15 +368,26 @@ def messages_for(session: Session, claimed: list) -> list[Message]:
         emails.update(
             session.execute(select(Patient.id, Patient.email).where(among(session, Patient.id, list(emailed)))).all()
         )
+    subscriptions: dict = {}
     if pushed:
-        for patient_id, token in session.execute(
-            select(Device.patient_id, Device.push_token).where(
+        for patient_id, device_id, token, endpoint, p256dh, auth in session.execute(
+            select(
+                Device.patient_id,
+                Device.id,
+                Device.push_token,
+                Device.webpush_endpoint,
+                Device.webpush_p256dh,
+                Device.webpush_auth,
+            ).where(
                 among(session, Device.patient_id, list(pushed)),
-                Device.push_token.is_not(None),
+                Device.push_token.is_not(None) | Device.webpush_endpoint.is_not(None),
                 Device.revoked_at.is_(None),
             )
         ):
-            tokens.setdefault(patient_id, []).append(token)
+            if token:
+                tokens.setdefault(patient_id, []).append(token)
+            if endpoint:
+                subscriptions.setdefault(patient_id, []).append(WebPushSubscription(device_id, endpoint, p256dh, auth))
     if clinician_ids:
         emails.update(
             session.execute(
@@ -381,12 +418,25 @@ def messages_for(session: Session, claimed: list) -> list[Message]:
                 clinician_id=r.clinician_id,
                 email=emails.get(recipient),
                 push_tokens=tuple(tokens.get(r.patient_id, ())),
+                web_push=tuple(subscriptions.get(r.patient_id, ())),
                 webhook_url=hook.get("url"),
                 webhook_secret=hook.get("secret"),
                 flag_id=r.flag_id if r.kind in FLAG_MESSAGE_KINDS else None,
             )
         )
     return messages
+
+
+def forget_web_push(session: Session, device_ids: list[uuid.UUID]) -> int:
+    """Drop the web-push subscriptions a push service said are gone (404/410); the devices stay paired."""
+    if not device_ids:
+        return 0
+    return session.execute(
+        update(Device)
+        .where(among(session, Device.id, list(device_ids)))
+        .values(webpush_endpoint=None, webpush_p256dh=None, webpush_auth=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,10 @@ class Device(UUIDPrimaryKey, Base):
     name: Mapped[str] = mapped_column(String(100))
     platform: Mapped[Platform] = mapped_column(enum_column(Platform, "platform"))
     push_token: Mapped[str | None] = mapped_column(String(4096))
+    # The companion app's web-push subscription (the browser's PushSubscription): endpoint and keys.
+    webpush_endpoint: Mapped[str | None] = mapped_column(String(2048))
+    webpush_p256dh: Mapped[str | None] = mapped_column(String(128))
+    webpush_auth: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

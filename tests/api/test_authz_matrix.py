@@ -73,6 +73,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("PATCH",  "/api/v1/me"):                                          (401, 200, 200, 403, 403, 403, 403),
     ("GET",    "/api/v1/me/crisis-resources"):                         (401, 200, 200, 403, 403, 403, 403),
     ("GET",    "/api/v1/me/infusions"):                                (401, 200, 200, 403, 403, 403, 403),
+    ("GET",    "/api/v1/me/push/vapid-public-key"):                    (401, 200, 200, 403, 403, 403, 403),
+    ("PUT",    "/api/v1/me/push-subscription"):                        (401, 200, 200, 403, 403, 403, 403),
+    ("DELETE", "/api/v1/me/push-subscription"):                        (401, 204, 204, 403, 403, 403, 403),
     ("GET",    "/api/v1/me/reports"):                                  (401, 200, 200, 403, 403, 403, 403),
     ("POST",   "/api/v1/me/reports"):                                  (401, 201, 201, 403, 403, 403, 403),
     ("POST",   "/api/v1/me/reports/batch"):                            (401, 200, 200, 403, 403, 403, 403),
@@ -180,6 +183,10 @@ def _body(method: str, rule: str) -> dict | None:
         ("POST", "/api/v1/auth/enroll"): {},
         ("POST", "/api/v1/auth/logout"): {},
         ("PATCH", "/api/v1/me"): {"phone": "+1 303 555 0142"},
+        ("PUT", "/api/v1/me/push-subscription"): {
+            "endpoint": "https://push.example.test/send/abc123",
+            "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+        },
         ("POST", "/api/v1/me/reports"): _report(),
         ("POST", "/api/v1/me/reports/batch"): {"reports": [_report()]},
         ("POST", "/api/v1/me/reports/<uuid:report_id>/safety-screen"): {

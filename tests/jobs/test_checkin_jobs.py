@@ -16,6 +16,7 @@ from service.enums import (
     Channel,
     CheckinStatus,
     DeliveryChannel,
+    Language,
     NotificationKind,
     NotificationStatus,
     PatientStatus,
@@ -63,6 +64,37 @@ def test_a_due_check_in_is_prompted_once_with_a_lock_screen_safe_text(app, world
     run(ctx, END + 3 * H, "deliver_notifications")
     assert [m.id for m in ctx.channels["log"].sent] == [prompt.id]
     assert notifications()[0].status == NotificationStatus.SENT
+
+
+def test_prompts_and_reminders_speak_the_patient_language_and_stay_lock_screen_safe(app, world):
+    """A Spanish-speaking patient's prompt and reminder are in Spanish, an English speaker's beside it in English;
+    both written in one batch (on PostgreSQL, one statement carries each patient's own texts)."""
+    spanish = patient_in(world, language=Language.ES)
+    english = patient_in(world)
+    give_infusion(spanish, ended_at=END)
+    give_infusion(english, ended_at=END)
+    ctx = job_context(app)
+    assert run(ctx, END + 2 * H, "send_checkins")["send_checkins"] == 2
+    run(ctx, END + 4 * H, "send_reminders")
+    said = {(m.patient_id, m.kind): (m.subject, m.body) for m in notifications()}
+    assert said[(spanish.id, NotificationKind.CHECKIN_PROMPT)] == (
+        "Control de Aftercare",
+        "Tiene un control pendiente en Aftercare.",
+    )
+    assert said[(english.id, NotificationKind.CHECKIN_PROMPT)] == (
+        "Aftercare check-in",
+        "You have a check-in waiting in Aftercare.",
+    )
+    assert said[(spanish.id, NotificationKind.CHECKIN_REMINDER)][1] == (
+        "Recordatorio: tiene un control pendiente en Aftercare."
+    )
+    assert said[(english.id, NotificationKind.CHECKIN_REMINDER)][1] == (
+        "Reminder: you have a check-in waiting in Aftercare."
+    )
+    spanish_health_words = ("suicid", "síntoma", "sintoma", "ánimo", "animo", "náusea", "dosis", "ketamina", "infusi")
+    for subject, body in said.values():
+        text = (subject + " " + body).lower()
+        assert not any(word in text for word in HEALTH_WORDS + spanish_health_words), text
 
 
 def test_a_prompt_that_fails_at_once_is_retried_by_the_delivery_job(app, world):

@@ -186,13 +186,52 @@
     if (!response.ok) { $("pair-error").textContent = t("pair_failed"); $("pair-error").hidden = false; return; }
     saveTokens(await response.json());
     history.replaceState(null, "", "/app/");
-    await start();
+    await start({ askForPush: true });
+  }
+
+  // --- web push: check-in prompts on the lock screen (no health detail; the text comes from the server) ---
+  function keyBytes(base64url) {
+    const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - base64url.length % 4) % 4));
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+  }
+  function sameKey(buffer, bytes) {
+    if (!buffer) return false;
+    const held = new Uint8Array(buffer);
+    return held.length === bytes.length && held.every((b, i) => b === bytes[i]);
+  }
+  async function subscribePush(askForPush) {
+    // Asked once, right after pairing; later starts only renew a subscription the patient already allowed.
+    if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) return;
+    try {
+      let permission = Notification.permission;
+      if (permission === "default" && askForPush) permission = await Notification.requestPermission();
+      if (permission !== "granted") return;
+      const registration = await navigator.serviceWorker.ready;
+      const key = keyBytes((await api("/me/push/vapid-public-key")).body.public_key);
+      let subscription = await registration.pushManager.getSubscription();
+      if (subscription && !sameKey(subscription.options && subscription.options.applicationServerKey, key)) {
+        await subscription.unsubscribe();
+        subscription = null;
+      }
+      if (!subscription) subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+      await api("/me/push-subscription", { method: "PUT", body: subscription.toJSON() });
+    } catch (e) { /* push is a convenience: check-ins still show in the app */ }
+  }
+  async function unsubscribePush() {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window)) return;
+    try {
+      const registration = await navigator.serviceWorker.getRegistration("/app/");
+      const subscription = registration && await registration.pushManager.getSubscription();
+      if (subscription) await subscription.unsubscribe();
+    } catch (e) { /* the server forgets it with the signed-out phone anyway */ }
   }
   async function signOut() {
     const held = tokens();
+    try { if (held) await api("/me/push-subscription", { method: "DELETE" }); } catch (e) { /* best effort */ }
     try { if (held) await api("/auth/logout", { method: "POST", body: { refresh_token: held.refresh } }); } catch (e) { /* signed out on this phone anyway */ }
     localStorage.removeItem(KEYS.tokens);
     localStorage.removeItem(KEYS.crisis);
+    await unsubscribePush();
     showPair();
   }
 
@@ -446,11 +485,12 @@
     show("help");
   }
 
-  async function start() {
+  async function start(options) {
     if (!tokens()) return showPair();
     try { await loadProfile(); } catch (e) { if (e instanceof SignedOut) return showPair(t("signed_out")); }
     showReport();
     trySending();
+    subscribePush(Boolean(options && options.askForPush));
   }
 
   document.addEventListener("DOMContentLoaded", () => {

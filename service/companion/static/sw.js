@@ -23,3 +23,25 @@ self.addEventListener("fetch", (event) => {
     return response;
   }).catch(() => caches.match(key)));
 });
+
+// Web push: the server's payload carries only the lock-screen text and ids (never a health detail).
+self.addEventListener("push", (event) => {
+  let payload = {};
+  try { payload = event.data ? event.data.json() : {}; } catch (e) { payload = {}; }
+  const data = payload.data && typeof payload.data === "object" ? payload.data : {};
+  // The server writes the text in the patient's language; without one, the phone's language picks it.
+  const fallback = (self.navigator.language || "").toLowerCase().startsWith("es")
+    ? "Tiene un control pendiente en Aftercare."
+    : "You have a check-in waiting in Aftercare.";
+  const body = typeof payload.body === "string" ? payload.body : fallback;
+  event.waitUntil(self.registration.showNotification(typeof payload.title === "string" ? payload.title : "Aftercare", {
+    body, data, tag: data.notification_id || "aftercare", icon: "/app/static/icon-192.png",
+  }));
+});
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => new URL(w.url).pathname.startsWith("/app/"));
+    return open ? open.focus() : self.clients.openWindow("/app/");
+  }));
+});
