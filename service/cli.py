@@ -70,8 +70,8 @@ def seed_command(patient_count, random_seed, if_missing):
         click.echo(f"  {role:<10} {email}")
     click.echo(f"  password:  {summary['password']}")
     click.echo(
-        f"Pair a phone: POST /api/v1/auth/enroll with code {summary['enrollment_code']} "
-        f"(for {summary['enrollment_patient']})."
+        f"Pair a phone (for {summary['enrollment_patient']}): open {address}/app/#code={summary['enrollment_code']} "
+        f"in its browser (the companion app), or POST /api/v1/auth/enroll with code {summary['enrollment_code']}."
     )
     if summary.get("crisis_patient"):
         click.echo(

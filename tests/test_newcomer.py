@@ -82,6 +82,7 @@ def test_a_demo_checkout_runs_the_job_process_from_a_new_shell(checkout):
     assert seeded.returncode == 0, seeded.stderr
     assert "http://127.0.0.1:5123/console/" in seeded.stdout and ":5000" not in seeded.stdout
     assert "--app wsgi jobs run" in seeded.stdout
+    assert "http://127.0.0.1:5123/app/#code=" in seeded.stdout  # the companion app's pairing link
 
     ticked = flask(checkout, "jobs", "tick")
     assert ticked.returncode == 0, ticked.stderr
