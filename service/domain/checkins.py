@@ -331,6 +331,7 @@ def _write(
     reminder = kind == NotificationKind.CHECKIN_REMINDER
     state = outbox.leased_state(now=now, lease=lease)
     if dialect_of(session) == "postgresql":
+        texts = [outbox.checkin_texts(r.language, reminder=reminder) for r in ready]
         written = session.execute(
             text(_REMINDER_SQL if reminder else _PROMPT_SQL),
             {
@@ -340,8 +341,8 @@ def _write(
                 "remind_at": now + REMIND_AFTER,
                 "kind": str(kind),
                 "suffix": ":reminder" if reminder else ":prompt",
-                "subjects": [outbox.checkin_texts(r.language, reminder=reminder)[0] for r in ready],
-                "bodies": [outbox.checkin_texts(r.language, reminder=reminder)[1] for r in ready],
+                "subjects": [subject for subject, _ in texts],
+                "bodies": [body for _, body in texts],
                 **state,
             },
         ).all()
