@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,13 +19,9 @@ from service.domain import auth
 from service.enums import Language
 from service.extensions import db
 from service.models import Patient, Report
+from tests.browser import ARGS, ARTIFACTS, AXE, CHROMIUM
 from tests.live_server import served
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parent.parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-AXE = ROOT / "clients" / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 768, "height": 1024}}
 
 pytestmark = [

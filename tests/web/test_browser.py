@@ -26,19 +26,9 @@ from service.extensions import db
 from service.models import AdverseEvent, Flag, Infusion, Patient
 from service.rules import Priority
 from tests import factories
+from tests.browser import ARGS, ARTIFACTS, AXE, CHROMIUM
 from tests.live_server import served
 from tests.web.conftest import make_flag, make_infusion
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.slow,
@@ -379,7 +369,6 @@ def test_keyboard_alone_signs_in_and_opens_the_first_flag(browser, server, clini
 
 # --- accessibility: axe-core, the keyboard alone, what a screen reader is told ------------------------------
 
-AXE = Path(__file__).resolve().parents[2] / "clients" / "node_modules" / "axe-core" / "axe.min.js"
 ANNOUNCER = "#announcer"
 
 
