@@ -72,6 +72,22 @@ class DeviceSchema(Answer):
 
 class PatientDetailSchema(PatientSchema):
     devices = fields.List(fields.Nested(DeviceSchema), dump_only=True)
+    phq9_baseline_in_use = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The PHQ-9 baseline the rules, the chart and the outcomes use: `phq9_baseline` when typed, "
+            "else the patient's first PHQ-9 before their first infusion; null when there is neither"
+        },
+    )
+    phq9_baseline_source = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Where `phq9_baseline_in_use` comes from: `typed` or `pre_treatment_phq9`; null with no "
+            "baseline"
+        },
+    )
 
 
 class _InfusionFields(Schema):

@@ -28,7 +28,7 @@ from service.api.common import (
     if_match_version,
 )
 from service.clock import now_utc
-from service.domain import auth, infusions, patients, timeline
+from service.domain import auth, infusions, outcomes, patients, timeline
 from service.extensions import db
 from service.models import Clinic
 
@@ -74,6 +74,9 @@ class PatientById(MethodView):
         """Show a patient with their paired phones."""
         patient = _patient(patient_id)
         patient.devices = patients.devices_of(db.session, patient=patient)
+        patient.phq9_baseline_in_use, patient.phq9_baseline_source = outcomes.phq9_baseline_with_source(
+            db.session, patient_id=patient.id, typed=patient.phq9_baseline
+        )
         return patient
 
     @blp.doc(operationId="updatePatient")

@@ -50,9 +50,23 @@ def derived_phq9_baseline(session: Session, *, patient_id: uuid.UUID) -> int | N
     )
 
 
+TYPED = "typed"
+PRE_TREATMENT = "pre_treatment_phq9"
+
+
+def phq9_baseline_with_source(
+    session: Session, *, patient_id: uuid.UUID, typed: int | None
+) -> tuple[int | None, str | None]:
+    """The baseline in use and where it comes from: ``typed`` by hand, else ``pre_treatment_phq9``, else neither."""
+    if typed is not None:
+        return typed, TYPED
+    derived = derived_phq9_baseline(session, patient_id=patient_id)
+    return derived, (PRE_TREATMENT if derived is not None else None)
+
+
 def phq9_baseline_of(session: Session, *, patient_id: uuid.UUID, typed: int | None) -> int | None:
     """The baseline the rules and the chart use: the typed value if any, else the derived one."""
-    return typed if typed is not None else derived_phq9_baseline(session, patient_id=patient_id)
+    return phq9_baseline_with_source(session, patient_id=patient_id, typed=typed)[0]
 
 
 def responded(baseline: int, total: int) -> bool:

@@ -39,6 +39,11 @@ def _svg(body: str, *, height: float, marks: int, css: str, title: str, descript
     return Chart(svg=Markup(svg), marks=marks)  # noqa: S704 - every value in body went through escape()
 
 
+def _edge_anchor(step: int, count: int) -> str:
+    """Tick labels at a panel's edges grow inwards, so two panels side by side never print into each other."""
+    return "start" if step == 0 else "end" if step == count - 1 else "middle"
+
+
 def _minutes_label(value: float) -> str:
     """Minutes as a nurse says them: "40 min", "4 h", "2 h 45 min"."""
     whole = round(value)
@@ -91,18 +96,20 @@ def render_rule_burden(items: list[dict], *, title: str, description: str) -> Ch
             tx = bar_x(left, value, top)
             add('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>', _fmt(tx), TOP - 8, _fmt(tx), bottom, GRID)
             add(
-                '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#555555">{}</text>',
+                '<text x="{}" y="{}" font-size="10" text-anchor="{}" fill="#555555">{}</text>',
                 _fmt(tx),
                 bottom + 14,
+                _edge_anchor(step, 5),
                 f"{value:g}{unit}",
             )
-    for value, label in ACK_TICKS:
+    for step, (value, label) in enumerate(ACK_TICKS):
         tx = ack_x(value)
         add('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>', _fmt(tx), TOP - 8, _fmt(tx), bottom, GRID)
         add(
-            '<text x="{}" y="{}" font-size="10" text-anchor="middle" fill="#555555">{}</text>',
+            '<text x="{}" y="{}" font-size="10" text-anchor="{}" fill="#555555">{}</text>',
             _fmt(tx),
             bottom + 14,
+            _edge_anchor(step, len(ACK_TICKS)) if value in (ACK_MIN, ACK_MAX) else "middle",
             label,
         )
 
@@ -380,12 +387,20 @@ def render_outcomes(answer: dict, *, title: str, description: str) -> Chart:
     left_a, left_b = 40.0, 40.0 + half + 20
     top, plot_h = TOP, 200.0
     bottom = top + plot_h
-    height = bottom + 40
+    height = bottom + 52
     out: list[str] = []
     marks = 0
 
     def add(markup: str, *values) -> None:
         out.append(markup.format(*(escape(v) for v in values)))
+
+    add(
+        '<g class="outcomes-legend" font-size="10" fill="#222222"><rect x="{}" y="{}" width="10" height="10" '
+        'fill="{}"/><text x="{}" y="{}">response (PHQ-9 down by half)</text><rect x="{}" y="{}" width="10" '
+        'height="10" fill="{}"/><text x="{}" y="{}">remission (PHQ-9 below 5)</text></g>',
+        _fmt(left_a), _fmt(bottom + 30), ACTION_COLOUR, _fmt(left_a + 14), _fmt(bottom + 39),
+        _fmt(left_a + 190), _fmt(bottom + 30), REFERENCE_COLOUR, _fmt(left_a + 204), _fmt(bottom + 39),
+    )  # fmt: skip
 
     add('<text x="{}" y="16" font-size="12" font-weight="bold">Response and remission (% of patients)</text>', left_a)
     add(
@@ -408,14 +423,15 @@ def render_outcomes(answer: dict, *, title: str, description: str) -> Chart:
     slot = (half - 20) / max(1, len(stages))
     for index, (label, figures) in enumerate(stages):
         sx = left_a + index * slot + slot / 2
-        for offset, key, colour, word in ((-13, "response_rate", ACTION_COLOUR, "response"),
-                                          (1, "remission_rate", REFERENCE_COLOUR, "remission")):  # fmt: skip
+        # Two bars 4 px apart, each wide enough that "100%" over one never prints into its neighbour's label.
+        for offset, key, colour, word in ((-26, "response_rate", ACTION_COLOUR, "response"),
+                                          (2, "remission_rate", REFERENCE_COLOUR, "remission")):  # fmt: skip
             rate = figures[key]
             if rate is None:
                 continue
             bar = rate * plot_h
             add(
-                '<g class="outcome-bar outcome-{}"><title>{}</title><rect x="{}" y="{}" width="12" height="{}" '
+                '<g class="outcome-bar outcome-{}"><title>{}</title><rect x="{}" y="{}" width="24" height="{}" '
                 'fill="{}"/><text x="{}" y="{}" font-size="9" text-anchor="middle" fill="#222222">{}</text></g>',
                 word,
                 f"{label}: {word} {figures[word]} of {figures.get('patients', figures.get('measured'))} ({_pct(rate)})",
@@ -423,7 +439,7 @@ def render_outcomes(answer: dict, *, title: str, description: str) -> Chart:
                 _fmt(bottom - bar),
                 _fmt(max(bar, 0.5)),
                 colour,
-                _fmt(sx + offset + 6),
+                _fmt(sx + offset + 12),
                 _fmt(bottom - bar - 3),
                 f"{rate * 100:.0f}%",
             )

@@ -130,7 +130,7 @@ def render_course(
         plot_w,
         MOOD_HEIGHT,
     )
-    add('<text x="{}" y="{}" font-size="12" font-weight="bold">Mood and PHQ-9</text>', 8, mood_top - 8)
+    add('<text x="{}" y="{}" font-size="12" font-weight="bold">Mood and PHQ-9</text>', 8, mood_top - 13)
 
     # Day ticks (local days of the clinic's zone).
     days = max(1, round(span / 86400))
@@ -273,7 +273,7 @@ def render_course(
     add(
         '<text x="{}" y="{}" font-size="10" fill="{}">PHQ-9</text>',
         WIDTH - RIGHT + 6,
-        mood_top - 8,
+        mood_top - 11,
         PHQ9_COLOUR,
     )
     if mood_baseline is not None:

@@ -115,3 +115,16 @@ def test_mood_dip_compares_with_the_derived_baseline_unless_one_was_typed(client
     assert bool(flags) is fires
     if fires:
         assert flags[0].evidence["phq9_baseline"] == 8 and flags[0].rule_version == 2
+
+
+def test_the_patient_record_says_which_baseline_is_in_use_and_where_it_comes_from(client, course):
+    def shown(patient_id):
+        answer = client.get(f"/api/v1/patients/{patient_id}", headers=course.nurse.headers)
+        assert answer.status_code == 200, answer.get_json()
+        body = answer.get_json()
+        return body["phq9_baseline"], body["phq9_baseline_in_use"], body["phq9_baseline_source"]
+
+    assert shown(course.patient.principal.patient_id) == (None, 20, "pre_treatment_phq9")
+    assert shown(course.other_patient.principal.patient_id) == (12, 12, "typed")  # typed 12 overrides the PHQ-9 25
+    unmeasured = db.session.query(Patient).filter_by(display_name="Dee North").one()
+    assert shown(unmeasured.id) == (None, None, None)

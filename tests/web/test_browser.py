@@ -26,7 +26,7 @@ from service.extensions import db
 from service.models import AdverseEvent, Flag, Infusion, Patient
 from service.rules import Priority
 from tests import factories
-from tests.browser import ARGS, ARTIFACTS, AXE, CHROMIUM
+from tests.browser import ARGS, ARTIFACTS, AXE, CHROMIUM, overlapping_labels
 from tests.live_server import served
 from tests.web.conftest import make_flag, make_infusion
 
@@ -244,6 +244,8 @@ def test_patient_chart_renders_for_a_seeded_patient(server, page, clinic_scene):
     assert chart.locator("a.chart-flag").count() >= 1
     assert chart.locator("circle.mood-mark").count() >= 8 and chart.locator("rect.phq9-mark").count() >= 4
     assert chart.locator("g.phq9-response").count() == 1 and chart.locator("g.phq9-remission").count() == 1
+    assert overlapping_labels(chart) == []
+    assert overlapping_labels(page.locator("svg.exposure-chart")) == []
     chart.scroll_into_view_if_needed()
     shot(page, "patient-chart.png")
 
@@ -811,6 +813,7 @@ def test_rule_burden_page_draws_in_the_browser_for_physicians_and_admins(server,
         with page.expect_download() as download:
             page.get_by_role("link", name="Download these figures (CSV)").click()
         assert download.value.suggested_filename == "rule-burden_2026-11-01_2026-11-01.csv"
+        assert overlapping_labels(chart) == []
     shot(page, "rule-burden.png")
 
 
@@ -847,6 +850,7 @@ def test_incidence_forest_plot_draws_in_the_browser(server, page, world):
         page.get_by_role("link", name="Download these figures (CSV)").click()
     assert download.value.suggested_filename == "incidence_2026-11-01_2026-11-30.csv"
     page.goto(f"{server}/console/analytics/incidence?from=2026-11-01&to=2026-12-31")
+    assert overlapping_labels(page.locator("svg.forest-chart")) == []
     shot(page, "incidence-forest.png")
 
 
@@ -863,6 +867,7 @@ def test_outcomes_page_draws_in_the_browser(server, page, world):
     assert box["width"] > 600 and box["height"] > 150
     assert chart.locator("g.outcome-bar").count() == 10 and chart.locator("g.week-mark").count() == 4
     assert "2 of 3 patients with a baseline measured" in page.locator("#outcomes-h").inner_text()
+    assert overlapping_labels(chart) == []
     shot(page, "outcomes.png")
 
 
