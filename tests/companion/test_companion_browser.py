@@ -224,6 +224,53 @@ def test_offline_reports_wait_on_the_phone_and_arrive_once_in_order(world, serve
     assert not errors, errors
 
 
+def test_a_report_the_service_refuses_leaves_the_queue_but_stays_on_the_phone_until_the_patient_removes_it(
+    world, server, browser
+):
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    context, page, errors = open_page(browser, "phone", bypass_csp=True)  # for axe-core
+    try:
+        pair(page, server, enrollment_code(patient))
+        page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        fill_report(page, symptom="headache", note="refused one")
+        page.click("#answer-done")
+        fill_report(page, symptom="nausea", note="accepted one")
+        # The first saved report goes bad on the phone (severity 9): the service will refuse it, item by item.
+        page.evaluate(
+            "() => new Promise(r => { const q = indexedDB.open('aftercare'); q.onsuccess = () => {"
+            " const tx = q.result.transaction('outbox', 'readwrite'); const s = tx.objectStore('outbox');"
+            " s.getAll().onsuccess = (e) => { const item = e.target.result[0]; item.report.symptoms[0].severity = 9;"
+            " s.put(item); }; tx.oncomplete = () => r(true); }; })"
+        )
+        context.set_offline(False)
+        page.wait_for_function(
+            "() => document.getElementById('status').textContent.includes('1 report was not accepted')", timeout=40000
+        )
+        assert [r.note for r in stored(patient)] == ["accepted one"]
+        assert "waiting" not in page.inner_text("#status")  # out of the queue: it is not resent for ever
+        # A reload resends nothing and still says so; the history shows what was refused and what to do.
+        page.reload()
+        page.wait_for_function(
+            "() => document.getElementById('status').textContent.includes('1 report was not accepted')"
+        )
+        page.click("#nav-history")
+        refused = page.locator("#history-list li.refused")
+        refused.wait_for()
+        assert "refused one" in refused.inner_text() and "call your clinic" in refused.inner_text()
+        assert len(stored(patient)) == 1
+        axe_clean(page, "history with a refused report")
+        shot(page, "refused-history")
+        refused.get_by_role("button", name="Remove from this phone").click()
+        page.wait_for_function("() => !document.querySelector('#history-list li.refused')")
+        assert "not accepted" not in page.inner_text("#status")
+        assert page.evaluate("() => localStorage.getItem('aftercare.refused')") == "[]"
+    finally:
+        context.close()
+    assert not errors, errors
+
+
 def test_spanish_from_the_phone_and_from_the_patient_setting(world, server, browser):
     patient = db.session.get(Patient, world.patient.principal.patient_id)
     patient.language = Language.ES

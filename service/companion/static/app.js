@@ -4,7 +4,7 @@
 "use strict";
 (function () {
   const API = "/api/v1";
-  const KEYS = { tokens: "aftercare.tokens", crisis: "aftercare.crisis", vocab: "aftercare.vocabulary", lang: "aftercare.language" };
+  const KEYS = { tokens: "aftercare.tokens", crisis: "aftercare.crisis", vocab: "aftercare.vocabulary", lang: "aftercare.language", refused: "aftercare.refused" };
   const STRINGS = window.AFTERCARE_STRINGS;
   const $ = (id) => document.getElementById(id);
   let lang = "en";
@@ -105,6 +105,22 @@
   const enqueue = (report) => store("readwrite", (s) => s.add({ report, saved_at: new Date().toISOString() }));
   const dequeue = (seq) => store("readwrite", (s) => s.delete(seq));
 
+  // A report the service refused for good (a 4xx other than sign-in or "slow down") leaves the queue, so it is not
+  // resent for ever, but not the phone: it stays in a list of its own, shown in the history with what to do,
+  // until the patient removes it. Nothing the patient wrote disappears without them seeing it.
+  const TRANSIENT = [401, 408, 425, 429];
+  const refusedForGood = (status) => status >= 400 && status < 500 && !TRANSIENT.includes(status);
+  function refusedList() { try { return JSON.parse(localStorage.getItem(KEYS.refused)) || []; } catch (e) { return []; } }
+  function keepRefused(list) { localStorage.setItem(KEYS.refused, JSON.stringify(list)); }
+  async function setAside(item, status) {
+    keepRefused([...refusedList().filter((r) => r.report.client_report_id !== item.report.client_report_id),
+      { report: item.report, saved_at: item.saved_at, status, refused_at: new Date().toISOString() }]);
+    await dequeue(item.seq);
+  }
+  function forgetRefused(clientReportId) {
+    keepRefused(refusedList().filter((r) => r.report.client_report_id !== clientReportId));
+  }
+
   let sendChain = Promise.resolve();
   function flush() {
     // Sends run one after another (each reads the queue afresh), so a report is never in two sends at once.
@@ -118,7 +134,11 @@
     if (!items.length || !tokens()) return [];
     const answers = [];
     if (items.length === 1) {
-      const { body } = await api("/me/reports", { method: "POST", body: items[0].report });
+      let body;
+      try { ({ body } = await api("/me/reports", { method: "POST", body: items[0].report })); } catch (e) {
+        if (e instanceof Refused && refusedForGood(e.status)) await setAside(items[0], e.status);
+        throw e;
+      }
       await dequeue(items[0].seq);
       answers.push({ client_report_id: body.client_report_id, id: body.id, triage: body.triage });
     } else {
@@ -126,6 +146,7 @@
       for (let n = 0; n < body.results.length; n += 1) {
         const result = body.results[n];
         if (result.status === 200 || result.status === 201) { await dequeue(items[n].seq); answers.push(result); }
+        else if (refusedForGood(result.status)) await setAside(items[n], result.status);
       }
     }
     return answers;
@@ -135,6 +156,8 @@
     const parts = [];
     if (!navigator.onLine) parts.push(t("offline_now"));
     if (count) parts.push(count === 1 ? t("waiting_one") : t("waiting_many", { n: count }));
+    const refused = refusedList().length;
+    if (refused) parts.push(refused === 1 ? t("refused_one") : t("refused_many", { n: refused }));
     if (!parts.length && message) parts.push(message);
     $("status").textContent = parts.join(" ");
   }
@@ -332,10 +355,11 @@
     try { answers = await flush(); } catch (e) {
       if (e instanceof SignedOut) { button.disabled = false; return showPair(t("signed_out")); }
       if (e instanceof Refused && e.status < 500) {
-        // The service refused this report: take it off the phone and tell the patient what to fix.
+        // The service refused this report: the form still holds it, so take it off the phone and say so here.
         const items = await queued();
         const mine = items.find((i) => i.report.client_report_id === report.client_report_id);
         if (mine) await dequeue(mine.seq);
+        forgetRefused(report.client_report_id);
         error.textContent = t("problem"); error.hidden = false; button.disabled = false; return;
       }
     }
@@ -452,6 +476,14 @@
     const levels = {};
     (vocabulary ? vocabulary.severity_scale : []).forEach((l) => { levels[l.value] = l.label; });
     const describe = (report) => (report.symptoms || []).map((s) => (labels[s.code] || s.code) + " (" + (levels[s.severity] || s.severity) + ")").join(", ");
+    refusedList().forEach((item) => {
+      const remove = el("button", { type: "button", class: "secondary", text: t("refused_remove") });
+      remove.addEventListener("click", () => { forgetRefused(item.report.client_report_id); showWaiting(""); showHistory(); });
+      list.append(el("li", { class: "refused", "data-refused": item.report.client_report_id },
+        el("p", { class: "when", text: when(item.report.observed_at) }), el("p", { text: describe(item.report) }),
+        item.report.note ? el("p", { class: "note", text: item.report.note }) : "",
+        el("p", { class: "refused-why", text: t("refused_here") }), remove));
+    });
     (await queued()).forEach((item) => {
       list.append(el("li", {}, el("p", { class: "when", text: when(item.report.observed_at) }), el("p", { text: describe(item.report) }), el("p", { class: "waiting", text: t("waiting_here") })));
     });

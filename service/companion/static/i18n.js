@@ -32,6 +32,10 @@ window.AFTERCARE_STRINGS = {
     offline_now: "You are offline.", sent_all: "Your saved reports were sent.",
     signed_out: "This phone is no longer connected. Enter a new code from your clinic.",
     problem: "Something went wrong. Please try again.",
+    refused_one: "1 report was not accepted by your clinic's service: see History.",
+    refused_many: "{n} reports were not accepted by your clinic's service: see History.",
+    refused_here: "Not accepted by your clinic's service, so your care team has not seen it. Please send it again from a new report, or call your clinic.",
+    refused_remove: "Remove from this phone",
     symptoms_unavailable: "The list of symptoms is not on this phone yet. Connect to the internet once to load it."
   },
   es: {
@@ -65,6 +69,10 @@ window.AFTERCARE_STRINGS = {
     offline_now: "No tiene conexión.", sent_all: "Sus informes guardados se enviaron.",
     signed_out: "Este teléfono ya no está conectado. Escriba un código nuevo de su clínica.",
     problem: "Algo salió mal. Inténtelo de nuevo.",
+    refused_one: "El servicio de su clínica no aceptó 1 informe: vea Historial.",
+    refused_many: "El servicio de su clínica no aceptó {n} informes: vea Historial.",
+    refused_here: "El servicio de su clínica no lo aceptó, así que su equipo de atención no lo ha visto. Envíelo de nuevo en un informe nuevo, o llame a su clínica.",
+    refused_remove: "Quitar de este teléfono",
     symptoms_unavailable: "La lista de síntomas todavía no está en este teléfono. Conéctese a internet una vez para cargarla."
   }
 };
