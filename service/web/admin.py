@@ -354,10 +354,6 @@ RESOURCE_PAGES = {
 }
 
 
-def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
-
-
 def _audit_filters(chosen: dict) -> audit_log.AuditFilter:
     """The filters chosen, loaded with the API's own query schema; a bad one is named (422)."""
     args = forms.load(AuditQueryArgsSchema(), chosen)
@@ -378,15 +374,14 @@ def audit():
     """The audit log: who read or changed which patient's data, when, from where (newest first, filtered, paged)."""
     principal = console.current()
     chosen = {name: value for name in AUDIT_FILTERS if (value := request.args.get(name, "").strip())}
-    page = _page_number(request.args.get("page"))
+    page = forms.page_number(request.args.get("page"))
     entries, more, errors, status = [], False, {}, 200
     try:
         query = audit_log.audit_query(clinic_id=principal.clinic_id, filters=_audit_filters(chosen))
     except DomainError as error:
         errors, status = forms.form_errors(error), error.status
     else:
-        rows = list(db.session.scalars(query.offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE + 1)))
-        entries, more = rows[:AUDIT_PAGE_SIZE], len(rows) > AUDIT_PAGE_SIZE
+        entries, more = forms.one_page(db.session, query, page=page, size=AUDIT_PAGE_SIZE)
     staff = clinicians.staff_of(db.session, clinic_id=principal.clinic_id)
     html = render_template(
         "console/admin_audit.html",

@@ -148,7 +148,7 @@ CORRECTION = {
     "narrative": "str",
 }
 SUBMISSION = {"submitted_at": "local-datetime", "reference": "str"}
-LIST_LIMIT = 200
+LIST_PAGE_SIZE = 50
 
 
 @blp.get("")
@@ -158,10 +158,12 @@ def list_page():
     principal = console.current()
     now = now_utc()
     filters = _list_filters(request.args)
-    events = list(
-        db.session.scalars(
-            adverse_events.events_query(clinic_id=principal.clinic_id, filters=filters, now=now).limit(LIST_LIMIT)
-        )
+    page = forms.page_number(request.args.get("page"))
+    events, more = forms.one_page(
+        db.session,
+        adverse_events.events_query(clinic_id=principal.clinic_id, filters=filters, now=now),
+        page=page,
+        size=LIST_PAGE_SIZE,
     )
     names = patients.display_names(db.session, patient_ids=[e.patient_id for e in events])
     today = local(now).date().isoformat()
@@ -176,7 +178,9 @@ def list_page():
             "overdue": request.args.get("overdue", ""),
             "term": request.args.get("term", ""),
         },
-        limit=LIST_LIMIT,
+        page=page,
+        more=more,
+        first=(page - 1) * LIST_PAGE_SIZE + 1,
         can_export=principal.role == Role.ADMIN,
         today=today,
         now=now,

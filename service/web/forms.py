@@ -172,3 +172,14 @@ def form_errors(error) -> dict[str, str]:
     for fields in (errors or {}).values():
         flat.update(flatten(fields))
     return flat or {"form": error.message}
+
+
+def page_number(raw: str | None) -> int:
+    """A list page's ``page`` from its query string: a whole number from 1; anything else is the first page."""
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def one_page(session, stmt, *, page: int, size: int) -> tuple[list, bool]:
+    """The rows of one page of a SELECT (ordered by the caller) and whether another page follows."""
+    rows = list(session.scalars(stmt.offset((page - 1) * size).limit(size + 1)))
+    return rows[:size], len(rows) > size

@@ -129,3 +129,25 @@ def test_another_clinics_admin_sees_none_of_the_events(console, events):
     page = console["other_admin"].get(LIST).get_data(as_text=True)
     assert _shown(page, events) == set()
     assert console["other_admin"].get(f"/console/adverse-events/{events['due'].id}").status_code == 404
+
+
+def test_the_list_pages_through_every_event_latest_onset_first_keeping_the_filters(console, world, patient):
+    from service.web.adverse_events import LIST_PAGE_SIZE
+
+    made = [_event(world, patient, term="Nausea", days_ago=1 + n / 10) for n in range(LIST_PAGE_SIZE + 3)]
+    serious = _event(world, patient, term="Headache", serious=True, days_ago=50)
+    nurse = console["nurse"]
+    first = nurse.get(LIST).get_data(as_text=True)
+    second = nurse.get(f"{LIST}?page=2").get_data(as_text=True)
+    on_first = [e for e in made if str(e.id) in first]
+    on_second = [e for e in made if str(e.id) in second]
+    assert on_first == made[:LIST_PAGE_SIZE]  # latest onset first
+    assert on_second == made[LIST_PAGE_SIZE:] and str(serious.id) in second and str(serious.id) not in first
+    assert 'rel="next"' in first and 'rel="prev"' in second and 'rel="next"' not in second
+    assert f"Events {LIST_PAGE_SIZE + 1}\u2013{LIST_PAGE_SIZE + 4}" in second
+    # The pager keeps the filters: serious events only fit on one page, with no link to another.
+    filtered = nurse.get(f"{LIST}?serious=yes").get_data(as_text=True)
+    assert str(serious.id) in filtered and 'rel="next"' not in filtered
+    nausea = nurse.get(f"{LIST}?term=Nausea").get_data(as_text=True)
+    assert "term=Nausea" in nausea.split('rel="next"')[0].rsplit("<a ", 1)[1]
+    assert "No more adverse events" in nurse.get(f"{LIST}?page=9").get_data(as_text=True)
