@@ -138,8 +138,15 @@ def _event(event_id: uuid.UUID):
     return adverse_events.get_adverse_event(db.session, clinic_id=console.current().clinic_id, event_id=event_id)
 
 
-# The correction form on an event's page: the fields a clinician most often corrects (PATCH's names).
+# The correction form on an event's page: every clinical field but the suspected infusion and when the clinic
+# learned of it (PATCH's names).
 CORRECTION = {
+    "term": "str",
+    "term_other": "str",
+    "expected": "yes-no",
+    "serious": "yes-no",
+    "seriousness": "list",
+    "onset_at": "local-datetime",
     "grade": "int",
     "outcome": "str",
     "resolved_at": "local-datetime",
@@ -220,9 +227,12 @@ def _render_event(event, *, errors: dict | None = None, sent: dict | None = None
         other_term=OTHER_SUFFIX,
         onset_day=local(event.onset_at).date().isoformat(),
         resolved_local=local(event.resolved_at).strftime("%Y-%m-%dT%H:%M") if event.resolved_at else "",
+        onset_local=local(event.onset_at).strftime("%Y-%m-%dT%H:%M"),
         can_export=principal.role == Role.ADMIN,
         can_submit=principal.role in (Role.PHYSICIAN, Role.ADMIN),
         choices={
+            "terms": [t["term"] for t in adverse_events.term_list()],
+            "criteria": [(c.value, SERIOUSNESS_LABELS[c.value]) for c in SeriousnessCriterion],
             "grades": list(GRADE_LABELS.items()),
             "causalities": [(c.value, CAUSALITY_LABELS[c.value]) for c in Causality],
             "actions": [(a.value, ACTION_LABELS[a.value]) for a in ActionTaken],
@@ -251,7 +261,12 @@ def correct(event_id):
     except ValueError:
         return _render_event(event, errors={"form": "The form lost its version; reload the page."}, status=422)
     try:
-        changes = forms.load(AdverseEventPatchSchema(), forms.typed(request.form, CORRECTION, zone=g.clinic.time_zone))
+        body = forms.typed(request.form, CORRECTION, zone=g.clinic.time_zone)
+        if "term_other" in request.form and "term_other" not in body:
+            body["term_other"] = None  # emptied: a specific term needs none
+        if "serious" not in request.form:
+            body.pop("seriousness")  # a form without the question leaves the criteria as they are
+        changes = forms.load(AdverseEventPatchSchema(), body)
         adverse_events.update_adverse_event(
             db.session,
             event=event,
@@ -263,7 +278,10 @@ def correct(event_id):
     except DomainError as error:
         db.session.rollback()
         return _render_event(
-            _event(event_id), errors=forms.form_errors(error), sent=request.form.to_dict(), status=error.status
+            _event(event_id),
+            errors=forms.form_errors(error),
+            sent={**request.form.to_dict(), "seriousness": request.form.getlist("seriousness")},
+            status=error.status,
         )
     db.session.commit()
     flash("Adverse event corrected.", "success")

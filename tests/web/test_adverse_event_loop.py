@@ -151,3 +151,53 @@ def test_the_list_pages_through_every_event_latest_onset_first_keeping_the_filte
     nausea = nurse.get(f"{LIST}?term=Nausea").get_data(as_text=True)
     assert "term=Nausea" in nausea.split('rel="next"')[0].rsplit("<a ", 1)[1]
     assert "No more adverse events" in nurse.get(f"{LIST}?page=9").get_data(as_text=True)
+
+
+def test_the_correction_form_changes_term_expectedness_seriousness_and_onset(console, world, events):
+    event = events["mild"]
+    url = f"/console/adverse-events/{event.id}"
+    nurse = console["nurse"]
+    page = nurse.get(url).get_data(as_text=True)
+    for field in ('id="fix-term"', 'name="expected"', 'name="serious"', 'name="seriousness"', 'id="fix-onset"'):
+        assert field in page
+    zone = ZoneInfo(world.clinic.time_zone)
+    onset = (now_utc() - timedelta(days=3)).astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+    form = {
+        "version": "1",
+        "term": "Vomiting",
+        "term_other": "",
+        "expected": "no",
+        "serious": "yes",
+        "seriousness": ["hospitalization"],
+        "onset_at": onset.strftime("%Y-%m-%dT%H:%M"),
+        "grade": "3",
+        "outcome": "recovering",
+        "causality": "probable",
+        "action_taken": "none",
+        "narrative": "Vomiting through the night; admitted for fluids.",
+    }
+    # Serious with no criterion is refused, names the field, and keeps what was typed on the form.
+    refused = post(nurse, url, {**form, "seriousness": []})
+    assert refused.status_code == 422 and "seriousness" in refused.get_data(as_text=True)
+    assert 'value="Vomiting" selected' in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AdverseEvent, event.id).version == 1
+    assert post(nurse, url, form).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(AdverseEvent, event.id)
+    assert (stored.term, stored.expected, stored.serious) == ("Vomiting", False, True)
+    assert [c.value for c in adverse_events.criteria_of(stored)] == ["hospitalization"]
+    assert 'id="fix-ser-hospitalization" name="seriousness" value="hospitalization" checked' in nurse.get(url).get_data(
+        as_text=True
+    )
+    assert stored.onset_at.replace(tzinfo=stored.onset_at.tzinfo or ZoneInfo("UTC")) == onset.replace(tzinfo=zone)
+    assert stored.version == 2 and stored.regulatory_due_at is not None
+    # An "Other, specify" term needs words, and a specific term afterwards takes the words away again.
+    other = next(t for t in adverse_events.term_list() if t["term"].endswith("Other, specify"))["term"]
+    needs_words = post(nurse, url, {**form, "version": "2", "term": other})
+    assert needs_words.status_code == 422 and "term_other" in needs_words.get_data(as_text=True)
+    assert post(nurse, url, {**form, "version": "2", "term": other, "term_other": "Hiccups"}).status_code == 302
+    assert post(nurse, url, {**form, "version": "3", "term": "Nausea", "term_other": ""}).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(AdverseEvent, event.id)
+    assert (stored.term, stored.term_other, stored.version) == ("Nausea", None, 4)
