@@ -394,7 +394,13 @@ def _single_symptom(f: _Facts, rule_id: str, code: str, threshold: int) -> Findi
 
 
 def _misuse_signal(f: _Facts) -> Finding | None:
-    """v2: also a yes to the long-term check-in's "ketamine anywhere but the clinic?" (v1: craving only)."""
+    """v2: also a yes to the long-term check-in's "ketamine anywhere but the clinic?" (v1: craving only).
+
+    Burden: the question is asked once a quarter of maintenance patients only, so the new arm adds at most one
+    flag per maintenance patient per quarter (and a yes while a misuse-signal flag is open joins it). On the demo
+    clinic (python -m bench.rule_burden_demo, 40 patients, seed 7, 2026-12-07) misuse-signal opened 0 flags on
+    this commit as on the one before (the demo's long-term answers say no); real figures: GET /analytics/rules
+    by version."""
     craving = _single_symptom(f, "misuse-signal", "craving", f.t.craving_min_severity)
     if not f.report.ketamine_outside_clinic:
         return craving
