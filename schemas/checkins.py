@@ -1,17 +1,18 @@
 """Check-in bodies: what the patient's phone sees, and the clinician's fuller view."""
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from schemas.base import Answer, Schema, UtcDateTime
-from service.enums import CheckinStatus
+from service.enums import CheckinQuestionAnswer, CheckinStatus
 
 
 class CheckinQuestionSchema(Answer):
     code = fields.String(
         metadata={"example": "urinary_frequency", "description": "A symptom code, or the report field asked"}
     )
-    answer = fields.String(
-        validate=validate.OneOf(["severity", "yes_no"]),
+    answer = fields.Enum(
+        CheckinQuestionAnswer,
+        by_value=True,
         metadata={"description": "severity: 0-4 on the PRO-CTCAE scale; yes_no: true or false"},
     )
     report_field = fields.String(

@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session
 from service.domain import outbox, triage
 from service.domain.quiet_hours import window_of, zone
 from service.domain.sql import among, dialect_of
-from service.enums import ACTIVE_FLAG_STATUSES, Audience, CheckinStatus, NotificationKind, PatientStatus, Phase
+from service.enums import (
+    ACTIVE_FLAG_STATUSES,
+    Audience,
+    CheckinQuestionAnswer,
+    CheckinStatus,
+    NotificationKind,
+    PatientStatus,
+    Phase,
+)
 from service.models import Checkin, Device, Discharge, Flag, Infusion, Patient
 from service.rules import Thresholds, evaluate_unresponsive
 from service.vocabulary import symptom_label
@@ -70,11 +78,18 @@ def questions_for(kind: str, language: str | None) -> list[dict]:
         return []
     lang = "es" if language == "es" else "en"
     asked = [
-        {"code": code, "answer": "severity", "report_field": "symptoms", "label": symptom_label(code, lang)}
+        {
+            "code": code,
+            "answer": CheckinQuestionAnswer.SEVERITY,
+            "report_field": "symptoms",
+            "label": symptom_label(code, lang),
+        }
         for code in LONG_TERM_SYMPTOMS
     ]
     label = LONG_TERM_YES_NO[lang]
-    asked.append({"code": OUTSIDE_USE, "answer": "yes_no", "report_field": OUTSIDE_USE, "label": label})
+    asked.append(
+        {"code": OUTSIDE_USE, "answer": CheckinQuestionAnswer.YES_NO, "report_field": OUTSIDE_USE, "label": label}
+    )
     return asked
 
 

@@ -321,3 +321,27 @@ def test_a_quiet_quarter_flags_nothing_and_a_no_alone_is_a_report(app, client, w
         headers=world.patient.headers,
     )
     assert wrong.status_code == 422 and "ketamine_outside_clinic" in wrong.get_json()["errors"]["json"]
+
+
+def test_the_console_names_the_check_in_and_shows_the_answer_on_the_flag(app, client, world):
+    from tests.web.conftest import Clients
+
+    checkin = sent_long_term_check_in(app, world)
+    answers = {
+        "client_report_id": str(uuid.uuid4()),
+        "observed_at": now_utc().isoformat(),
+        "checkin_id": str(checkin.id),
+        "symptoms": [{"code": "craving", "severity": 1}],
+        "ketamine_outside_clinic": True,
+    }
+    assert client.post("/api/v1/me/reports", json=answers, headers=world.patient.headers).status_code == 201
+    db.session.expire_all()
+    flag = db.session.scalar(select(Flag).where(Flag.patient_id == checkin.patient_id, Flag.rule == "misuse-signal"))
+    console = Clients(app, world)
+    page = console["nurse"].get(f"/console/flags/{flag.id}").get_data(as_text=True)
+    assert "Ketamine taken outside the clinic: yes" in page
+    assert "Ketamine taken outside the clinic, reported at" in page  # the flag's reason
+    patient_page = console["nurse"].get(f"/console/patients/{checkin.patient_id}").get_data(as_text=True)
+    assert "Quarterly long-term (bladder, memory, craving, use outside the clinic)" in patient_page
+    timeline = client.get(f"/api/v1/patients/{checkin.patient_id}/timeline", headers=world.nurse.headers).get_json()
+    assert "quarterly long-term check-in: answered" in [e["summary"] for e in timeline["entries"]]
