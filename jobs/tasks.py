@@ -38,6 +38,19 @@ def _prompt(ctx, session: Session, now: datetime, write) -> int:
             return written
 
 
+def schedule_long_term(ctx, session: Session, now: datetime) -> int:
+    """Make each maintenance patient's quarterly long-term check-in (once per quarter; send_checkins sends it)."""
+    made, after = 0, None
+    while True:
+        patients = checkins.maintenance_patients(session, after=after, limit=ctx.batch_size)
+        if not patients:
+            session.commit()
+            return made
+        made += checkins.schedule_long_term(session, patients=patients, now=now)
+        session.commit()
+        after = patients[-1].id
+
+
 def send_checkins(ctx, session: Session, now: datetime) -> int:
     """Prompt every check-in due by now, oldest first, batch by batch."""
     return _prompt(ctx, session, now, checkins.send_due)
@@ -155,6 +168,7 @@ def _deliver(ctx, session: Session, claimed: list, now: datetime) -> int:
 
 TASKS = {
     "deliver_pages": deliver_pages,
+    "schedule_long_term": schedule_long_term,
     "send_checkins": send_checkins,
     "send_reminders": send_reminders,
     "mark_missed": mark_missed,

@@ -79,6 +79,13 @@ class ReportCreateSchema(Schema):
     )
     mood = Int(0, 10, allow_none=True, metadata={"description": "0 worst - 10 best", "example": 6})
     suicidal_thoughts = StrictBoolean(allow_none=True)
+    ketamine_outside_clinic = StrictBoolean(
+        allow_none=True,
+        metadata={
+            "description": "The long-term check-in's yes/no question: ketamine taken anywhere but the clinic since "
+            "the last check-in (a yes is a misuse signal)"
+        },
+    )
     phq9 = fields.List(
         Int(0, 3),
         allow_none=True,
@@ -95,7 +102,7 @@ class ReportCreateSchema(Schema):
 
     @validates_schema
     def _meaningful(self, data, **kwargs):
-        content = ("symptoms", "mood", "suicidal_thoughts", "phq9", "vitals", "note")
+        content = ("symptoms", "mood", "suicidal_thoughts", "ketamine_outside_clinic", "phq9", "vitals", "note")
         if not any(data.get(key) is not None for key in content):
             raise ValidationError(
                 "A report needs symptoms (an empty list means none), mood, suicidal_thoughts, phq9, vitals or a note.",
@@ -250,6 +257,7 @@ class ReportSchema(Answer):
     symptoms = fields.List(fields.Nested(SymptomReadSchema))
     mood = fields.Integer(allow_none=True)
     suicidal_thoughts = fields.Boolean(allow_none=True)
+    ketamine_outside_clinic = fields.Boolean(allow_none=True)
     phq9 = fields.List(fields.Integer(), allow_none=True)
     phq9_total = fields.Integer(allow_none=True)
     vitals = fields.Nested(VitalsReadSchema, allow_none=True)

@@ -79,6 +79,11 @@ def seed_command(patient_count, random_seed, if_missing):
             "was paged in the same second); the nurse acknowledged, and new words 20 min ago reopened the flag and "
             "paged again. It leads the queue, marked 'New since acknowledged'."
         )
+    if summary.get("long_term_patient"):
+        click.echo(
+            f"Maintenance: {summary['long_term_patient']} has been on maintenance for three months and answered "
+            "the quarterly long-term check-in (bladder, memory, craving, use outside the clinic)."
+        )
     click.echo(
         f"{summary['checkins_scheduled']} check-ins are scheduled"
         + (

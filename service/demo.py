@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import outbox, visits
+from service.domain import checkins, outbox, visits
 from service.domain.adverse_events import create_adverse_event
 from service.domain.auth import issue_enrollment_code
 from service.domain.clinicians import create_clinician
@@ -132,6 +132,13 @@ IMMEDIATE_EFFECTS = (
     ("blurred_vision", 0.08),
 )
 CHECK_IN_HOURS = (2, 24, 72, 168)
+
+
+# One patient in ten (index 1, 11, …) has been on maintenance for three months: six induction infusions from
+# 125 days ago, then one every four weeks, the first 92 days ago (so their first long-term check-in was due two
+# days ago) and the latest 8 days ago.
+MAINTAINED_DAYS_AGO = 125
+MAINTAINED_SPACING = [2, 3, 2, 4, 3, 19, 28, 28, 28]
 
 
 def _profile(index: int) -> str:
@@ -567,10 +574,14 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
             )
             # Induction: six infusions over ~2.5 weeks, starting 3-4 weeks ago; some move to maintenance.
             first_day = (now - timedelta(days=rng.randint(21, 28))).astimezone(zone).date()
+            count, spacing = rng.randint(3, 6), [2, 3, 2, 4, 3, 7]
+            maintained = index % 10 == 1  # on maintenance for three months: their first quarterly check-in came
+            if maintained:
+                first_day = (now - timedelta(days=MAINTAINED_DAYS_AGO)).astimezone(zone).date()
+                count, spacing = 10, MAINTAINED_SPACING
             given = []
-            count = rng.randint(3, 6)
             for number, local_start in _infusion_times(
-                rng, start=first_day, count=count, spacing_days=[2, 3, 2, 4, 3, 7], zone=zone
+                rng, start=first_day, count=count, spacing_days=spacing, zone=zone
             ):
                 route = rng.choice([Route.IV, Route.IV, Route.IV, Route.INTRAMUSCULAR, Route.INTRANASAL])
                 minutes = {
@@ -621,12 +632,20 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
                 session.add(device)
                 session.flush()
                 profile = _profile(index)
-                for payload in _reports_for(rng, infusions=given, profile=profile, patient=patient, now=now):
+                payloads = _reports_for(rng, infusions=given, profile=profile, patient=patient, now=now)
+                if maintained:
+                    payloads = sorted(
+                        [*payloads, *_long_term_answers(session, rng, patient=patient, now=now)],
+                        key=lambda p: p["observed_at"],
+                    )
+                for payload in payloads:
                     delay = timedelta(
                         minutes=rng.randint(0, 90) if payload["observed_at"] < now - timedelta(hours=3) else 2
                     )
                     received = min(now, payload["observed_at"] + delay)
-                    checkin_id = _answerable_checkin(session, patient_id=patient.id, observed_at=payload["observed_at"])
+                    checkin_id = payload.get("checkin_id") or _answerable_checkin(
+                        session, patient_id=patient.id, observed_at=payload["observed_at"]
+                    )
                     if checkin_id is not None:
                         payload["checkin_id"] = checkin_id
                     submit_report(
@@ -674,6 +693,13 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
         ),
         "fresh_infusion_patient": fresh.display_name if fresh else None,
         "crisis_patient": crisis.display_name if crisis else None,
+        "long_term_patient": session.scalar(
+            select(Patient.display_name)
+            .join(Checkin, Checkin.patient_id == Patient.id)
+            .where(Patient.clinic_id == clinic.id, Checkin.kind == checkins.LONG_TERM)
+            .order_by(Checkin.due_at.desc())
+            .limit(1)
+        ),
         "staff": [(email, role) for email, _, role, _ in DEMO_STAFF],
         "password": DEMO_PASSWORD,
         "enrollment_code": code,
@@ -681,12 +707,42 @@ def seed(session: Session, *, patient_count: int, random_seed: int, now: datetim
     }
 
 
+def _long_term_answers(session: Session, rng: random.Random, *, patient, now: datetime) -> list[dict]:
+    """The maintenance patient's first quarterly check-in (made as the job process makes it) and their answers a
+    little after it was due: urinary frequency and urgency at moderate, three months after their first
+    maintenance infusion, so the queue shows a persistent-symptom flag; no use of ketamine outside the clinic."""
+    mine = [p for p in checkins.maintenance_patients(session, after=None, limit=10_000) if p.id == patient.id]
+    checkins.schedule_long_term(session, patients=mine, now=now)
+    checkin = session.scalar(
+        select(Checkin).where(Checkin.patient_id == patient.id, Checkin.kind == checkins.LONG_TERM)
+    )
+    if checkin is None or checkin.due_at + timedelta(hours=3) > now:
+        return []
+    return [
+        {
+            "client_report_id": uuid.uuid4(),
+            "observed_at": checkin.due_at + timedelta(minutes=rng.randint(20, 150)),
+            "checkin_id": checkin.id,
+            "symptoms": [
+                {"code": "urinary_frequency", "severity": 2},
+                {"code": "urinary_urgency", "severity": 2},
+                {"code": "bladder_pain", "severity": 1},
+                {"code": "memory_problems", "severity": 1},
+                {"code": "craving", "severity": 0},
+            ],
+            "ketamine_outside_clinic": False,
+        }
+    ]
+
+
 def _answerable_checkin(session: Session, *, patient_id, observed_at: datetime):
-    """The check-in a report made at this moment answers: one already due, within the hour after it, unanswered."""
+    """The check-in a report made at this moment answers: one already due, within the hour after it, unanswered
+    (the long-term check-in is answered by its own report)."""
     return session.scalar(
         select(Checkin.id)
         .where(
             Checkin.patient_id == patient_id,
+            Checkin.infusion_id.is_not(None),
             Checkin.status == CheckinStatus.SCHEDULED,
             Checkin.due_at <= observed_at + timedelta(minutes=30),
             Checkin.due_at >= observed_at - timedelta(hours=3),

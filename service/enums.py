@@ -70,6 +70,13 @@ class CheckinStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class CheckinQuestionAnswer(StrEnum):
+    """How a check-in's question is answered: a PRO-CTCAE severity 0-4, or yes/no."""
+
+    SEVERITY = "severity"
+    YES_NO = "yes_no"
+
+
 class FlagStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

@@ -56,6 +56,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom("memory_problems", "Memory problems", "cognitive", "Memory impairment", 72),
     Symptom("brain_fog", "Trouble concentrating (brain fog)", "cognitive", "Concentration impairment", 48),
     Symptom("bladder_pain", "Bladder pain or painful urination", "urinary", "Cystitis noninfective", 24),
+    Symptom("urinary_frequency", "Needing to urinate more often than usual", "urinary", "Urinary frequency", 24),
+    Symptom("urinary_urgency", "Sudden, urgent need to urinate", "urinary", "Urinary urgency", 24),
     Symptom(
         "craving",
         "Craving ketamine or other drugs",
@@ -240,6 +242,8 @@ SYMPTOM_LABELS_ES: dict[str, str] = {
     "memory_problems": "Problemas de memoria",
     "brain_fog": "Dificultad para concentrarse (mente nublada)",
     "bladder_pain": "Dolor de vejiga o al orinar",
+    "urinary_frequency": "Necesidad de orinar más a menudo de lo habitual",
+    "urinary_urgency": "Necesidad repentina y urgente de orinar",
     "craving": "Ansias de ketamina u otras drogas",
     "other": "Otra cosa (descríbala)",
 }

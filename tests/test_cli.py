@@ -147,6 +147,14 @@ def test_demo_seed_builds_a_realistic_clinic(app, client):
     ).all()
     assert {n.flag_id for n in waiting} == {story[0].id} and noor.id in {n.clinician_id for n in waiting}
     assert db.session.get(Patient, story[0].patient_id).language == "es"
+    # A maintenance patient answered their first quarterly long-term check-in: moderate urinary frequency and
+    # urgency three months on, a persistent-symptom flag in the queue.
+    [long_term] = db.session.scalars(select(Checkin).where(Checkin.kind == "long_term")).all()
+    assert long_term.infusion_id is None and long_term.status == "answered"
+    answer = db.session.scalar(select(Report).where(Report.checkin_id == long_term.id))
+    assert answer.ketamine_outside_clinic is False and "persistent-symptom" in answer.triage_rules
+    maintained = db.session.get(Patient, long_term.patient_id)
+    assert f"Maintenance: {maintained.display_name}" in result.output
     # The printed code pairs a phone.
     code = result.output.split("with code ")[1].split()[0]
     enrolled = client.post("/api/v1/auth/enroll", json={"code": code, "device_name": "Demo", "platform": "ios"})

@@ -1,5 +1,9 @@
 """Check-ins: scheduled after each infusion, sent outside quiet hours, reminded once, missed after a day.
 
+A maintenance patient also gets a long-term check-in every quarter (kind ``long_term``, no infusion): bladder,
+memory, craving and use of ketamine outside the clinic. The job process schedules it (schedule_long_term), one
+row per patient and quarter enforced by a unique index, so two job processes at once still make one.
+
 Scheduling runs in the request that records or corrects an infusion; sending, reminding and
 missing run in the job process, each claiming a small batch of due rows (FOR UPDATE SKIP LOCKED
 on PostgreSQL) and writing the check-in's new state and its outbox row in one transaction, so a
@@ -11,17 +15,28 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Select, exists, select, text, update
+from sqlalchemy import Select, exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.domain import outbox, triage
-from service.domain.quiet_hours import window_of
+from service.domain.quiet_hours import window_of, zone
 from service.domain.sql import among, dialect_of
-from service.enums import ACTIVE_FLAG_STATUSES, Audience, CheckinStatus, NotificationKind, PatientStatus
+from service.enums import (
+    ACTIVE_FLAG_STATUSES,
+    Audience,
+    CheckinQuestionAnswer,
+    CheckinStatus,
+    NotificationKind,
+    PatientStatus,
+    Phase,
+)
 from service.models import Checkin, Device, Discharge, Flag, Infusion, Patient
 from service.rules import Thresholds, evaluate_unresponsive
+from service.vocabulary import symptom_label
 
 REMIND_AFTER = timedelta(hours=2)
 MISS_AFTER = timedelta(hours=24)
@@ -38,6 +53,141 @@ def kind_for(hours: int) -> str:
 
 def asks_phq9_for(hours: int) -> bool:
     return hours >= PHQ9_FROM_HOURS
+
+
+# --- the long-term check-in of maintenance patients -------------------------------------------------------------
+LONG_TERM = "long_term"
+LONG_TERM_EVERY_DAYS = 90
+LONG_TERM_AT = time(10, 0)  # on the patient's own clock, then moved out of their quiet hours like any prompt
+LONG_TERM_LEAD = timedelta(days=1)  # made a day ahead, so the patient page shows it coming
+LONG_TERM_LATE = timedelta(days=30)  # a quarter's check-in not made by then (jobs down, paused) waits for the next
+# What it asks: a severity 0-4 (PRO-CTCAE) for each symptom, and one yes/no report field. The labels are the
+# vocabulary's (GET /symptoms) and, for the yes/no question, LONG_TERM_YES_NO below.
+LONG_TERM_SYMPTOMS = ("urinary_frequency", "urinary_urgency", "bladder_pain", "memory_problems", "craving")
+OUTSIDE_USE = "ketamine_outside_clinic"
+LONG_TERM_YES_NO = {
+    "en": "Since your last check-in, have you taken ketamine (or esketamine) anywhere other than at the clinic?",
+    "es": "Desde su último control, ¿ha tomado ketamina (o esketamina) en algún lugar que no sea la clínica?",
+}
+
+
+def questions_for(kind: str, language: str | None) -> list[dict]:
+    """What a check-in asks beyond the usual report, for the app: the long-term check-in's six questions
+    (in the patient's language), none for the check-ins after an infusion."""
+    if kind != LONG_TERM:
+        return []
+    lang = "es" if language == "es" else "en"
+    asked = [
+        {
+            "code": code,
+            "answer": CheckinQuestionAnswer.SEVERITY,
+            "report_field": "symptoms",
+            "label": symptom_label(code, lang),
+        }
+        for code in LONG_TERM_SYMPTOMS
+    ]
+    label = LONG_TERM_YES_NO[lang]
+    asked.append(
+        {"code": OUTSIDE_USE, "answer": CheckinQuestionAnswer.YES_NO, "report_field": OUTSIDE_USE, "label": label}
+    )
+    return asked
+
+
+def long_term_due(*, maintenance_from: datetime, time_zone: str, cycle: int) -> datetime:
+    """When a maintenance patient's ``cycle``-th quarterly check-in is due: 10:00 on their own clock, 90 · cycle
+    days after the (their) calendar day maintenance began (DST-proof: a wall-clock time, not a count of hours)."""
+    tz = zone(time_zone)
+    day: date = maintenance_from.astimezone(tz).date() + timedelta(days=LONG_TERM_EVERY_DAYS * cycle)
+    return datetime.combine(day, LONG_TERM_AT, tzinfo=tz).astimezone(maintenance_from.tzinfo)
+
+
+def long_term_cycle(*, maintenance_from: datetime, time_zone: str, now: datetime) -> int:
+    """The latest quarter whose check-in should exist by ``now`` (due within LONG_TERM_LEAD); 0 for none yet."""
+    tz = zone(time_zone)
+    days = ((now + LONG_TERM_LEAD).astimezone(tz).date() - maintenance_from.astimezone(tz).date()).days
+    cycle = max(0, days // LONG_TERM_EVERY_DAYS)
+    while cycle and long_term_due(maintenance_from=maintenance_from, time_zone=time_zone, cycle=cycle) > (
+        now + LONG_TERM_LEAD
+    ):
+        cycle -= 1
+    return cycle
+
+
+def maintenance_patients(session: Session, *, after: uuid.UUID | None, limit: int) -> list:
+    """Active patients with a finished maintenance infusion, by id (a page from ``after``): id, clinic, zone,
+    quiet hours and when their first maintenance infusion ended (where the quarters count from)."""
+    first = (
+        select(Infusion.patient_id, func.min(Infusion.ended_at).label("maintenance_from"))
+        .where(Infusion.phase == Phase.MAINTENANCE, Infusion.ended_at.is_not(None))
+        .group_by(Infusion.patient_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Patient.id,
+            Patient.clinic_id,
+            Patient.time_zone,
+            Patient.quiet_hours_start,
+            Patient.quiet_hours_end,
+            first.c.maintenance_from,
+        )
+        .join(first, first.c.patient_id == Patient.id)
+        .where(Patient.status == PatientStatus.ACTIVE)
+        .order_by(Patient.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(Patient.id > after)
+    return list(session.execute(stmt).all())
+
+
+def schedule_long_term(session: Session, *, patients: list, now: datetime) -> int:
+    """Make each maintenance patient's check-in of the current quarter unless it exists; returns how many were made.
+
+    INSERT … ON CONFLICT DO NOTHING on the (patient, quarter) unique index: a quarter's check-in is made once
+    whoever runs this, however often, and one cancelled (the patient was paused) stays cancelled. A quarter
+    whose check-in would be due more than LONG_TERM_LATE ago is skipped (no stale prompt after a long pause).
+    """
+    rows = []
+    for p in patients:
+        maintenance_from = _aware(p.maintenance_from)
+        cycle = long_term_cycle(maintenance_from=maintenance_from, time_zone=p.time_zone, now=now)
+        if cycle < 1:
+            continue
+        due_at = long_term_due(maintenance_from=maintenance_from, time_zone=p.time_zone, cycle=cycle)
+        if due_at + LONG_TERM_LATE < now:
+            continue
+        quiet = window_of(p.time_zone, p.quiet_hours_start, p.quiet_hours_end)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "clinic_id": p.clinic_id,
+                "patient_id": p.id,
+                "infusion_id": None,
+                "kind": LONG_TERM,
+                "offset_hours": cycle * LONG_TERM_EVERY_DAYS * 24,
+                "due_at": due_at,
+                "send_at": quiet.next_allowed(due_at),
+                "asks_phq9": False,
+                "status": CheckinStatus.SCHEDULED,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    make = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
+    stmt = (
+        make(Checkin.__table__)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["patient_id", "offset_hours"], index_where=text("infusion_id IS NULL"))
+        .returning(Checkin.__table__.c.id)
+    )
+    return len(session.execute(stmt).all())
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment as an aware UTC datetime (whatever the driver handed back)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- scheduling (in the request that records or corrects an infusion) ------------------------------
@@ -100,7 +250,11 @@ def supersede(session: Session, *, patient_id: uuid.UUID, now: datetime) -> int:
     ).all()
     cancelled = 0
     for checkin in session.scalars(
-        select(Checkin).where(Checkin.patient_id == patient_id, Checkin.status == CheckinStatus.SCHEDULED)
+        select(Checkin).where(
+            Checkin.patient_id == patient_id,
+            Checkin.status == CheckinStatus.SCHEDULED,
+            Checkin.infusion_id.is_not(None),  # a long-term check-in belongs to no infusion
+        )
     ):
         own = next(i for i in infusions if i.id == checkin.infusion_id)
         own_end = own.ended_at or own.started_at
@@ -467,6 +621,12 @@ def check_unresponsive(
 
 
 # --- reads ----------------------------------------------------------------------------------------------
+
+
+def view(checkin: Checkin, *, language: str | None) -> dict:
+    """A check-in as the API shows it: its columns and the questions it asks."""
+    columns = {c.key: getattr(checkin, c.key) for c in Checkin.__table__.columns}
+    return {**columns, "questions": questions_for(checkin.kind, language)}
 
 
 def checkins_query(*, patient_id: uuid.UUID, status: CheckinStatus | None = None, include_cancelled: bool) -> Select:

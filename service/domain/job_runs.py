@@ -26,6 +26,7 @@ class JobSpec:
 # The jobs, in the order `jobs tick` runs them. Intervals are APScheduler's for `jobs run`.
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("deliver_pages", 1, "Send pages of critical flags (written with the report) within the second"),
+    JobSpec("schedule_long_term", 900, "Make maintenance patients' quarterly long-term check-ins (once a quarter)"),
     JobSpec("send_checkins", 30, "Send due check-in prompts (outside quiet hours)"),
     JobSpec("send_reminders", 60, "Remind once, 2 h after a prompt, when unanswered"),
     JobSpec("mark_missed", 300, "Mark check-ins unanswered for 24 h as missed; run the unresponsive rule"),

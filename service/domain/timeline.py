@@ -178,12 +178,15 @@ def _flag_entry(flag: Flag) -> dict:
     }
 
 
+LONG_TERM_LABEL = "quarterly long-term"
+
+
 def _checkin_entry(checkin: Checkin) -> dict:
     return {
         "kind": "checkin",
         "at": checkin.due_at,
         "id": checkin.id,
-        "summary": f"{checkin.kind} check-in: {checkin.status}",
+        "summary": f"{LONG_TERM_LABEL if checkin.kind == 'long_term' else checkin.kind} check-in: {checkin.status}",
         "checkin": {
             "kind": checkin.kind,
             "due_at": checkin.due_at,

@@ -49,6 +49,7 @@ def report_facts(payload: dict) -> ReportFacts:
         symptoms=tuple(SymptomObs(s["code"], s["severity"], s.get("note")) for s in payload.get("symptoms") or ()),
         mood=payload.get("mood"),
         suicidal_thoughts=payload.get("suicidal_thoughts"),
+        ketamine_outside_clinic=payload.get("ketamine_outside_clinic"),
         phq9=tuple(payload["phq9"]) if payload.get("phq9") else None,
         systolic=vitals.get("systolic"),
         diastolic=vitals.get("diastolic"),

@@ -15,6 +15,7 @@ from service.models.base import Base, UUIDPrimaryKey
 SCHEDULED = text("status = 'scheduled'")
 AWAITING_REMINDER = text("status = 'sent' AND reminded_at IS NULL")
 SENT = text("status = 'sent'")
+LONG_TERM = text("infusion_id IS NULL")
 
 
 def _offset_from_kind(context) -> int:
@@ -29,11 +30,13 @@ def _send_at_from_due(context):
 
 
 class Checkin(UUIDPrimaryKey, Base):
-    """One prompt after an infusion: scheduled → sent → answered | missed, or cancelled.
+    """One prompt after an infusion (or, with no infusion, a maintenance patient's quarterly long-term check-in):
+    scheduled → sent → answered | missed, or cancelled.
 
     ``due_at`` is when the clinic wants it (the infusion's end + ``offset_hours``); ``send_at`` is
     when it may go out (due_at moved out of the patient's quiet hours); ``remind_at`` is when the
-    one reminder may go out once it was sent.
+    one reminder may go out once it was sent. A long-term check-in (kind ``long_term``) has no infusion;
+    its ``offset_hours`` is its quarter's nominal distance from the start of maintenance (2160 · n).
     """
 
     __tablename__ = "checkins"
@@ -41,6 +44,15 @@ class Checkin(UUIDPrimaryKey, Base):
         UniqueConstraint("id", "patient_id", name="uq_checkins_id_patient"),
         # One check-in per infusion and offset, whatever races or reschedules happen.
         UniqueConstraint("infusion_id", "offset_hours", name="uq_checkins_infusion_offset"),
+        # One long-term check-in per patient and quarter, however many job processes schedule at once.
+        Index(
+            "uq_checkins_patient_long_term",
+            "patient_id",
+            "offset_hours",
+            unique=True,
+            postgresql_where=LONG_TERM,
+            sqlite_where=LONG_TERM,
+        ),
         ForeignKeyConstraint(
             ["patient_id", "clinic_id"], ["patients.id", "patients.clinic_id"], name="fk_checkins_patient_clinic"
         ),
@@ -64,7 +76,7 @@ class Checkin(UUIDPrimaryKey, Base):
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
     patient_id: Mapped[uuid.UUID]
-    infusion_id: Mapped[uuid.UUID]
+    infusion_id: Mapped[uuid.UUID | None]
     kind: Mapped[str] = mapped_column(String(16))
     offset_hours: Mapped[int] = mapped_column(default=_offset_from_kind)
     due_at: Mapped[datetime]

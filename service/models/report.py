@@ -70,6 +70,8 @@ class Report(UUIDPrimaryKey, Base):
     amends_id: Mapped[uuid.UUID | None]
     mood: Mapped[int | None]
     suicidal_thoughts: Mapped[bool | None]
+    # The long-term check-in's question: ketamine (or esketamine) taken anywhere but the clinic since the last one.
+    ketamine_outside_clinic: Mapped[bool | None]
     phq9: Mapped[list | None] = mapped_column(JSON)
     phq9_total: Mapped[int | None]
     systolic: Mapped[int | None]

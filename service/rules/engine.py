@@ -57,7 +57,7 @@ _REGISTRY: tuple[Rule, ...] = (
     ),
     Rule("persistent-symptom", 1, Priority.MEDIUM, "a symptom ≥ 2 beyond twice its expected window"),
     Rule("worsening", 1, Priority.MEDIUM, "a symptom up by ≥ 2 on its previous report within 7 days"),
-    Rule("misuse-signal", 1, Priority.MEDIUM, "craving at severity ≥ 2"),
+    Rule("misuse-signal", 2, Priority.MEDIUM, "craving at severity ≥ 2, or ketamine taken outside the clinic"),
     Rule("urinary-toxicity", 1, Priority.MEDIUM, "bladder pain at severity ≥ 2"),
     Rule("unresponsive", 1, Priority.MEDIUM, "two consecutive missed check-ins (high with an open high flag)"),
 )
@@ -394,7 +394,23 @@ def _single_symptom(f: _Facts, rule_id: str, code: str, threshold: int) -> Findi
 
 
 def _misuse_signal(f: _Facts) -> Finding | None:
-    return _single_symptom(f, "misuse-signal", "craving", f.t.craving_min_severity)
+    """v2: also a yes to the long-term check-in's "ketamine anywhere but the clinic?" (v1: craving only).
+
+    Burden: the question is asked once a quarter of maintenance patients only, so the new arm adds at most one
+    flag per maintenance patient per quarter (and a yes while a misuse-signal flag is open joins it). On the demo
+    clinic (python -m bench.rule_burden_demo, 40 patients, seed 7, 2026-12-07) misuse-signal opened 0 flags on
+    this commit as on the one before (the demo's long-term answers say no); real figures: GET /analytics/rules
+    by version."""
+    craving = _single_symptom(f, "misuse-signal", "craving", f.t.craving_min_severity)
+    if not f.report.ketamine_outside_clinic:
+        return craving
+    if craving is None:
+        threshold = f.t.craving_min_severity
+        reason = f"Ketamine taken outside the clinic, reported {f.when} — any use outside the clinic"
+        evidence = {"symptoms": [], "threshold": threshold, "ketamine_outside_clinic": True}
+        return f.finding("misuse-signal", reason, evidence)
+    reason = f"{craving.reason.rstrip('.')}; ketamine also taken outside the clinic"
+    return f.finding("misuse-signal", reason, {**craving.evidence, "ketamine_outside_clinic": True})
 
 
 def _urinary_toxicity(f: _Facts) -> Finding | None:

@@ -68,6 +68,7 @@ class ReportFacts:
     mood: int | None = None
     suicidal_thoughts: bool | None = None
     phq9: tuple[int, ...] | None = None
+    ketamine_outside_clinic: bool | None = None  # the long-term check-in's question (a yes: misuse-signal)
     systolic: int | None = None
     diastolic: int | None = None
     heart_rate: int | None = None

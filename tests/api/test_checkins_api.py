@@ -43,7 +43,18 @@ def test_recording_an_infusion_over_http_schedules_check_ins_the_patient_sees(ap
     assert mine.status_code == 200
     rows = mine.get_json()
     assert [r["kind"] for r in rows] == ["14d", "7d", "72h", "24h", "2h"]  # latest due first
-    assert set(rows[0]) == {"id", "infusion_id", "kind", "due_at", "status", "asks_phq9", "sent_at", "answered_at"}
+    assert set(rows[0]) == {
+        "id",
+        "infusion_id",
+        "kind",
+        "due_at",
+        "status",
+        "asks_phq9",
+        "sent_at",
+        "answered_at",
+        "questions",
+    }
+    assert {len(r["questions"]) for r in rows} == {0}  # after an infusion: the usual report, nothing more
     assert {r["infusion_id"] for r in rows} == {infusion["id"]}
     assert [r["asks_phq9"] for r in rows] == [True, True, False, False, False]
     two_h = rows[-1]

@@ -353,3 +353,68 @@ def test_a_due_checkin_opens_a_report_that_answers_it(world, server, browser):
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_the_quarterly_long_term_check_in_asks_its_questions_and_a_yes_reaches_misuse_signal(
+    app, world, server, browser
+):
+    """A maintenance patient's long-term check-in: the six questions in the report form (each answered on its own,
+    a symptom also ticked in the list is sent once, with the question's answer), one report with the check-in."""
+    from datetime import time as clock_time
+
+    from service.domain.infusions import record_infusion
+    from service.models import Checkin, Flag, ReportSymptom
+    from tests.jobkit import job_context, run
+
+    patient = db.session.get(Patient, world.patient.principal.patient_id)
+    patient.quiet_hours_start = patient.quiet_hours_end = clock_time(0, 0)  # any hour of the test run
+    ended = now_utc() - timedelta(days=91)
+    record_infusion(
+        db.session,
+        patient=patient,
+        actor=None,
+        values={"started_at": ended - timedelta(hours=1), "ended_at": ended, "route": "iv", "phase": "maintenance"},
+        now=now_utc(),
+    )
+    db.session.commit()
+    run(job_context(app), now_utc(), "schedule_long_term", "send_checkins")
+    [checkin] = db.session.scalars(select(Checkin).where(Checkin.patient_id == patient.id)).all()
+    assert checkin.kind == "long_term" and checkin.status == "sent"
+    context, page, errors = open_page(browser, "phone", bypass_csp=True)  # axe-core is injected
+    try:
+        pair(page, server, enrollment_code(patient))
+        page.click("#nav-history")
+        page.wait_for_selector("#checkins .checkin button")
+        page.click("#checkins .checkin button")
+        page.wait_for_selector("#screen-report:not([hidden]) fieldset.long-term")
+        assert page.text_content("#checkin-note") == "You are answering your check-in of every three months."
+        assert page.locator("fieldset.long-term > fieldset").count() == 6
+        shot(page, "long-term-check-in")
+        axe_clean(page, "long-term check-in")
+        page.check("#sym-bladder_pain")  # ticked in the list too: the question's answer is the one sent
+        for code, value in (
+            ("urinary_frequency", "2"),
+            ("urinary_urgency", "1"),
+            ("bladder_pain", "0"),
+            ("memory_problems", "0"),
+            ("craving", "0"),
+            ("ketamine_outside_clinic", "yes"),
+        ):
+            page.check(f"input[name='lt-{code}'][value='{value}']")
+        fill_report(page)
+        [report] = stored(patient)
+        assert report.checkin_id == checkin.id and report.ketamine_outside_clinic is True
+        sent = db.session.scalars(select(ReportSymptom).where(ReportSymptom.report_id == report.id))
+        severities = {s.code: s.severity for s in sent}
+        assert severities == {
+            "urinary_frequency": 2,
+            "urinary_urgency": 1,
+            "bladder_pain": 0,
+            "memory_problems": 0,
+            "craving": 0,
+        }
+        rules = set(db.session.scalars(select(Flag.rule).where(Flag.patient_id == patient.id)))
+        assert rules == {"misuse-signal", "persistent-symptom"}  # outside use; frequency 2, 91 days on
+    finally:
+        context.close()
+    assert not errors, errors

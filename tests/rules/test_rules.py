@@ -641,3 +641,42 @@ def test_a_negation_still_reads_mentions_suicide_negated():
 @pytest.mark.parametrize("note", ["walked 5 kms", "this headache is killing me", "dead tired after the session"])
 def test_benign_notes_fire_neither_path(note):
     assert fired(report(3, note=note)) & {"suicidal-ideation", "crisis-language"} == set()
+
+
+# --- misuse-signal v2: the long-term check-in's "ketamine outside the clinic?" -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outside", "craving", "fires"),
+    [(None, 0, False), (False, 1, False), (True, 0, True), (True, 1, True), (False, 2, True), (True, 3, True)],
+)
+def test_misuse_signal_fires_on_any_use_outside_the_clinic_or_craving_at_threshold(outside, craving, fires):
+    rep = report(90 * 24, symptoms=symptoms(craving=craving), ketamine_outside_clinic=outside)
+    assert ("misuse-signal" in fired(rep)) is fires
+
+
+def test_misuse_signal_reasons_name_the_use_outside_the_clinic():
+    alone = find("misuse-signal", report(3, symptoms=symptoms(craving=0), ketamine_outside_clinic=True))
+    assert alone.priority is Priority.MEDIUM and alone.version == 2
+    assert alone.reason == (
+        "Ketamine taken outside the clinic, reported at 17:00, 3 h after IV infusion — any use outside the clinic."
+    )
+    assert alone.evidence["ketamine_outside_clinic"] is True and alone.evidence["symptoms"] == []
+    both = find("misuse-signal", report(3, symptoms=symptoms(craving=2), ketamine_outside_clinic=True))
+    assert both.reason == (
+        "Moderate craving (2/4) at 17:00, 3 h after IV infusion — threshold 2/4; "
+        "ketamine also taken outside the clinic."
+    )
+    assert both.evidence["symptoms"] == [{"code": "craving", "severity": 2}]
+    # Craving alone reads as it did in version 1.
+    craving_only = find("misuse-signal", report(3, symptoms=symptoms(craving=2)))
+    assert "ketamine_outside_clinic" not in craving_only.evidence
+
+
+@pytest.mark.parametrize(("code", "severity"), [("urinary_frequency", 2), ("urinary_urgency", 2)])
+def test_urinary_frequency_and_urgency_at_moderate_three_months_on_are_persistent_symptoms(code, severity):
+    """Not urinary-toxicity (SPEC: bladder pain), but beyond twice their 24 h window: persistent-symptom (medium)."""
+    rules = fired(report(90 * 24, symptoms=symptoms(**{code: severity})))
+    assert rules == {"persistent-symptom"}
+    assert fired(report(90 * 24, symptoms=symptoms(**{code: 3}))) == {"persistent-symptom", "severe-symptom"}
+    assert fired(report(90 * 24, symptoms=symptoms(**{code: 1}))) == set()

@@ -280,7 +280,7 @@
     $("report-form").reset();
     $("report-error").hidden = true;
     $("checkin-note").hidden = !checkin;
-    $("checkin-note").textContent = t("checkin_note");
+    $("checkin-note").textContent = t(checkin && checkin.kind === "long_term" ? "long_term_note" : "checkin_note");
     const list = $("symptom-list");
     list.replaceChildren();
     if (!vocabulary) { list.append(el("p", { class: "error", text: t("symptoms_unavailable") })); }
@@ -307,6 +307,20 @@
         set.append(group);
       });
       document.querySelector("label[for=note]").before(set);
+    }
+    // The questions a check-in asks besides the usual report (the quarterly long-term one): each answered on its own.
+    document.querySelectorAll(".long-term").forEach((node) => node.remove());
+    const questions = (checkin && checkin.questions) || [];
+    if (questions.length) {
+      const set = el("fieldset", { class: "long-term" }, el("legend", { text: t("long_term_legend") }));
+      const levels = vocabulary ? vocabulary.severity_scale : [0, 1, 2, 3, 4].map((value) => ({ value, label: String(value) }));
+      questions.forEach((question) => {
+        const group = el("fieldset", { class: "severity" }, el("legend", { text: question.label }));
+        const choices = question.answer === "yes_no" ? [["yes", t("yes")], ["no", t("no")]] : levels.map((level) => [String(level.value), level.label]);
+        choices.forEach(([value, label]) => group.append(el("label", { class: "chip" }, el("input", { type: "radio", name: "lt-" + question.code, value }), el("span", { text: label }))));
+        set.append(group);
+      });
+      $("symptoms").before(set);  // first: they are what this check-in is for
     }
   }
   function showReport(checkin) { buildReportForm(checkin); show("report"); }
@@ -336,13 +350,22 @@
         for (let i = 0; i < 9; i += 1) { const a = document.querySelector("input[name=phq9-" + i + "]:checked"); items.push(a ? Number(a.value) : null); }
         if (items.every((v) => v !== null)) report.phq9 = items;
       }
+      (currentCheckin.questions || []).forEach((question) => {
+        const answer = document.querySelector("input[name='lt-" + question.code + "']:checked");
+        if (!answer) return;
+        if (question.answer === "yes_no") { report[question.report_field] = answer.value === "yes"; return; }
+        const ticked = symptoms.findIndex((s) => s.code === question.code);  // the question's answer wins
+        if (ticked >= 0) symptoms.splice(ticked, 1);
+        symptoms.push({ code: question.code, severity: Number(answer.value) });
+      });
+      if (symptoms.length) report.symptoms = symptoms;
     }
     return report;
   }
   async function submitReport(event) {
     event.preventDefault();
     const report = readReport();
-    const content = ["symptoms", "mood", "suicidal_thoughts", "vitals", "note", "phq9"].some((k) => k in report);
+    const content = ["symptoms", "mood", "suicidal_thoughts", "ketamine_outside_clinic", "vitals", "note", "phq9"].some((k) => k in report);
     const error = $("report-error");
     if (!content) { error.textContent = t("empty_report"); error.hidden = false; return; }
     if ((report.symptoms || []).some((s) => s.code === "other") && !report.note) { error.textContent = t("describe_other"); error.hidden = false; return; }
