@@ -39,7 +39,6 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
     infusions = int(200_000 * scale)
     reports = int(1_000_000 * scale)
     flags = int(100_000 * scale)
-    per_patient = infusions // patients
     linked = 2 * infusions
     checkins = max(0, reports - linked - patients)
     engine = create_engine(url)
@@ -53,7 +52,8 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
             text(f"""
             INSERT INTO _bench_patients
             SELECT n, md5('p' || n)::uuid, {clinic_of},
-                   date_trunc('hour', now()) - interval '{DAYS} days' + (n % {STAGGER}) * interval '1 day' + interval '15 hours'
+                   date_trunc('hour', now()) - interval '{DAYS} days' + (n % {STAGGER}) * interval '1 day'
+                   + interval '15 hours'
             FROM generate_series(1, CAST(:n AS integer)) n"""),
             {"n": patients},
         )
@@ -81,7 +81,8 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
                 INSERT INTO infusions (id, clinic_id, patient_id, started_at, ended_at, route, dose_mg, dose_mg_per_kg,
                                        phase, pre_systolic, pre_diastolic, pre_heart_rate, created_at, updated_at,
                                        version)
-                SELECT md5('i' || g)::uuid, p.clinic_id, p.id, s, s + interval '40 minutes' + (g % 20) * interval '1 minute',
+                SELECT md5('i' || g)::uuid, p.clinic_id, p.id, s,
+                       s + interval '40 minutes' + (g % 20) * interval '1 minute',
                        CASE WHEN g % 10 < 7 THEN 'iv' WHEN g % 10 < 9 THEN 'intranasal' ELSE 'intramuscular' END,
                        round(((0.3 + (g % 12) * 0.07) * (55 + p.n % 45))::numeric, 1),
                        CASE WHEN g % 50 = 0 THEN NULL ELSE 0.3 + (g % 12) * 0.07 END,
@@ -130,9 +131,7 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
     # Each patient's PHQ-9 baseline, a week before their first infusion; then check-ins spread evenly from their
     # first infusion to now, one in six a PHQ-9 falling with time on treatment.
     started = time.time()
-    answers = (
-        "(SELECT json_agg(t / 9 + CASE WHEN q <= t % 9 THEN 1 ELSE 0 END) FROM generate_series(1, 9) q)"
-    )
+    answers = "(SELECT json_agg(t / 9 + CASE WHEN q <= t % 9 THEN 1 ELSE 0 END) FROM generate_series(1, 9) q)"
     with engine.begin() as c:
         c.execute(
             text(f"""
@@ -189,7 +188,7 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
                                    acknowledged_at, resolved_at, resolution, resolution_note, escalation_level,
                                    escalated_at, page_count, version)
                 SELECT md5('f' || g)::uuid, p.clinic_id, p.id, ({rules})[r], v, ({priorities})[r], ({urgencies})[r],
-                       CASE WHEN NOT old THEN (CASE WHEN g % 3 = 0 THEN 'acknowledged' ELSE 'open' END) ELSE 'resolved' END,
+                       CASE WHEN old THEN 'resolved' WHEN g % 3 = 0 THEN 'acknowledged' ELSE 'open' END,
                        'Benchmark flag ' || g, '{{}}'::json, o + ({targets})[r] * interval '1 minute',
                        1 + (g % 10 = 0)::int, o, o, o,
                        CASE WHEN ack THEN o + a * interval '1 minute' END,
@@ -201,7 +200,8 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
                 JOIN _bench_patients p ON p.n = 1 + (g / {n_rules}) % CAST(:np AS integer)
                 CROSS JOIN LATERAL (
                     SELECT 1 + g % {n_rules} AS r,
-                           now() - interval '{DAYS} days' + (g * 7919 % ({DAYS} * 1440 - 30)) * interval '1 minute' AS o,
+                           now() - interval '{DAYS} days'
+                           + (g * 7919 % ({DAYS} * 1440 - 30)) * interval '1 minute' AS o,
                            5 + g % 180 AS a) x
                 CROSS JOIN LATERAL (
                     SELECT o < now() - interval '7 days' AS old,
@@ -214,24 +214,14 @@ def load(url: str, *, clinic_ids: list[uuid.UUID], scale: float = 1.0, chunk: in
             c.execute(
                 text("""
                 INSERT INTO flag_events (flag_id, at, kind, text)
-                SELECT f.id, f.created_at, 'opened', NULL FROM flags f
-                WHERE f.id IN (SELECT md5('f' || g)::uuid FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) g)
-                UNION ALL
-                SELECT f.id, f.acknowledged_at, 'acknowledged', NULL FROM flags f
-                WHERE f.acknowledged_at IS NOT NULL
-                  AND f.id IN (SELECT md5('f' || g)::uuid FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) g)
-                UNION ALL
-                SELECT f.id, f.created_at + interval '3 hours', 'joined', NULL FROM flags f
-                WHERE f.report_count > 1
-                  AND f.id IN (SELECT md5('f' || g)::uuid FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) g)
-                UNION ALL
-                SELECT f.id, f.escalated_at, 'escalated', NULL FROM flags f
-                WHERE f.escalated_at IS NOT NULL
-                  AND f.id IN (SELECT md5('f' || g)::uuid FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) g)
-                UNION ALL
-                SELECT f.id, f.resolved_at, 'resolved', f.resolution_note FROM flags f
-                WHERE f.resolved_at IS NOT NULL
-                  AND f.id IN (SELECT md5('f' || g)::uuid FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) g)
+                WITH f AS (SELECT f.* FROM flags f
+                           JOIN generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) g
+                             ON f.id = md5('f' || g)::uuid)
+                SELECT id, created_at, 'opened', NULL FROM f
+                UNION ALL SELECT id, acknowledged_at, 'acknowledged', NULL FROM f WHERE acknowledged_at IS NOT NULL
+                UNION ALL SELECT id, created_at + interval '3 hours', 'joined', NULL FROM f WHERE report_count > 1
+                UNION ALL SELECT id, escalated_at, 'escalated', NULL FROM f WHERE escalated_at IS NOT NULL
+                UNION ALL SELECT id, resolved_at, 'resolved', resolution_note FROM f WHERE resolved_at IS NOT NULL
                 """),
                 span,
             )
