@@ -11,7 +11,7 @@ class PlusHours(FunctionElement):
     """``moment + hours`` for a timestamp column, to compare with another timestamp column in SQL.
 
     PostgreSQL adds an interval. SQLite keeps UTC timestamps as text ('YYYY-MM-DD HH:MM:SS.ffffff', the
-    form SQLAlchemy writes): whole hours are added to the seconds part and the fraction is kept as it was, so
+    form SQLAlchemy writes): whole hours are added to the whole seconds and the fraction is kept as it was, so
     the result compares as text exactly as the instants do.
     """
 
@@ -34,4 +34,5 @@ def _plus_hours_postgresql(element, compiler, **kw):
 def _plus_hours_sqlite(element, compiler, **kw):
     moment, hours = element.clauses
     column = compiler.process(moment, **kw)
-    return f"(strftime('%Y-%m-%d %H:%M:%S', {column}, '+{hours.name} hours') || substr({column}, 20))"
+    # SQLite's date functions keep milliseconds (and round to them): add the hours to the whole seconds only.
+    return f"(strftime('%Y-%m-%d %H:%M:%S', substr({column}, 1, 19), '+{hours.name} hours') || substr({column}, 20))"
