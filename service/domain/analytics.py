@@ -27,7 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.domain.clinics import effective_settings
@@ -126,15 +126,16 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
     clinic = session.get(Clinic, clinic_id)
     targets = effective_settings(clinic.settings)["response_targets_minutes"]
 
-    first_ack = (
-        select(FlagEvent.flag_id, func.min(FlagEvent.at).label("at"))
-        .where(FlagEvent.kind == FlagEventKind.ACKNOWLEDGED)
-        .group_by(FlagEvent.flag_id)
-        .subquery()
-    )
-    escalated = (
-        select(FlagEvent.flag_id, func.count().label("n"))
-        .where(FlagEvent.kind == FlagEventKind.ESCALATED)
+    in_range = (Flag.clinic_id == clinic_id, Flag.created_at >= since, Flag.created_at < until)
+    # Each flag's first acknowledgement and escalation steps, over the events of the range's flags only.
+    events = (
+        select(
+            FlagEvent.flag_id,
+            func.min(case((FlagEvent.kind == FlagEventKind.ACKNOWLEDGED, FlagEvent.at))).label("first_ack"),
+            func.sum(case((FlagEvent.kind == FlagEventKind.ESCALATED, 1), else_=0)).label("escalations"),
+        )
+        .join(Flag, Flag.id == FlagEvent.flag_id)
+        .where(*in_range, FlagEvent.kind.in_((FlagEventKind.ACKNOWLEDGED, FlagEventKind.ESCALATED)))
         .group_by(FlagEvent.flag_id)
         .subquery()
     )
@@ -148,12 +149,11 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
                 Flag.due_by,
                 Flag.resolved_at,
                 Flag.resolution,
-                first_ack.c.at,
-                func.coalesce(escalated.c.n, 0),
+                events.c.first_ack,
+                func.coalesce(events.c.escalations, 0),
             )
-            .outerjoin(first_ack, first_ack.c.flag_id == Flag.id)
-            .outerjoin(escalated, escalated.c.flag_id == Flag.id)
-            .where(Flag.clinic_id == clinic_id, Flag.created_at >= since, Flag.created_at < until)
+            .outerjoin(events, events.c.flag_id == Flag.id)
+            .where(*in_range)
         )
     ]
     joined = {
@@ -177,6 +177,7 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
     windows = _version_windows(session, clinic_id)
     keys = set(by_version) | set(joined) | {(rule_id, rule.version) for rule_id, rule in REGISTRY.items()}
 
+    counted: dict[tuple[datetime, datetime], int] = {}  # most versions share a window: count its reports once
     items = []
     for rule_id, version in sorted(keys):
         rows = by_version.get((rule_id, version), [])
@@ -185,7 +186,11 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
         later = [start for v, start in seen if v > version and start is not None]
         lower = max(since, starts.get(version) or since)
         upper = min([until, *later])
-        reports = _reports_between(session, clinic_id, lower, upper) if version in starts else 0
+        reports = 0
+        if version in starts:
+            if (lower, upper) not in counted:
+                counted[(lower, upper)] = _reports_between(session, clinic_id, lower, upper)
+            reports = counted[(lower, upper)]
         acked = [row for row in rows if row.first_ack is not None]
         resolved = [row for row in rows if row.resolved_at is not None]
         acted = [row for row in resolved if row.resolution not in NO_ACTION]

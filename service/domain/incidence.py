@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from service.domain.analytics import _aware
+from service.domain.sqltime import PlusHours
 from service.enums import DOSE_BANDS, Route
 from service.models import Infusion, Report, ReportSymptom
 from service.vocabulary import SYMPTOMS
@@ -77,17 +75,7 @@ def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] 
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-@dataclass
-class _Infusion:
-    route: str
-    band: str
-    month: str
-    followed_up: bool = False
-
-
-def _figures(code: str, population: list[uuid.UUID], had: set[uuid.UUID]) -> dict:
-    infusions = len(population)
-    with_symptom = sum(1 for infusion_id in population if infusion_id in had)
+def _figures(code: str, infusions: int, with_symptom: int) -> dict:
     interval = wilson(with_symptom, infusions)
     reference = REFERENCES.get(code)
     low, high = (round(interval[0], 4), round(interval[1], 4)) if interval else (None, None)
@@ -101,6 +89,37 @@ def _figures(code: str, population: list[uuid.UUID], had: set[uuid.UUID]) -> dic
     }
 
 
+def _band_of(mg_per_kg):
+    """dose_band() in SQL."""
+    return case(
+        (mg_per_kg.is_(None), "unknown"),
+        (mg_per_kg < 0.5, "under_0.5"),
+        (mg_per_kg < 0.75, "0.5_to_0.75"),
+        (mg_per_kg <= 1.0, "0.75_to_1.0"),
+        else_="over_1.0",
+    )
+
+
+def _clinic_months(since: datetime, until: datetime, zone: ZoneInfo) -> list[tuple[str, datetime]]:
+    """The clinic months [since, until) touches: each one's key ('YYYY-MM') and the instant it ends."""
+    months = []
+    local = since.astimezone(zone)
+    year, month = local.year, local.month
+    while True:
+        year, month, key = year + month // 12, month % 12 + 1, f"{year:04d}-{month:02d}"
+        end = datetime(year, month, 1, tzinfo=zone).astimezone(UTC)
+        months.append((key, end))
+        if end >= until:
+            return months
+
+
+def _month_of(moment, months: list[tuple[str, datetime]]):
+    """The clinic month of an instant in SQL, from the months' ends (a CASE over a dozen instants for a year)."""
+    if len(months) == 1:
+        return literal(months[0][0], String)
+    return case(*((moment < end, key) for key, end in months[:-1]), else_=months[-1][0])
+
+
 def incidence(
     session: Session,
     *,
@@ -111,79 +130,100 @@ def incidence(
     route: Route | None = None,
     band: str | None = None,
 ) -> list[dict]:
-    """One item per symptom of the vocabulary: its rate per followed-up infusion, interval, reference and signal."""
+    """One item per symptom of the vocabulary: its rate per followed-up infusion, interval, reference and signal.
+
+    One statement: per infusion, whether it was followed up and had each symptom (from its reports), then the
+    followed-up infusions counted per route, dose band and clinic month; the breakdowns add those cells up."""
     zone = ZoneInfo(time_zone)
-    query = select(Infusion.id, Infusion.route, Infusion.dose_mg_per_kg, Infusion.ended_at).where(
-        Infusion.clinic_id == clinic_id,
-        Infusion.ended_at.is_not(None),
-        Infusion.ended_at >= since,
-        Infusion.ended_at < until,
+    windows = {s.code: window_hours(s.code, s.expected_window_hours) for s in SYMPTOMS}
+    longest = timedelta(hours=max(windows.values()))
+    follow_up_hours = int(FOLLOW_UP.total_seconds() // 3600)
+    observed, ended = Report.observed_at, Infusion.ended_at
+    columns = [
+        func.max(case((observed <= PlusHours(ended, follow_up_hours), 1), else_=0)).label("followed"),
+        *(
+            func.max(
+                case(
+                    (
+                        and_(
+                            ReportSymptom.code == code,
+                            ReportSymptom.severity >= 1,
+                            observed <= PlusHours(ended, hours),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label(f"had_{n}")
+            for n, (code, hours) in enumerate(windows.items())
+        ),
+    ]
+    months = _clinic_months(since, until, zone)
+    per_infusion = (
+        select(
+            Infusion.route.label("route"),
+            _band_of(Infusion.dose_mg_per_kg).label("band"),
+            _month_of(ended, months).label("month"),
+            *columns,
+        )
+        .select_from(Infusion)
+        .join(Report, Report.infusion_id == Infusion.id)
+        .outerjoin(ReportSymptom, ReportSymptom.report_id == Report.id)
+        .where(
+            Infusion.clinic_id == clinic_id,
+            Infusion.ended_at.is_not(None),
+            Infusion.ended_at >= since,
+            Infusion.ended_at < until,
+            Report.clinic_id == clinic_id,
+            Report.observed_at >= Infusion.ended_at,
+            Report.observed_at <= until + longest,
+        )
+        .group_by(Infusion.id, Infusion.route, Infusion.dose_mg_per_kg, Infusion.ended_at)
     )
     if route is not None:
-        query = query.where(Infusion.route == route)
-    ends: dict[uuid.UUID, datetime] = {}
-    infusions: dict[uuid.UUID, _Infusion] = {}
-    for infusion_id, infusion_route, mg_per_kg, ended_at in session.execute(query):
-        this_band = dose_band(mg_per_kg)
-        if band is not None and this_band != band:
-            continue
-        end = _aware(ended_at)
-        ends[infusion_id] = end
-        infusions[infusion_id] = _Infusion(str(infusion_route), this_band, end.astimezone(zone).strftime("%Y-%m"))
+        per_infusion = per_infusion.where(Infusion.route == route)
+    per_infusion = per_infusion.subquery()
+    cells = select(
+        per_infusion.c.route,
+        per_infusion.c.band,
+        per_infusion.c.month,
+        func.count(),
+        *(func.sum(per_infusion.c[f"had_{n}"]) for n in range(len(windows))),
+    ).where(per_infusion.c.followed == 1)
+    if band is not None:
+        cells = cells.where(per_infusion.c.band == band)
+    cells = cells.group_by(per_infusion.c.route, per_infusion.c.band, per_infusion.c.month)
 
-    longest = timedelta(hours=max(window_hours(s.code, s.expected_window_hours) for s in SYMPTOMS))
-    windows = {s.code: timedelta(hours=window_hours(s.code, s.expected_window_hours)) for s in SYMPTOMS}
-    had: dict[str, set[uuid.UUID]] = defaultdict(set)
-    if infusions:
-        rows = session.execute(
-            select(Report.infusion_id, Report.observed_at, ReportSymptom.code, ReportSymptom.severity)
-            .join(Infusion, Infusion.id == Report.infusion_id)
-            .outerjoin(ReportSymptom, ReportSymptom.report_id == Report.id)
-            .where(
-                Infusion.clinic_id == clinic_id,
-                Report.clinic_id == clinic_id,
-                Infusion.ended_at.is_not(None),
-                Infusion.ended_at >= since,
-                Infusion.ended_at < until,
-                Report.observed_at >= Infusion.ended_at,
-                Report.observed_at <= until + longest,
-            )
-        )
-        for infusion_id, observed_at, code, severity in rows:
-            if infusion_id not in infusions:
-                continue
-            after = _aware(observed_at) - ends[infusion_id]
-            if after <= FOLLOW_UP:
-                infusions[infusion_id].followed_up = True
-            if code in windows and severity >= 1 and after <= windows[code]:
-                had[code].add(infusion_id)
-
-    followed = [infusion_id for infusion_id, info in infusions.items() if info.followed_up]
-    groups: dict[str, dict[str, list[uuid.UUID]]] = {"route": {}, "band": {}, "month": {}}
-    for key in [r.value for r in Route]:
-        groups["route"][key] = []
-    for key in DOSE_BANDS:
-        groups["band"][key] = []
-    for infusion_id in followed:
-        info = infusions[infusion_id]
-        groups["route"].setdefault(info.route, []).append(infusion_id)
-        groups["band"][info.band].append(infusion_id)
-        groups["month"].setdefault(info.month, []).append(infusion_id)
+    # Followed-up infusions, and those with each symptom, per breakdown key (every route and band, even empty).
+    totals: dict[str, dict[str, list[int]]] = {
+        "all": {"all": [0] * (1 + len(windows))},
+        "route": {r.value: [0] * (1 + len(windows)) for r in Route},
+        "band": {key: [0] * (1 + len(windows)) for key in DOSE_BANDS},
+        "month": {},
+    }
+    for cell_route, cell_band, month, count, *had in session.execute(cells):
+        figures = [count, *(int(h or 0) for h in had)]
+        for name, key in (("all", "all"), ("route", str(cell_route)), ("band", cell_band), ("month", month)):
+            bucket = totals[name].setdefault(key, [0] * (1 + len(windows)))
+            for n, value in enumerate(figures):
+                bucket[n] += value
 
     items = []
-    for symptom in SYMPTOMS:
+    for n, symptom in enumerate(SYMPTOMS):
         code = symptom.code
         reference = REFERENCES.get(code)
+        overall = totals["all"]["all"]
         item = {
             "symptom": code,
-            "window_hours": window_hours(code, symptom.expected_window_hours),
-            **_figures(code, followed, had[code]),
+            "window_hours": windows[code],
+            **_figures(code, overall[0], overall[1 + n]),
             "reference_rate": reference[0] if reference else None,
             "reference_source": reference[1] if reference else None,
         }
         for name, field in (("route", "by_route"), ("band", "by_dose_band"), ("month", "by_month")):
             item[field] = [
-                {"key": key, **_figures(code, members, had[code])} for key, members in sorted_groups(groups[name], name)
+                {"key": key, **_figures(code, counts[0], counts[1 + n])}
+                for key, counts in sorted_groups(totals[name], name)
             ]
         items.append(item)
     return items

@@ -93,19 +93,57 @@ def _counts(pairs: list[tuple[int, int]]) -> dict:
 
 
 def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime) -> dict:
-    """Response and remission of the clinic's patients with a baseline, overall, by infusions received, by week."""
-    infusions: dict[uuid.UUID, list[tuple[datetime, Phase]]] = defaultdict(list)
-    for patient_id, started_at, phase in session.execute(
-        select(Infusion.patient_id, Infusion.started_at, Infusion.phase)
+    """Response and remission of the clinic's patients with a baseline, overall, by infusions received, by week.
+
+    Only what the figures use leaves the database: each patient's first infusions (as many as the steps need, one
+    more for the end of the last step) and first maintenance infusion, their first PHQ-9 (the baseline when it is
+    before the first infusion) and their PHQ-9s in the range."""
+    steps_needed = max(INFUSION_STEPS) + 1
+    ranked_infusions = (
+        select(
+            Infusion.patient_id,
+            Infusion.started_at,
+            Infusion.phase,
+            func.row_number().over(partition_by=Infusion.patient_id, order_by=Infusion.started_at).label("n"),
+            func.row_number()
+            .over(partition_by=(Infusion.patient_id, Infusion.phase), order_by=Infusion.started_at)
+            .label("in_phase"),
+        )
         .where(Infusion.clinic_id == clinic_id, Infusion.started_at < until)
-        .order_by(Infusion.patient_id, Infusion.started_at)
+        .subquery()
+    )
+    starts_of: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+    maintenance_of: dict[uuid.UUID, datetime] = {}
+    for patient_id, started_at, phase, n, in_phase in session.execute(
+        select(ranked_infusions)
+        .where(
+            (ranked_infusions.c.n <= steps_needed)
+            | ((ranked_infusions.c.phase == Phase.MAINTENANCE) & (ranked_infusions.c.in_phase == 1))
+        )
+        .order_by(ranked_infusions.c.patient_id, ranked_infusions.c.n)
     ):
-        infusions[patient_id].append((_aware(started_at), phase))
+        if n <= steps_needed:
+            starts_of[patient_id].append(_aware(started_at))
+        if phase == Phase.MAINTENANCE and in_phase == 1:
+            maintenance_of[patient_id] = _aware(started_at)
+    ranked_measures = (
+        select(
+            Report.patient_id,
+            Report.observed_at,
+            Report.received_at,
+            Report.phq9_total,
+            func.row_number()
+            .over(partition_by=Report.patient_id, order_by=(Report.observed_at, Report.received_at))
+            .label("n"),
+        )
+        .where(Report.clinic_id == clinic_id, Report.phq9_total.is_not(None), Report.observed_at < until)
+        .subquery()
+    )
     measures: dict[uuid.UUID, list[tuple[datetime, int]]] = defaultdict(list)
     for patient_id, observed_at, total in session.execute(
-        select(Report.patient_id, Report.observed_at, Report.phq9_total)
-        .where(Report.clinic_id == clinic_id, Report.phq9_total.is_not(None), Report.observed_at < until)
-        .order_by(Report.patient_id, Report.observed_at, Report.received_at)
+        select(ranked_measures.c.patient_id, ranked_measures.c.observed_at, ranked_measures.c.phq9_total)
+        .where((ranked_measures.c.n == 1) | (ranked_measures.c.observed_at >= since))
+        .order_by(ranked_measures.c.patient_id, ranked_measures.c.n)
     ):
         measures[patient_id].append((_aware(observed_at), total))
     typed = dict(session.execute(select(Patient.id, Patient.phq9_baseline).where(Patient.clinic_id == clinic_id)).all())
@@ -115,14 +153,14 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
     weeks: dict[int, list[int]] = defaultdict(list)
     with_baseline = 0
     for patient_id, hand in typed.items():
-        given = infusions.get(patient_id)
-        if not given:
+        starts = starts_of.get(patient_id)
+        if not starts:
             continue
-        first = given[0][0]
+        first = starts[0]
         measured = measures.get(patient_id, [])
         baseline = hand
-        if baseline is None:
-            baseline = next((total for observed, total in measured if observed < first), None)
+        if baseline is None and measured and measured[0][0] < first:
+            baseline = measured[0][1]  # their first PHQ-9, before their first infusion
         if baseline is None:
             continue
         with_baseline += 1
@@ -130,7 +168,6 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
         if not after:
             continue
         overall.append((baseline, after[-1][1]))
-        starts = [start for start, _ in given]
         for n in INFUSION_STEPS:
             if len(starts) < n:
                 continue
@@ -138,7 +175,7 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
             window = [t for o, t in after if o >= starts[n - 1] and (upper is None or o < upper)]
             if window:
                 steps[str(n)].append((baseline, window[-1]))
-        maintenance = next((start for start, phase in given if phase == Phase.MAINTENANCE), None)
+        maintenance = maintenance_of.get(patient_id)
         if maintenance is not None:
             window = [t for o, t in after if o >= maintenance]
             if window:

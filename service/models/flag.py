@@ -65,6 +65,9 @@ class Flag(UUIDPrimaryKey, Base):
         Index("ix_flags_clinic_order", "clinic_id", "urgency", "due_by", "id"),
         Index("ix_flags_patient", "patient_id", "created_at"),
         Index("ix_flags_assignee_active", "assignee_id", postgresql_where=ACTIVE, sqlite_where=ACTIVE),
+        # Analytics: a clinic's flags opened in a range, and when each rule version was first seen (rule burden).
+        Index("ix_flags_clinic_created", "clinic_id", "created_at"),
+        Index("ix_flags_clinic_rule_version", "clinic_id", "rule", "rule_version", "created_at"),
     )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
@@ -122,7 +125,11 @@ class FlagEvent(Base):
     """What happened to a flag: opened, joined by a report, acknowledged, notes, escalations, resolution."""
 
     __tablename__ = "flag_events"
-    __table_args__ = (Index("ix_flag_events_flag", "flag_id", "at"),)
+    __table_args__ = (
+        Index("ix_flag_events_flag", "flag_id", "at"),
+        # Analytics: events of a kind in a range (rule burden's reports joined per rule version).
+        Index("ix_flag_events_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     flag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flags.id"))

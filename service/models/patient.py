@@ -107,6 +107,9 @@ class Infusion(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("pre_heart_rate IS NULL OR pre_heart_rate BETWEEN 20 AND 250", name="pre_hr_range"),
         CheckConstraint("post_heart_rate IS NULL OR post_heart_rate BETWEEN 20 AND 250", name="post_hr_range"),
         Index("ix_infusions_patient_ended", "patient_id", "ended_at"),
+        # Analytics: a clinic's infusions ended in a range (incidence), and each patient's in order (outcomes).
+        Index("ix_infusions_clinic_ended", "clinic_id", "ended_at"),
+        Index("ix_infusions_clinic_patient_started", "clinic_id", "patient_id", "started_at"),
     )
 
     clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))

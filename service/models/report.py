@@ -49,6 +49,26 @@ class Report(UUIDPrimaryKey, Base):
         ),
         CheckConstraint("heart_rate IS NULL OR heart_rate BETWEEN 20 AND 250", name="heart_rate_range"),
         Index("ix_reports_patient_observed", "patient_id", "observed_at"),
+        # Analytics: a clinic's reports received in a range (rule burden's reports per rule version).
+        Index("ix_reports_clinic_received", "clinic_id", "received_at"),
+        # Analytics: the follow-up reports of infusions (incidence); only reports tied to an infusion.
+        Index(
+            "ix_reports_infusion_observed",
+            "infusion_id",
+            "observed_at",
+            postgresql_where=text("infusion_id IS NOT NULL"),
+            sqlite_where=text("infusion_id IS NOT NULL"),
+        ),
+        # Analytics: each patient's PHQ-9s in time order (outcomes); only reports with a PHQ-9.
+        Index(
+            "ix_reports_clinic_phq9",
+            "clinic_id",
+            "patient_id",
+            "observed_at",
+            "received_at",
+            postgresql_where=text("phq9_total IS NOT NULL"),
+            sqlite_where=text("phq9_total IS NOT NULL"),
+        ),
         # Corrections only: most reports amend nothing, and a NULL need not cost every report an index entry.
         Index(
             "ix_reports_amends",
