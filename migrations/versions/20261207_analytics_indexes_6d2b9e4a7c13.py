@@ -9,7 +9,7 @@ partial: reports tied to an infusion). Outcomes reads each patient's first infus
 PHQ-9). Figures: bench/analytics.py (bench/README.md).
 
 Revision ID: 6d2b9e4a7c13
-Revises: 3f8a6d2c1b57
+Revises: 6d1e9b4a2c70
 Create Date: 2026-12-07 13:40:00.000000
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "6d2b9e4a7c13"
-down_revision = "3f8a6d2c1b57"
+down_revision = "6d1e9b4a2c70"
 branch_labels = None
 depends_on = None
 
