@@ -597,7 +597,8 @@ def render_visit(
 
 
 # Long-term safety: cumulative dose against the symptoms that ketamine's long-term harms show as (bladder,
-# memory, craving, mood). Codes from service/vocabulary.py; urinary frequency and urgency have no code yet.
+# memory, craving, mood). Codes from service/vocabulary.py; urinary frequency and urgency (the quarterly check-in's)
+# are not drawn: six long names do not fit one legend line.
 EXPOSURE_SYMPTOMS = (
     ("bladder_pain", "#762a83", "none"),
     ("memory_problems", "#1b7837", "6 3"),

@@ -264,7 +264,7 @@ def test_a_report_the_service_refuses_leaves_the_queue_but_stays_on_the_phone_un
         shot(page, "refused-history")
         refused.get_by_role("button", name="Remove from this phone").click()
         page.wait_for_function("() => !document.querySelector('#history-list li.refused')")
-        assert "not accepted" not in page.inner_text("#status")
+        page.wait_for_function("() => !document.getElementById('status').textContent.includes('not accepted')")
         assert page.evaluate("() => localStorage.getItem('aftercare.refused')") == "[]"
     finally:
         context.close()
