@@ -345,3 +345,20 @@ def test_the_console_names_the_check_in_and_shows_the_answer_on_the_flag(app, cl
     assert "Quarterly long-term (bladder, memory, craving, use outside the clinic)" in patient_page
     timeline = client.get(f"/api/v1/patients/{checkin.patient_id}/timeline", headers=world.nurse.headers).get_json()
     assert "quarterly long-term check-in: answered" in [e["summary"] for e in timeline["entries"]]
+
+
+def test_a_spanish_speaking_patient_reads_the_questions_in_spanish_and_staff_in_english(app, client, world):
+    checkin = sent_long_term_check_in(app, world)
+    db.session.get(Patient, checkin.patient_id).language = Language.ES
+    db.session.commit()
+    [mine] = client.get("/api/v1/me/checkins", headers=world.patient.headers).get_json()
+    assert [q["label"] for q in mine["questions"]][:2] == [
+        "Necesidad de orinar más a menudo de lo habitual",
+        "Necesidad repentina y urgente de orinar",
+    ]
+    assert mine["questions"][-1]["label"].startswith("Desde su último control")
+    url = f"/api/v1/patients/{checkin.patient_id}/checkins"
+    [staff] = client.get(url, headers=world.nurse.headers).get_json()
+    assert staff["questions"][0]["label"] == "Needing to urinate more often than usual"
+    spanish = client.get("/api/v1/symptoms", headers=world.patient.headers).get_json()  # the patient's language
+    assert {s["code"]: s["label"] for s in spanish["symptoms"]}["urinary_urgency"] == mine["questions"][1]["label"]
