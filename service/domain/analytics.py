@@ -141,7 +141,7 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
     )
     flag_rows = [
         _FlagRow(*row)
-        for row in session.execute(
+        for row in session.connection().execute(  # Core rows: no ORM loading per row
             select(
                 Flag.rule,
                 Flag.rule_version,

@@ -114,7 +114,7 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
     )
     starts_of: dict[uuid.UUID, list[datetime]] = defaultdict(list)
     maintenance_of: dict[uuid.UUID, datetime] = {}
-    for patient_id, started_at, phase, n, in_phase in session.execute(
+    for patient_id, started_at, phase, n, in_phase in session.connection().execute(
         select(ranked_infusions)
         .where(
             (ranked_infusions.c.n <= steps_needed)
@@ -140,7 +140,7 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
         .subquery()
     )
     measures: dict[uuid.UUID, list[tuple[datetime, int]]] = defaultdict(list)
-    for patient_id, observed_at, total in session.execute(
+    for patient_id, observed_at, total in session.connection().execute(
         select(ranked_measures.c.patient_id, ranked_measures.c.observed_at, ranked_measures.c.phq9_total)
         .where((ranked_measures.c.n == 1) | (ranked_measures.c.observed_at >= since))
         .order_by(ranked_measures.c.patient_id, ranked_measures.c.n)
