@@ -47,6 +47,9 @@ STUB = """
 """
 
 
+WAITS = 300  # 100 ms each: up to 30 s for what the browser does on its own time (a loaded CI machine is slow)
+
+
 def test_pairing_subscribes_and_a_prompt_shows_on_the_lock_screen(app, world, server, browser):  # noqa: F811 - fixtures
     patient = db.session.get(Patient, world.patient.principal.patient_id)
     webpush = WebPushChannel(private_key_pem=app.config["VAPID_PRIVATE_KEY"], timeout=5)
@@ -62,7 +65,7 @@ def test_pairing_subscribes_and_a_prompt_shows_on_the_lock_screen(app, world, se
             assert base64.urlsafe_b64encode(key).rstrip(b"=").decode() == webpush.public_key
 
             device = None
-            for _ in range(50):
+            for _ in range(WAITS):
                 db.session.expire_all()
                 device = db.session.scalar(
                     select(Device).where(Device.patient_id == patient.id, Device.platform == "web")
@@ -92,7 +95,7 @@ def test_pairing_subscribes_and_a_prompt_shows_on_the_lock_screen(app, world, se
             cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
             cdp.send("ServiceWorker.enable")
             ours = []
-            for _ in range(50):
+            for _ in range(WAITS):
                 ours = [r for r in registrations if r["scopeURL"].endswith("/app/") and not r["isDeleted"]]
                 if ours:
                     break
@@ -103,7 +106,7 @@ def test_pairing_subscribes_and_a_prompt_shows_on_the_lock_screen(app, world, se
                 {"origin": server, "registrationId": registration["registrationId"], "data": json.dumps(payload)},
             )
             shown = []
-            for _ in range(50):  # the worker shows it asynchronously
+            for _ in range(WAITS):  # the worker shows it asynchronously
                 shown = page.evaluate(
                     "() => navigator.serviceWorker.ready.then(r => r.getNotifications())"
                     ".then(list => list.map(n => ({title: n.title, body: n.body, tag: n.tag, data: n.data})))"
