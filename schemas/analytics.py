@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import fields, validate
 
 from schemas.base import Answer, Schema
 from service.enums import DOSE_BANDS, Route
+
+# Analytics ranges stay inside these days: a day at the calendar's edge has no start in UTC, and windows
+# after it would run off the calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+_IN_CALENDAR = validate.Range(min=FIRST_DAY, max=LAST_DAY, error="Choose a day from 1900-01-01 to 2999-12-31.")
 
 
 class RangeArgsSchema(Schema):
     from_ = fields.Date(
         data_key="from",
         required=True,
+        validate=_IN_CALENDAR,
         metadata={"description": "First clinic day of the range (YYYY-MM-DD, counted whole)", "example": "2026-11-01"},
     )
     to = fields.Date(
         required=True,
+        validate=_IN_CALENDAR,
         metadata={"description": "Last clinic day of the range (YYYY-MM-DD, counted whole)", "example": "2026-11-30"},
     )
 

@@ -158,7 +158,18 @@ def incidence(
             for n, (code, hours) in enumerate(windows.items())
         ),
     ]
-    months = _clinic_months(since, until, zone)
+    # The months between the range's first and last infusion ends, not every month of the range asked for: a
+    # range of centuries with a year of data names a year of months (and stays within the driver's parameters).
+    first, last = session.execute(
+        select(func.min(ended), func.max(ended)).where(
+            Infusion.clinic_id == clinic_id, ended.is_not(None), ended >= since, ended < until
+        )
+    ).one()
+    if first is None:  # nothing ended in the range: no row has a month
+        months = [(since.astimezone(zone).strftime("%Y-%m"), until)]
+    else:
+        first, last = (moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in (first, last))
+        months = _clinic_months(first, last + timedelta(microseconds=1), zone)
     per_infusion = (
         select(
             Infusion.route.label("route"),

@@ -184,3 +184,13 @@ def test_csv_has_the_same_figures(client, infusions):
         ("2026-11", "4", "2"),
         ("2026-12", "1", "1"),
     ]
+
+
+def test_a_range_of_centuries_gives_the_same_figures_with_only_the_months_that_have_infusions(client, infusions):
+    wide = _get(client, infusions, "?from=1900-01-01&to=2999-12-31")
+    assert wide == _get(client, infusions, "?from=2000-01-01&to=2100-12-31")  # both hold every infusion
+    assert wide["euphoria"]["infusions"] >= 5 and len(wide["euphoria"]["by_month"]) <= 12
+    empty = _get(client, infusions, "?from=2990-01-01&to=2999-12-31")
+    assert empty["euphoria"]["infusions"] == 0 and empty["euphoria"]["by_month"] == []
+    off = client.get(URL + "?from=2026-01-01&to=9999-12-31", headers=infusions.admin.headers)
+    assert off.status_code == 422 and "to" in off.get_json()["errors"]["query"]
