@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain.analytics import NO_ACTION, _FlagRow, _aware, _minutes, _rate, _rounded, _version_windows, percentile
+from service.domain.analytics import _FlagRow, _aware, _version_windows, burden_item
 from service.domain.clinics import effective_settings
-from service.domain.incidence import FOLLOW_UP, REFERENCES, dose_band, sorted_groups, wilson, window_hours
-from service.domain.outcomes import INFUSION_STEPS, _counts
+from service.domain.incidence import FOLLOW_UP, REFERENCES, _figures as figures, dose_band, sorted_groups, window_hours
+from service.domain.outcomes import Tally
 from service.enums import DOSE_BANDS, FlagEventKind, Phase, Route
 from service.models import Clinic, Flag, FlagEvent, Infusion, Patient, Report, ReportSymptom
 from service.rules.engine import REGISTRY
@@ -102,35 +102,9 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
         lower = max(since, starts.get(version) or since)
         upper = min([until, *later])
         reports = _reports_between(session, clinic_id, lower, upper) if version in starts else 0
-        acked = [row for row in rows if row.first_ack is not None]
-        resolved = [row for row in rows if row.resolved_at is not None]
-        acted = [row for row in resolved if row.resolution not in NO_ACTION]
-        to_ack = sorted(_minutes(row.created_at, row.first_ack) for row in acked)
-        to_resolve = sorted(_minutes(row.created_at, row.resolved_at) for row in resolved)
-        overdue = sum(1 for row in acked if _aware(row.first_ack) > _aware(row.due_by))
-        rule = REGISTRY.get(rule_id)
-        priority = str(rule.priority) if rule else None
-        items.append(
-            {
-                "rule": rule_id,
-                "version": version,
-                "priority": priority,
-                "reports": reports,
-                "flags_opened": len(rows),
-                "joined": joined.get((rule_id, version), 0),
-                "fire_rate": _rate(len(rows), reports),
-                "resolved": len(resolved),
-                "acted_on": len(acted),
-                "action_rate": _rate(len(acted), len(resolved)),
-                "median_minutes_to_acknowledge": _rounded(statistics.median(to_ack) if to_ack else None),
-                "p90_minutes_to_acknowledge": _rounded(percentile(to_ack, 0.9)),
-                "target_minutes_to_acknowledge": targets.get(priority) if priority else None,
-                "median_minutes_to_resolve": _rounded(statistics.median(to_resolve) if to_resolve else None),
-                "overdue_at_acknowledge": round(overdue / len(acked), 4) if acked else None,
-                "escalations": sum(row.escalations for row in rows),
-            }
-        )
+        items.append(burden_item(rule_id, version, rows, reports=reports, joined=joined, targets=targets))
     return items
+
 
 @dataclass
 class _Infusion:
@@ -141,19 +115,7 @@ class _Infusion:
 
 
 def _figures(code: str, population: list[uuid.UUID], had: set[uuid.UUID]) -> dict:
-    infusions = len(population)
-    with_symptom = sum(1 for infusion_id in population if infusion_id in had)
-    interval = wilson(with_symptom, infusions)
-    reference = REFERENCES.get(code)
-    low, high = (round(interval[0], 4), round(interval[1], 4)) if interval else (None, None)
-    return {
-        "infusions": infusions,
-        "with_symptom": with_symptom,
-        "rate": round(with_symptom / infusions, 4) if infusions else None,
-        "ci_low": low,
-        "ci_high": high,
-        "signal": bool(reference and low is not None and low > reference[0]),
-    }
+    return figures(code, len(population), sum(1 for infusion_id in population if infusion_id in had))
 
 
 def incidence(
@@ -262,10 +224,7 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
         measures[patient_id].append((_aware(observed_at), total))
     typed = dict(session.execute(select(Patient.id, Patient.phq9_baseline).where(Patient.clinic_id == clinic_id)).all())
 
-    overall: list[tuple[int, int]] = []
-    steps: dict[str, list[tuple[int, int]]] = {str(n): [] for n in INFUSION_STEPS} | {"maintenance": []}
-    weeks: dict[int, list[int]] = defaultdict(list)
-    with_baseline = 0
+    tally = Tally()
     for patient_id, hand in typed.items():
         given = infusions.get(patient_id)
         if not given:
@@ -277,36 +236,6 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
             baseline = next((total for observed, total in measured if observed < first), None)
         if baseline is None:
             continue
-        with_baseline += 1
-        after = [(observed, total) for observed, total in measured if observed >= first and observed >= since]
-        if not after:
-            continue
-        overall.append((baseline, after[-1][1]))
-        starts = [start for start, _ in given]
-        for n in INFUSION_STEPS:
-            if len(starts) < n:
-                continue
-            upper = starts[n] if len(starts) > n else None
-            window = [t for o, t in after if o >= starts[n - 1] and (upper is None or o < upper)]
-            if window:
-                steps[str(n)].append((baseline, window[-1]))
         maintenance = next((start for start, phase in given if phase == Phase.MAINTENANCE), None)
-        if maintenance is not None:
-            window = [t for o, t in after if o >= maintenance]
-            if window:
-                steps["maintenance"].append((baseline, window[-1]))
-        latest_of_week: dict[int, int] = {}
-        for observed, total in after:
-            latest_of_week[(observed - first) // timedelta(days=7)] = total
-        for week, total in latest_of_week.items():
-            weeks[week].append(total)
-
-    return {
-        "patients_with_baseline": with_baseline,
-        **{("measured" if k == "patients" else k): v for k, v in _counts(overall).items()},
-        "by_infusions": [{"after": key, **_counts(pairs)} for key, pairs in steps.items()],
-        "median_by_week": [
-            {"week": week, "patients": len(totals), "median_phq9": float(statistics.median(totals))}
-            for week, totals in sorted(weeks.items())
-        ],
-    }
+        tally.add(baseline, measured, starts=[start for start, _ in given], maintenance=maintenance, since=since)
+    return tally.answer()

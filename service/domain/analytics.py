@@ -191,35 +191,38 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
             if (lower, upper) not in counted:
                 counted[(lower, upper)] = _reports_between(session, clinic_id, lower, upper)
             reports = counted[(lower, upper)]
-        acked = [row for row in rows if row.first_ack is not None]
-        resolved = [row for row in rows if row.resolved_at is not None]
-        acted = [row for row in resolved if row.resolution not in NO_ACTION]
-        to_ack = sorted(_minutes(row.created_at, row.first_ack) for row in acked)
-        to_resolve = sorted(_minutes(row.created_at, row.resolved_at) for row in resolved)
-        overdue = sum(1 for row in acked if _aware(row.first_ack) > _aware(row.due_by))
-        rule = REGISTRY.get(rule_id)
-        priority = str(rule.priority) if rule else None
-        items.append(
-            {
-                "rule": rule_id,
-                "version": version,
-                "priority": priority,
-                "reports": reports,
-                "flags_opened": len(rows),
-                "joined": joined.get((rule_id, version), 0),
-                "fire_rate": _rate(len(rows), reports),
-                "resolved": len(resolved),
-                "acted_on": len(acted),
-                "action_rate": _rate(len(acted), len(resolved)),
-                "median_minutes_to_acknowledge": _rounded(statistics.median(to_ack) if to_ack else None),
-                "p90_minutes_to_acknowledge": _rounded(percentile(to_ack, 0.9)),
-                "target_minutes_to_acknowledge": targets.get(priority) if priority else None,
-                "median_minutes_to_resolve": _rounded(statistics.median(to_resolve) if to_resolve else None),
-                "overdue_at_acknowledge": round(overdue / len(acked), 4) if acked else None,
-                "escalations": sum(row.escalations for row in rows),
-            }
-        )
+        items.append(burden_item(rule_id, version, rows, reports=reports, joined=joined, targets=targets))
     return items
+
+
+def burden_item(rule_id: str, version: int, rows: list[_FlagRow], *, reports: int, joined: dict, targets: dict) -> dict:
+    """One rule version's figures from its flags in the range and the reports evaluated while it was in force."""
+    acked = [row for row in rows if row.first_ack is not None]
+    resolved = [row for row in rows if row.resolved_at is not None]
+    acted = [row for row in resolved if row.resolution not in NO_ACTION]
+    to_ack = sorted(_minutes(row.created_at, row.first_ack) for row in acked)
+    to_resolve = sorted(_minutes(row.created_at, row.resolved_at) for row in resolved)
+    overdue = sum(1 for row in acked if _aware(row.first_ack) > _aware(row.due_by))
+    rule = REGISTRY.get(rule_id)
+    priority = str(rule.priority) if rule else None
+    return {
+        "rule": rule_id,
+        "version": version,
+        "priority": priority,
+        "reports": reports,
+        "flags_opened": len(rows),
+        "joined": joined.get((rule_id, version), 0),
+        "fire_rate": _rate(len(rows), reports),
+        "resolved": len(resolved),
+        "acted_on": len(acted),
+        "action_rate": _rate(len(acted), len(resolved)),
+        "median_minutes_to_acknowledge": _rounded(statistics.median(to_ack) if to_ack else None),
+        "p90_minutes_to_acknowledge": _rounded(percentile(to_ack, 0.9)),
+        "target_minutes_to_acknowledge": targets.get(priority) if priority else None,
+        "median_minutes_to_resolve": _rounded(statistics.median(to_resolve) if to_resolve else None),
+        "overdue_at_acknowledge": round(overdue / len(acked), 4) if acked else None,
+        "escalations": sum(row.escalations for row in rows),
+    }
 
 
 def csv_cell(value) -> str:

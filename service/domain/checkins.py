@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -150,7 +150,7 @@ def schedule_long_term(session: Session, *, patients: list, now: datetime) -> in
     """
     rows = []
     for p in patients:
-        maintenance_from = _aware(p.maintenance_from)
+        maintenance_from = p.maintenance_from  # aware: the column's type hands back UTC on both databases
         cycle = long_term_cycle(maintenance_from=maintenance_from, time_zone=p.time_zone, now=now)
         if cycle < 1:
             continue
@@ -183,11 +183,6 @@ def schedule_long_term(session: Session, *, patients: list, now: datetime) -> in
         .returning(Checkin.__table__.c.id)
     )
     return len(session.execute(stmt).all())
-
-
-def _aware(moment: datetime) -> datetime:
-    """A stored moment as an aware UTC datetime (whatever the driver handed back)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- scheduling (in the request that records or corrects an infusion) ------------------------------

@@ -18,6 +18,7 @@ Each item breaks the same figures down by route, by dose band (mg/kg) and by the
 from __future__ import annotations
 
 import math
+import operator
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -51,17 +52,15 @@ def window_hours(code: str, expected: int) -> int:
     return WINDOW_OVERRIDES.get(code) or expected or int(FOLLOW_UP.total_seconds() // 3600)
 
 
+# The dose bands in mg/kg, lowest first: a dose is in the first band whose test it passes (else over 1.0).
+_BAND_TESTS = ((operator.lt, 0.5, "under_0.5"), (operator.lt, 0.75, "0.5_to_0.75"), (operator.le, 1.0, "0.75_to_1.0"))
+
+
 def dose_band(mg_per_kg: float | None) -> str:
     """The band of a dose in mg/kg: < 0.5, 0.5-0.75, 0.75-1.0 (inclusive), > 1.0; unknown with no weight-based dose."""
     if mg_per_kg is None:
         return "unknown"
-    if mg_per_kg < 0.5:
-        return "under_0.5"
-    if mg_per_kg < 0.75:
-        return "0.5_to_0.75"
-    if mg_per_kg <= 1.0:
-        return "0.75_to_1.0"
-    return "over_1.0"
+    return next((key for test, bound, key in _BAND_TESTS if test(mg_per_kg, bound)), "over_1.0")
 
 
 def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[float, float] | None:
@@ -93,9 +92,7 @@ def _band_of(mg_per_kg):
     """dose_band() in SQL."""
     return case(
         (mg_per_kg.is_(None), "unknown"),
-        (mg_per_kg < 0.5, "under_0.5"),
-        (mg_per_kg < 0.75, "0.5_to_0.75"),
-        (mg_per_kg <= 1.0, "0.75_to_1.0"),
+        *((test(mg_per_kg, bound), key) for test, bound, key in _BAND_TESTS),
         else_="over_1.0",
     )
 
@@ -168,7 +165,6 @@ def incidence(
     if first is None:  # nothing ended in the range: no row has a month
         months = [(since.astimezone(zone).strftime("%Y-%m"), until)]
     else:
-        first, last = (moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in (first, last))
         months = _clinic_months(first, last + timedelta(microseconds=1), zone)
     per_infusion = (
         select(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -92,6 +93,61 @@ def _counts(pairs: list[tuple[int, int]]) -> dict:
     }
 
 
+@dataclass
+class Tally:
+    """The outcome figures, a patient with a baseline at a time (their PHQ-9s and infusion starts in order)."""
+
+    with_baseline: int = 0
+    overall: list[tuple[int, int]] = field(default_factory=list)
+    steps: dict[str, list[tuple[int, int]]] = field(
+        default_factory=lambda: {str(n): [] for n in INFUSION_STEPS} | {"maintenance": []}
+    )
+    weeks: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(
+        self,
+        baseline: int,
+        measured: list[tuple[datetime, int]],
+        *,
+        starts: list[datetime],
+        maintenance: datetime | None,
+        since: datetime,
+    ) -> None:
+        self.with_baseline += 1
+        first = starts[0]
+        after = [(observed, total) for observed, total in measured if observed >= first and observed >= since]
+        if not after:
+            return
+        self.overall.append((baseline, after[-1][1]))
+        for n in INFUSION_STEPS:
+            if len(starts) < n:
+                continue
+            upper = starts[n] if len(starts) > n else None
+            window = [t for o, t in after if o >= starts[n - 1] and (upper is None or o < upper)]
+            if window:
+                self.steps[str(n)].append((baseline, window[-1]))
+        if maintenance is not None:
+            window = [t for o, t in after if o >= maintenance]
+            if window:
+                self.steps["maintenance"].append((baseline, window[-1]))
+        latest_of_week: dict[int, int] = {}
+        for observed, total in after:
+            latest_of_week[(observed - first) // timedelta(days=7)] = total
+        for week, total in latest_of_week.items():
+            self.weeks[week].append(total)
+
+    def answer(self) -> dict:
+        return {
+            "patients_with_baseline": self.with_baseline,
+            **{("measured" if k == "patients" else k): v for k, v in _counts(self.overall).items()},
+            "by_infusions": [{"after": key, **_counts(pairs)} for key, pairs in self.steps.items()],
+            "median_by_week": [
+                {"week": week, "patients": len(totals), "median_phq9": float(statistics.median(totals))}
+                for week, totals in sorted(self.weeks.items())
+            ],
+        }
+
+
 def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime) -> dict:
     """Response and remission of the clinic's patients with a baseline, overall, by infusions received, by week.
 
@@ -148,50 +204,15 @@ def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: 
         measures[patient_id].append((_aware(observed_at), total))
     typed = dict(session.execute(select(Patient.id, Patient.phq9_baseline).where(Patient.clinic_id == clinic_id)).all())
 
-    overall: list[tuple[int, int]] = []
-    steps: dict[str, list[tuple[int, int]]] = {str(n): [] for n in INFUSION_STEPS} | {"maintenance": []}
-    weeks: dict[int, list[int]] = defaultdict(list)
-    with_baseline = 0
+    tally = Tally()
     for patient_id, hand in typed.items():
         starts = starts_of.get(patient_id)
         if not starts:
             continue
-        first = starts[0]
         measured = measures.get(patient_id, [])
         baseline = hand
-        if baseline is None and measured and measured[0][0] < first:
+        if baseline is None and measured and measured[0][0] < starts[0]:
             baseline = measured[0][1]  # their first PHQ-9, before their first infusion
-        if baseline is None:
-            continue
-        with_baseline += 1
-        after = [(observed, total) for observed, total in measured if observed >= first and observed >= since]
-        if not after:
-            continue
-        overall.append((baseline, after[-1][1]))
-        for n in INFUSION_STEPS:
-            if len(starts) < n:
-                continue
-            upper = starts[n] if len(starts) > n else None
-            window = [t for o, t in after if o >= starts[n - 1] and (upper is None or o < upper)]
-            if window:
-                steps[str(n)].append((baseline, window[-1]))
-        maintenance = maintenance_of.get(patient_id)
-        if maintenance is not None:
-            window = [t for o, t in after if o >= maintenance]
-            if window:
-                steps["maintenance"].append((baseline, window[-1]))
-        latest_of_week: dict[int, int] = {}
-        for observed, total in after:
-            latest_of_week[(observed - first) // timedelta(days=7)] = total
-        for week, total in latest_of_week.items():
-            weeks[week].append(total)
-
-    return {
-        "patients_with_baseline": with_baseline,
-        **{("measured" if k == "patients" else k): v for k, v in _counts(overall).items()},
-        "by_infusions": [{"after": key, **_counts(pairs)} for key, pairs in steps.items()],
-        "median_by_week": [
-            {"week": week, "patients": len(totals), "median_phq9": float(statistics.median(totals))}
-            for week, totals in sorted(weeks.items())
-        ],
-    }
+        if baseline is not None:
+            tally.add(baseline, measured, starts=starts, maintenance=maintenance_of.get(patient_id), since=since)
+    return tally.answer()

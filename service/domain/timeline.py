@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain import safety_screens
+from service.domain import checkins, safety_screens
 from service.enums import ROUTE_LABELS, CheckinStatus, Route
 from service.errors import ValidationFailed
 from service.models import Checkin, Flag, Infusion, Patient, Report, ReportSymptom
@@ -181,12 +181,16 @@ def _flag_entry(flag: Flag) -> dict:
 LONG_TERM_LABEL = "quarterly long-term"
 
 
+def _kind_label(kind: str) -> str:
+    return LONG_TERM_LABEL if kind == checkins.LONG_TERM else kind
+
+
 def _checkin_entry(checkin: Checkin) -> dict:
     return {
         "kind": "checkin",
         "at": checkin.due_at,
         "id": checkin.id,
-        "summary": f"{LONG_TERM_LABEL if checkin.kind == 'long_term' else checkin.kind} check-in: {checkin.status}",
+        "summary": f"{_kind_label(checkin.kind)} check-in: {checkin.status}",
         "checkin": {
             "kind": checkin.kind,
             "due_at": checkin.due_at,

@@ -22,8 +22,7 @@ def strings() -> dict[str, dict[str, str]]:
     node = shutil.which("node")
     assert node, "Node.js is needed (it also runs the generated-client tests)"
     script = (
-        "global.window = {}; require(process.argv[1]);"
-        "process.stdout.write(JSON.stringify(window.AFTERCARE_STRINGS));"
+        "global.window = {}; require(process.argv[1]);process.stdout.write(JSON.stringify(window.AFTERCARE_STRINGS));"
     )
     out = subprocess.run([node, "-e", script, str(STATIC / "i18n.js")], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
