@@ -35,7 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.common import DEFAULT_PG, cpu_note, fresh_postgres, machine
-from bench.ingest import SECRET, prepare
+from bench.ingest import SECRET, prepare, read_tokens
 from bench.profile_ingest import body
 
 SWITCHES = ("driver",)
@@ -123,7 +123,7 @@ def main() -> None:
         if args.served:
             served(url, token_file, args.rounds, args.seconds)
             return
-        tokens = token_file.read_text().split()
+        tokens = read_tokens(token_file)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": False})
         client = app.test_client()
         observed = (now_utc() - timedelta(minutes=10)).isoformat()

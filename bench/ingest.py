@@ -10,6 +10,8 @@ How the figures are got:
   several cycles. Each cycle measures: saturation (16 connections), one client, and about half
   the saturating rate (8 connections paced with wrk's delay()).
 - Figures are medians over cycles; the ratio is ingest req/s ÷ echo req/s from the same run.
+- "tied": the same reports naming the patient's infusion (a follow-up: the infusion's incidence roll-up is
+  written in the report's transaction too), measured in the same cycles; its ratio to the untied reports.
 - CPU per request at saturation: the serving gunicorn's processes (its process group) and every
   PostgreSQL process, user + system time from /proc over the wrk run, divided by the requests.
 - Calibration (each cycle, the same three loads): bench/prototype_app.py, the minimal report endpoint
@@ -50,7 +52,8 @@ SCRIPT = Path(__file__).with_name("report.lua")
 
 
 def prepare(url: str, patients: int, token_file: Path) -> None:
-    """Migrate the database and make a clinic of patients with phones; write their tokens."""
+    """Migrate the database and make a clinic of patients with phones and an infusion each; write their tokens
+    and infusion ids (one line each: read_tokens() takes the tokens back)."""
     from flask_migrate import upgrade
 
     from service import create_app
@@ -83,7 +86,7 @@ def prepare(url: str, patients: int, token_file: Path) -> None:
                 now=now,
                 values={"display_name": f"Bench {n}", "date_of_birth": __import__("datetime").date(1980, 1, 1)},
             )
-            record_infusion(
+            infusion = record_infusion(
                 db.session,
                 patient=patient,
                 actor=admin,
@@ -108,10 +111,16 @@ def prepare(url: str, patients: int, token_file: Path) -> None:
             )
             db.session.add(device)
             db.session.flush()
-            tokens.append(auth.sign_in_device(db.session, device=device, settings=settings, now=now).access_token)
+            token = auth.sign_in_device(db.session, device=device, settings=settings, now=now).access_token
+            tokens.append(f"{token} {infusion.id}")
         db.session.commit()
         token_file.write_text("\n".join(tokens) + "\n")
         db.engine.dispose()
+
+
+def read_tokens(token_file: Path) -> list[str]:
+    """The bearer tokens of the file prepare() wrote (each line: a token, then its patient's infusion id)."""
+    return [line.split()[0] for line in token_file.read_text().splitlines() if line.strip()]
 
 
 def count_reports(url: str) -> int:
@@ -144,7 +153,7 @@ def main() -> None:
         prepare(url, args.patients, token_file)
         print(f"prepared {args.patients} patients in {time.time() - started:.1f}s")
         env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "TOKENS": str(token_file)}
-        runs: dict[str, dict[str, list[WrkResult]]] = {"echo": {}, "ingest": {}, "prototype": {}}
+        runs: dict[str, dict[str, list[WrkResult]]] = {"echo": {}, "ingest": {}, "tied": {}, "prototype": {}}
         from bench.prototype_app import create_tables
 
         create_tables(url)
@@ -153,14 +162,16 @@ def main() -> None:
             gunicorn("bench.echo_app:app", env=env) as echo_url,
             gunicorn("bench.prototype_app:app", env=env) as prototype_url,
         ):
+            # "tied": the same reports naming the patient's infusion (follow-ups: the incidence roll-up is written too).
             targets = {
-                "echo": echo_url + "/echo",
-                "ingest": app_url + "/api/v1/me/reports",
-                "prototype": prototype_url + "/reports",
+                "echo": (echo_url + "/echo", env),
+                "ingest": (app_url + "/api/v1/me/reports", env),
+                "tied": (app_url + "/api/v1/me/reports", {**env, "TIED": "1"}),
+                "prototype": (prototype_url + "/reports", env),
             }
             for cycle in range(1, args.cycles + 1):
-                for name, target in targets.items():
-                    modes = measure(target, script=SCRIPT, env=env, seconds=args.seconds)
+                for name, (target, target_env) in targets.items():
+                    modes = measure(target, script=SCRIPT, env=target_env, seconds=args.seconds)
                     for mode, result in modes.items():
                         runs[name].setdefault(mode, []).append(result)
                         print(
@@ -171,7 +182,7 @@ def main() -> None:
                         )
         stored = count_reports(url)
 
-    sent = sum(r.requests - r.non2xx for mode in runs["ingest"].values() for r in mode)
+    sent = sum(r.requests - r.non2xx for name in ("ingest", "tied") for mode in runs[name].values() for r in mode)
     summary = {}
     print()
     print(
@@ -179,7 +190,7 @@ def main() -> None:
         f"{args.seconds}s; medians."
     )
     print(f"{'':8}{'mode':12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
-    for name in ("echo", "ingest", "prototype"):
+    for name in ("echo", "ingest", "tied", "prototype"):
         for mode, results in runs[name].items():
             row = {
                 "rps": median(results, "rps"),
@@ -197,6 +208,8 @@ def main() -> None:
         f"calibration: the minimal prototype / echo on this machine: {calibration:.3f} "
         f"(0.15-0.20 where the target was set); ingest / prototype: {ratio / calibration:.2f}"
     )
+    tied = summary["tied.saturated"]["rps"] / summary["ingest.saturated"]["rps"]
+    print(f"reports tied to an infusion / untied, throughput at saturation: {tied:.3f}")
     print(f"reports acknowledged by wrk (2xx): {sent}; rows stored: {stored}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
@@ -204,6 +217,7 @@ def main() -> None:
         json.dumps(
             {
                 "ratio": ratio,
+                "tied_ratio": tied,
                 "calibration": calibration,
                 "summary": summary,
                 "machine": machine(),

@@ -4,7 +4,7 @@ local counter = 0
 local paths = {"/api/v1/me/reports?page_size=10", "/api/v1/me/reports?page_size=10", "/api/v1/me"}
 
 function init(args)
-  for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
+  for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line:match("^(%S+)") end
   counter = math.random(1, #tokens)
 end
 

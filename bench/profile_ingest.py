@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.common import DEFAULT_PG, fresh_postgres
-from bench.ingest import SECRET, prepare
+from bench.ingest import SECRET, prepare, read_tokens
 
 SYMPTOMS = ["nausea", "dizziness", "headache", "drowsiness", "dissociation", "euphoria", "blurred_vision"]
 
@@ -78,7 +78,7 @@ def main() -> None:
     with fresh_postgres(base) as url, tempfile.TemporaryDirectory() as tmp:
         token_file = Path(tmp) / "tokens.txt"
         prepare(url, args.patients, token_file)
-        tokens = token_file.read_text().split()
+        tokens = read_tokens(token_file)
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": False})
         client = app.test_client()
         observed = (now_utc() - timedelta(minutes=10)).isoformat()

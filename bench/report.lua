@@ -4,10 +4,18 @@ local tokens = {}
 local counter = 0
 local pause_ms = tonumber(os.getenv("PAUSE_MS") or "0")
 
+-- With TIED set, each report names its patient's infusion (the token file's second column): a follow-up report.
+local infusions = {}
+local tied = os.getenv("TIED") ~= nil
+
 local function load_tokens()
   local path = os.getenv("TOKENS")
   if path then
-    for line in io.lines(path) do tokens[#tokens + 1] = line end
+    for line in io.lines(path) do
+      local token, infusion = line:match("^(%S+)%s*(%S*)$")
+      tokens[#tokens + 1] = token
+      infusions[#infusions + 1] = infusion
+    end
   end
 end
 
@@ -42,7 +50,10 @@ end
 
 function request()
   counter = counter + 1
-  local token = tokens[(counter % #tokens) + 1]
+  local slot = (counter % #tokens) + 1
+  local token = tokens[slot]
+  local link = ""
+  if tied then link = string.format('"infusion_id":"%s",', infusions[slot]) end
   local observed = os.date("!%Y-%m-%dT%H:%M:%S+00:00", os.time() - 600)
   local items = {}
   for i = 1, 3 do
@@ -50,9 +61,9 @@ function request()
       symptoms[((counter + i) % #symptoms) + 1], (counter + i) % 3, string.rep("s", 120))
   end
   local body = string.format(
-    '{"client_report_id":"%s","observed_at":"%s","symptoms":[%s],"mood":%d,' ..
+    '{%s"client_report_id":"%s","observed_at":"%s","symptoms":[%s],"mood":%d,' ..
     '"vitals":{"systolic":%d,"diastolic":%d,"heart_rate":%d},"note":"%s"}',
-    uuid4(), observed, table.concat(items, ","), counter % 11, 118 + counter % 20, 76 + counter % 10,
+    link, uuid4(), observed, table.concat(items, ","), counter % 11, 118 + counter % 20, 76 + counter % 10,
     70 + counter % 25, string.rep("n", 400))
   return wrk.format("POST", nil, {["Content-Type"] = "application/json",
                                   ["Authorization"] = "Bearer " .. token}, body)

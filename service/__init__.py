@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import extensions
 from service.config import load_config
+from service.domain.sqltime import register_sqlite_functions
 from service.metrics import REQUEST_SECONDS, labelled
 from service.observability import configure_logging, register_request_ids
 
@@ -72,6 +73,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    register_sqlite_functions(dbapi_connection)
 
 
 def register_blueprints(app: Flask) -> None:

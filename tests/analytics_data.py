@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from service.domain import incidence, outcomes
 from service.domain.triage import urgency_of
 from service.enums import FlagEventKind, FlagPriority, FlagStatus, Phase, Resolution
 from service.extensions import db
@@ -64,7 +65,10 @@ def add_flag(
         due_by=at(due),
         created_at=at(created),
         updated_at=at(resolved or created),
-        acknowledged_at=at(acks[0]) if acks else None,
+        acknowledged_at=at(acks[-1]) if acks else None,
+        # What flags.acknowledge and flags.escalate keep on the flag as they write the events below.
+        first_acknowledged_at=at(min(acks)) if acks else None,
+        escalation_count=len(escalations),
         resolved_at=at(resolved) if resolved else None,
         resolution=resolution,
         resolution_note="Done." if resolved else None,
@@ -209,6 +213,7 @@ def add_infusion(
     )
     db.session.add(infusion)
     db.session.flush()
+    outcomes.refresh_course(db.session, patient_id=patient_id)  # as record_infusion does
     return infusion
 
 
@@ -222,6 +227,10 @@ def add_symptom_report(infusion: Infusion, observed: str, symptoms: dict[str, in
     db.session.add_all(
         ReportSymptom(report_id=report.id, code=code, severity=severity) for code, severity in (symptoms or {}).items()
     )
+    db.session.flush()
+    incidence.record_report(
+        db.session, report_id=report.id, infusion_id=infusion.id
+    )  # what the service does as it stores a report
     return report
 
 
@@ -257,6 +266,12 @@ def add_phq9(clinic_id, patient_id, observed: str, total: int) -> Report:
     """A report with only a PHQ-9 (its total as given), observed at 'MM-DD HH:MM' UTC."""
     report = add_report(clinic_id, patient_id, observed)
     report.phq9_total = total
+    db.session.flush()
+    # What the service does as it stores a PHQ-9: the patient's first one, when it is, on their course.
+    outcomes.record_phq9(
+        db.session, patient_id=patient_id, clinic_id=clinic_id, observed_at=report.observed_at,
+        received_at=report.received_at, total=total,
+    )  # fmt: skip
     return report
 
 

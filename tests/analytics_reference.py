@@ -10,21 +10,68 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain.analytics import _FlagRow, _aware, _version_windows, burden_item
+from service.domain.analytics import VersionFigures, _aware, _version_windows, burden_item
 from service.domain.clinics import effective_settings
 from service.domain.incidence import FOLLOW_UP, REFERENCES, _figures as figures, dose_band, sorted_groups, window_hours
-from service.domain.outcomes import Tally
-from service.enums import DOSE_BANDS, FlagEventKind, Phase, Route
+from service.domain.outcomes import INFUSION_STEPS, STEP_KEYS, answer, remitted, responded
+from service.domain.outcomes import figures as outcome_figures
+from service.enums import DOSE_BANDS, FlagEventKind, Phase, Resolution, Route
 from service.models import Clinic, Flag, FlagEvent, Infusion, Patient, Report, ReportSymptom
 from service.rules.engine import REGISTRY
 from service.vocabulary import SYMPTOMS
+
+
+@dataclass(frozen=True)
+class _FlagRow:
+    rule: str
+    version: int
+    created_at: datetime
+    due_by: datetime
+    resolved_at: datetime | None
+    resolution: Resolution | None
+    first_ack: datetime | None
+    escalations: int
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The value below which ``share`` of the values fall (linear between ranks); None for no values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[round(share * 100) - 1]
+
+
+def _minutes(start: datetime, end: datetime) -> float:
+    return (_aware(end) - _aware(start)).total_seconds() / 60
+
+
+def _figures_of(rows: list[_FlagRow]) -> VersionFigures:
+    """A rule version's figures, flag by flag."""
+    acked = [row for row in rows if row.first_ack is not None]
+    resolved = [row for row in rows if row.resolved_at is not None]
+    acted = [row for row in resolved if row.resolution not in (Resolution.NO_ACTION_NEEDED, Resolution.DUPLICATE)]
+    to_ack = sorted(_minutes(row.created_at, row.first_ack) for row in acked)
+    to_resolve = sorted(_minutes(row.created_at, row.resolved_at) for row in resolved)
+    return VersionFigures(
+        flags_opened=len(rows),
+        resolved=len(resolved),
+        acted_on=len(acted),
+        acknowledged=len(acked),
+        overdue=sum(1 for row in acked if _aware(row.first_ack) > _aware(row.due_by)),
+        escalations=sum(row.escalations for row in rows),
+        median_to_acknowledge=statistics.median(to_ack) if to_ack else None,
+        p90_to_acknowledge=percentile(to_ack, 0.9),
+        median_to_resolve=statistics.median(to_resolve) if to_resolve else None,
+    )
 
 
 def _reports_between(session, clinic_id, since, until):
@@ -102,7 +149,7 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
         lower = max(since, starts.get(version) or since)
         upper = min([until, *later])
         reports = _reports_between(session, clinic_id, lower, upper) if version in starts else 0
-        items.append(burden_item(rule_id, version, rows, reports=reports, joined=joined, targets=targets))
+        items.append(burden_item(rule_id, version, _figures_of(rows), reports=reports, joined=joined, targets=targets))
     return items
 
 
@@ -204,6 +251,57 @@ def incidence(
             ]
         items.append(item)
     return items
+
+
+def _figures_of_pairs(pairs: list[tuple[int, int]]) -> dict:
+    """Response and remission among (baseline, latest) pairs."""
+    return outcome_figures(
+        len(pairs),
+        sum(1 for baseline, total in pairs if responded(baseline, total)),
+        sum(1 for _, total in pairs if remitted(total)),
+    )
+
+
+@dataclass
+class Tally:
+    """The outcome figures, a patient with a baseline at a time (their PHQ-9s and infusion starts in order)."""
+
+    with_baseline: int = 0
+    overall: list[tuple[int, int]] = field(default_factory=list)
+    steps: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: {key: [] for key in STEP_KEYS})
+    weeks: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, baseline, measured, *, starts, maintenance, since) -> None:
+        self.with_baseline += 1
+        first = starts[0]
+        after = [(observed, total) for observed, total in measured if observed >= first and observed >= since]
+        if not after:
+            return
+        self.overall.append((baseline, after[-1][1]))
+        for n in INFUSION_STEPS:
+            if len(starts) < n:
+                continue
+            upper = starts[n] if len(starts) > n else None
+            window = [t for o, t in after if o >= starts[n - 1] and (upper is None or o < upper)]
+            if window:
+                self.steps[str(n)].append((baseline, window[-1]))
+        if maintenance is not None:
+            window = [t for o, t in after if o >= maintenance]
+            if window:
+                self.steps["maintenance"].append((baseline, window[-1]))
+        latest_of_week: dict[int, int] = {}
+        for observed, total in after:
+            latest_of_week[(observed - first) // timedelta(days=7)] = total
+        for week, total in latest_of_week.items():
+            self.weeks[week].append(total)
+
+    def answer(self) -> dict:
+        return answer(
+            self.with_baseline,
+            _figures_of_pairs(self.overall),
+            {key: _figures_of_pairs(pairs) for key, pairs in self.steps.items()},
+            [(week, len(totals), statistics.median(totals)) for week, totals in self.weeks.items()],
+        )
 
 
 def outcomes(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime) -> dict:

@@ -150,6 +150,11 @@ def _history(rng: random.Random, clinic, *, patients: int) -> None:
                 ]
                 if resolved:
                     events.append((resolved, FlagEventKind.RESOLVED))
+                # What flags.acknowledge and flags.escalate keep on the flag as they write these events.
+                flag.first_acknowledged_at = min(
+                    (at for at, kind in events if kind == FlagEventKind.ACKNOWLEDGED), default=None
+                )
+                flag.escalation_count = sum(1 for _, kind in events if kind == FlagEventKind.ESCALATED)
                 db.session.add_all(FlagEvent(flag_id=flag.id, at=at, kind=kind) for at, kind in events)
     db.session.commit()
 
@@ -159,6 +164,9 @@ def history(world):
     rng = random.Random(20261101)
     _history(rng, world.clinic, patients=14)
     _history(rng, world.other_clinic, patients=3)
+    incidence.rebuild(db.session)  # the rows were written straight, not through the service: roll them up
+    outcomes.rebuild_courses(db.session)
+    db.session.commit()
     return world
 
 
@@ -227,3 +235,38 @@ def test_plus_hours_is_exact_to_the_microsecond(history):
         )
     )
     assert inside == {reports[0].id}
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [timedelta(days=7), timedelta(days=7, microseconds=-1), timedelta(days=7, microseconds=1),
+     timedelta(days=14, hours=1, microseconds=999_999), timedelta(0)],
+)  # fmt: skip
+def test_microseconds_between_is_exact_across_a_week_edge(world, apart):
+    """Whole weeks since the first infusion, and the minutes rule burden ranks, come from exact microseconds."""
+    from sqlalchemy import select
+
+    from service.domain.sqltime import MicrosecondsBetween, minutes_between
+
+    patient = factories.make_patient(world.clinic)
+    start = datetime(2026, 10, 25, 8, 59, 59, 999_999, tzinfo=UTC)  # a week later crosses the DST change
+    infusion = Infusion(
+        clinic_id=world.clinic.id,
+        patient_id=patient.id,
+        started_at=start,
+        ended_at=start + apart if apart else start + timedelta(minutes=1),
+        route=Route.IV,
+        phase=Phase.INDUCTION,
+    )
+    db.session.add(infusion)
+    db.session.commit()
+    expected = (infusion.ended_at - infusion.started_at) // timedelta(microseconds=1)
+    micros, minutes = db.session.execute(
+        select(
+            MicrosecondsBetween(Infusion.started_at, Infusion.ended_at),
+            minutes_between(Infusion.started_at, Infusion.ended_at),
+        ).where(Infusion.id == infusion.id)
+    ).one()
+    assert micros == expected
+    assert micros // (7 * 86400 * 1_000_000) == expected // (7 * 86400 * 1_000_000)
+    assert minutes == pytest.approx(expected / 60_000_000, abs=1e-9)

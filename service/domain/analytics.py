@@ -15,13 +15,14 @@ Rule burden, per rule and version, over the flags a clinic's rules opened in a r
   ``escalations`` (escalation steps recorded on them) and ``target_minutes_to_acknowledge`` (the clinic's
   response target for the rule's usual priority).
 
-Counts are SQL aggregates (SQLite and PostgreSQL alike); percentiles are computed here from the
-per-flag durations, with the inclusive (linear) method of ``statistics.quantiles``.
+Every figure is an SQL aggregate over the range's flags (SQLite and PostgreSQL alike), reading each flag's
+first acknowledgement and escalation count from the flag itself (kept by flags.acknowledge and flags.escalate):
+no event is read but the joins. Percentiles are the inclusive (linear) method of ``statistics.quantiles`` (what
+PostgreSQL's ``percentile_cont`` gives), worked out in SQL from each duration's rank (see ``_percentiles``).
 """
 
 from __future__ import annotations
 
-import statistics
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.domain.clinics import effective_settings
+from service.domain.sqltime import Percentile, minutes_between
 from service.enums import FlagEventKind, Resolution
 from service.models import Clinic, Flag, FlagEvent, Report
 from service.rules.engine import REGISTRY
@@ -64,20 +66,6 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _minutes(start: datetime, end: datetime) -> float:
-    return (_aware(end) - _aware(start)).total_seconds() / 60
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """The value below which ``share`` of the values fall (linear between ranks); None for no values."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return cuts[round(share * 100) - 1]
-
-
 def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -87,15 +75,18 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 @dataclass(frozen=True)
-class _FlagRow:
-    rule: str
-    version: int
-    created_at: datetime
-    due_by: datetime
-    resolved_at: datetime | None
-    resolution: Resolution | None
-    first_ack: datetime | None
-    escalations: int
+class VersionFigures:
+    """What one rule version's flags opened in the range add up to (durations in minutes)."""
+
+    flags_opened: int = 0
+    resolved: int = 0
+    acted_on: int = 0
+    acknowledged: int = 0
+    overdue: int = 0
+    escalations: int = 0
+    median_to_acknowledge: float | None = None
+    p90_to_acknowledge: float | None = None
+    median_to_resolve: float | None = None
 
 
 def _version_windows(session: Session, clinic_id: uuid.UUID) -> dict[str, list[tuple[int, datetime | None]]]:
@@ -111,51 +102,74 @@ def _version_windows(session: Session, clinic_id: uuid.UUID) -> dict[str, list[t
     return windows
 
 
-def _reports_between(session: Session, clinic_id: uuid.UUID, since: datetime, until: datetime) -> int:
-    if until <= since:
-        return 0
-    return session.scalar(
-        select(func.count())
-        .select_from(Report)
-        .where(Report.clinic_id == clinic_id, Report.received_at >= since, Report.received_at < until)
+def _reports_in(session: Session, clinic_id: uuid.UUID, spans: list[tuple[datetime, datetime]]) -> list[int]:
+    """The clinic's reports received in each [since, until): one pass over the reports of all the spans."""
+    spans = [(since, until) for since, until in spans if until > since]
+    if not spans:
+        return []
+    received = Report.received_at
+    counts = session.execute(
+        select(
+            *(func.sum(case(((received >= since) & (received < until), 1), else_=0)) for since, until in spans)
+        ).where(
+            Report.clinic_id == clinic_id,
+            received >= min(since for since, _ in spans),
+            received < max(until for _, until in spans),
+        )
+    ).one()
+    return [int(n or 0) for n in counts]
+
+
+def version_figures(
+    session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime
+) -> dict[tuple[str, int], VersionFigures]:
+    """The figures of every rule version with flags opened in [since, until): one aggregate over those flags."""
+    to_ack = minutes_between(Flag.created_at, Flag.first_acknowledged_at)  # NULL when never acknowledged
+    to_resolve = minutes_between(Flag.created_at, Flag.resolved_at)
+    rows = session.execute(
+        select(
+            Flag.rule,
+            Flag.rule_version,
+            func.count(),
+            func.count(Flag.resolved_at),
+            func.sum(case((Flag.resolved_at.is_not(None) & Flag.resolution.not_in(NO_ACTION), 1), else_=0)),
+            func.count(Flag.first_acknowledged_at),
+            func.sum(case((Flag.first_acknowledged_at > Flag.due_by, 1), else_=0)),
+            func.sum(Flag.escalation_count),
+            Percentile(to_ack, 0.5),
+            Percentile(to_ack, 0.9),
+            Percentile(to_resolve, 0.5),
+        )
+        .where(Flag.clinic_id == clinic_id, Flag.created_at >= since, Flag.created_at < until)
+        .group_by(Flag.rule, Flag.rule_version)
     )
+    # The columns in VersionFigures' order: counts (integers on both databases), then the percentiles.
+    return {(rule, version): VersionFigures(*values) for rule, version, *values in rows}
 
 
 def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime) -> list[dict]:
     """One item per rule and version (every registered rule, and any older version with flags in the range)."""
+    return burden_items(
+        session,
+        clinic_id=clinic_id,
+        since=since,
+        until=until,
+        figures=version_figures(session, clinic_id=clinic_id, since=since, until=until),
+    )
+
+
+def burden_items(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    figures: dict[tuple[str, int], VersionFigures],
+) -> list[dict]:
+    """The items from each version's figures: with the reports evaluated while it was in force, the reports that
+    joined its flags in the range and the clinic's response target."""
     clinic = session.get(Clinic, clinic_id)
     targets = effective_settings(clinic.settings)["response_targets_minutes"]
-
-    in_range = (Flag.clinic_id == clinic_id, Flag.created_at >= since, Flag.created_at < until)
-    # Each flag's first acknowledgement and escalation steps, over the events of the range's flags only.
-    events = (
-        select(
-            FlagEvent.flag_id,
-            func.min(case((FlagEvent.kind == FlagEventKind.ACKNOWLEDGED, FlagEvent.at))).label("first_ack"),
-            func.sum(case((FlagEvent.kind == FlagEventKind.ESCALATED, 1), else_=0)).label("escalations"),
-        )
-        .join(Flag, Flag.id == FlagEvent.flag_id)
-        .where(*in_range, FlagEvent.kind.in_((FlagEventKind.ACKNOWLEDGED, FlagEventKind.ESCALATED)))
-        .group_by(FlagEvent.flag_id)
-        .subquery()
-    )
-    flag_rows = [
-        _FlagRow(*row)
-        for row in session.connection().execute(  # Core rows: no ORM loading per row
-            select(
-                Flag.rule,
-                Flag.rule_version,
-                Flag.created_at,
-                Flag.due_by,
-                Flag.resolved_at,
-                Flag.resolution,
-                events.c.first_ack,
-                func.coalesce(events.c.escalations, 0),
-            )
-            .outerjoin(events, events.c.flag_id == Flag.id)
-            .where(*in_range)
-        )
-    ]
     joined = {
         (rule, version): n
         for rule, version, n in session.execute(
@@ -170,39 +184,33 @@ def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, unti
             .group_by(Flag.rule, Flag.rule_version)
         )
     }
-
-    by_version: dict[tuple[str, int], list[_FlagRow]] = defaultdict(list)
-    for row in flag_rows:
-        by_version[(row.rule, row.version)].append(row)
     windows = _version_windows(session, clinic_id)
-    keys = set(by_version) | set(joined) | {(rule_id, rule.version) for rule_id, rule in REGISTRY.items()}
+    keys = set(figures) | set(joined) | {(rule_id, rule.version) for rule_id, rule in REGISTRY.items()}
 
-    counted: dict[tuple[datetime, datetime], int] = {}  # most versions share a window: count its reports once
-    items = []
+    in_force: dict[tuple[str, int], tuple[datetime, datetime] | None] = {}  # the range's part while in force
     for rule_id, version in sorted(keys):
-        rows = by_version.get((rule_id, version), [])
         seen = windows.get(rule_id) or [(version, None)]
         starts = dict(seen)
         later = [start for v, start in seen if v > version and start is not None]
-        lower = max(since, starts.get(version) or since)
-        upper = min([until, *later])
-        reports = 0
-        if version in starts:
-            if (lower, upper) not in counted:
-                counted[(lower, upper)] = _reports_between(session, clinic_id, lower, upper)
-            reports = counted[(lower, upper)]
-        items.append(burden_item(rule_id, version, rows, reports=reports, joined=joined, targets=targets))
-    return items
+        span = (max(since, starts.get(version) or since), min([until, *later]))
+        in_force[(rule_id, version)] = span if version in starts and span[1] > span[0] else None
+    spans = sorted({span for span in in_force.values() if span is not None})  # most versions share one
+    reports = dict(zip(spans, _reports_in(session, clinic_id, spans), strict=True))
+    return [
+        burden_item(
+            rule_id,
+            version,
+            figures.get((rule_id, version), VersionFigures()),
+            reports=reports.get(span, 0) if span else 0,
+            joined=joined,
+            targets=targets,
+        )
+        for (rule_id, version), span in sorted(in_force.items())
+    ]
 
 
-def burden_item(rule_id: str, version: int, rows: list[_FlagRow], *, reports: int, joined: dict, targets: dict) -> dict:
-    """One rule version's figures from its flags in the range and the reports evaluated while it was in force."""
-    acked = [row for row in rows if row.first_ack is not None]
-    resolved = [row for row in rows if row.resolved_at is not None]
-    acted = [row for row in resolved if row.resolution not in NO_ACTION]
-    to_ack = sorted(_minutes(row.created_at, row.first_ack) for row in acked)
-    to_resolve = sorted(_minutes(row.created_at, row.resolved_at) for row in resolved)
-    overdue = sum(1 for row in acked if _aware(row.first_ack) > _aware(row.due_by))
+def burden_item(rule_id: str, version: int, f: VersionFigures, *, reports: int, joined: dict, targets: dict) -> dict:
+    """One rule version's item: its flags' figures, the reports evaluated while it was in force, the joins."""
     rule = REGISTRY.get(rule_id)
     priority = str(rule.priority) if rule else None
     return {
@@ -210,18 +218,18 @@ def burden_item(rule_id: str, version: int, rows: list[_FlagRow], *, reports: in
         "version": version,
         "priority": priority,
         "reports": reports,
-        "flags_opened": len(rows),
+        "flags_opened": f.flags_opened,
         "joined": joined.get((rule_id, version), 0),
-        "fire_rate": _rate(len(rows), reports),
-        "resolved": len(resolved),
-        "acted_on": len(acted),
-        "action_rate": _rate(len(acted), len(resolved)),
-        "median_minutes_to_acknowledge": _rounded(statistics.median(to_ack) if to_ack else None),
-        "p90_minutes_to_acknowledge": _rounded(percentile(to_ack, 0.9)),
+        "fire_rate": _rate(f.flags_opened, reports),
+        "resolved": f.resolved,
+        "acted_on": f.acted_on,
+        "action_rate": _rate(f.acted_on, f.resolved),
+        "median_minutes_to_acknowledge": _rounded(f.median_to_acknowledge),
+        "p90_minutes_to_acknowledge": _rounded(f.p90_to_acknowledge),
         "target_minutes_to_acknowledge": targets.get(priority) if priority else None,
-        "median_minutes_to_resolve": _rounded(statistics.median(to_resolve) if to_resolve else None),
-        "overdue_at_acknowledge": round(overdue / len(acked), 4) if acked else None,
-        "escalations": sum(row.escalations for row in rows),
+        "median_minutes_to_resolve": _rounded(f.median_to_resolve),
+        "overdue_at_acknowledge": round(f.overdue / f.acknowledged, 4) if f.acknowledged else None,
+        "escalations": f.escalations,
     }
 
 

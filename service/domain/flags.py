@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, select, tuple_, update
+from sqlalchemy import Select, case, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from service.domain.patients import patient_summary
@@ -404,6 +404,9 @@ def acknowledge(
         values={
             "status": FlagStatus.ACKNOWLEDGED,
             "acknowledged_at": now,
+            "first_acknowledged_at": func.coalesce(
+                Flag.first_acknowledged_at, literal(now, Flag.first_acknowledged_at.type)
+            ),
             "acknowledged_by_id": actor_id,
             "assignee_id": owner,
             "updated_at": now,
@@ -479,7 +482,12 @@ def escalate(
         allowed=ACTIVE_FLAG_STATUSES,
         expected_version=expected_version,
         action="escalated",
-        values={"escalation_level": Flag.escalation_level + 1, "escalated_at": now, "updated_at": now},
+        values={
+            "escalation_level": Flag.escalation_level + 1,
+            "escalation_count": Flag.escalation_count + 1,
+            "escalated_at": now,
+            "updated_at": now,
+        },
     )
     _event(
         session,

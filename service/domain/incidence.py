@@ -13,6 +13,12 @@ instants with ``range_bounds``; infusions with no recorded end are not counted):
   ``signal``: true when ``ci_low`` > ``reference_rate``: the clinic sees more than the literature, with 95% certainty.
 
 Each item breaks the same figures down by route, by dose band (mg/kg) and by the clinic month of the end.
+
+Read from a roll-up kept with the data, so that a request reads the range's infusions and nothing older or
+larger: ``infusions.followed_up`` and one ``infusion_symptoms`` row per infusion and symptom that counts. A report
+tied to an infusion adds to both in its own transaction (``record_report``: additive, so racing reports agree);
+an infusion whose end changes is worked out again from its reports (``rebuild``). A change of the windows
+(vocabulary or WINDOW_OVERRIDES) needs a migration that calls ``rebuild()`` for every infusion.
 """
 
 from __future__ import annotations
@@ -20,15 +26,19 @@ from __future__ import annotations
 import math
 import operator
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, case, func, literal, select
+from sqlalchemy import Integer, Select, and_, bindparam, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service.domain.sql import DriverStatement, dialect_of
 from service.domain.sqltime import PlusHours
 from service.enums import DOSE_BANDS, Route
-from service.models import Infusion, Report, ReportSymptom
+from service.models import Infusion, InfusionSymptom, Report, ReportSymptom
 from service.vocabulary import SYMPTOMS
 
 FOLLOW_UP = timedelta(hours=72)
@@ -89,11 +99,11 @@ def _figures(code: str, infusions: int, with_symptom: int) -> dict:
 
 
 def _band_of(mg_per_kg):
-    """dose_band() in SQL."""
+    """dose_band() in SQL, as the band's place in DOSE_BANDS (small integers group and sort faster than text)."""
     return case(
-        (mg_per_kg.is_(None), "unknown"),
-        *((test(mg_per_kg, bound), key) for test, bound, key in _BAND_TESTS),
-        else_="over_1.0",
+        (mg_per_kg.is_(None), DOSE_BANDS.index("unknown")),
+        *((test(mg_per_kg, bound), DOSE_BANDS.index(key)) for test, bound, key in _BAND_TESTS),
+        else_=DOSE_BANDS.index("over_1.0"),
     )
 
 
@@ -111,10 +121,107 @@ def _clinic_months(since: datetime, until: datetime, zone: ZoneInfo) -> list[tup
 
 
 def _month_of(moment, months: list[tuple[str, datetime]]):
-    """The clinic month of an instant in SQL, from the months' ends (a CASE over a dozen instants for a year)."""
+    """The clinic month of an instant in SQL, as its place in ``months`` (a CASE over a dozen instants for a year)."""
     if len(months) == 1:
-        return literal(months[0][0], String)
-    return case(*((moment < end, key) for key, end in months[:-1]), else_=months[-1][0])
+        return literal(0, Integer)
+    return case(*((moment < end, n) for n, (_, end) in enumerate(months[:-1])), else_=len(months) - 1)
+
+
+def _windows() -> dict[str, int]:
+    return {s.code: window_hours(s.code, s.expected_window_hours) for s in SYMPTOMS}
+
+
+def _within(hours: int):
+    """The report was observed from the infusion's end to ``hours`` after it."""
+    return and_(Report.observed_at >= Infusion.ended_at, Report.observed_at <= PlusHours(Infusion.ended_at, hours))
+
+
+def _counted_symptoms(*where) -> Select:
+    """(infusion, symptom) pairs that count: a report tied to the infusion with the symptom at severity >= 1,
+    observed within the symptom's window after the infusion's end; of the reports and infusions ``where`` picks."""
+    by_hours: dict[int, list[str]] = defaultdict(list)
+    for code, hours in _windows().items():
+        by_hours[hours].append(code)
+    return (
+        select(Infusion.id, ReportSymptom.code)
+        .distinct()
+        .select_from(ReportSymptom)
+        .join(Report, Report.id == ReportSymptom.report_id)
+        .join(Infusion, Infusion.id == Report.infusion_id)
+        .where(
+            ReportSymptom.severity >= 1,
+            Infusion.ended_at.is_not(None),
+            or_(
+                *(
+                    # One parameter per code (not an expanding IN): the statement is compiled once (DriverStatement).
+                    and_(ReportSymptom.code.in_([literal(code) for code in codes]), _within(hours))
+                    for hours, codes in sorted(by_hours.items())
+                )
+            ),
+            *where,
+        )
+    )
+
+
+def _adding_symptoms(insert, pairs: Select):
+    return insert(InfusionSymptom).from_select(["infusion_id", "code"], pairs).on_conflict_do_nothing()
+
+
+def _add_symptoms(session: Session, pairs: Select) -> None:
+    insert = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
+    session.execute(_adding_symptoms(insert, pairs), execution_options={"synchronize_session": False})
+
+
+def _followed_up_by(*where):
+    """EXISTS a report tied to the infusion, observed within the follow-up after its end (of those ``where`` picks)."""
+    follow_up_hours = int(FOLLOW_UP.total_seconds() // 3600)
+    return exists().where(Report.infusion_id == Infusion.id, _within(follow_up_hours), *where)
+
+
+# On every report tied to an infusion: built and compiled once, run straight on the driver (as the report's own
+# INSERT is), so the roll-up costs the report two small statements and nothing of SQLAlchemy's per-call work.
+_REPORT = bindparam("report_id", type_=Report.id.type)
+_RECORD_FOLLOW_UP = DriverStatement(
+    update(Infusion)
+    .where(Infusion.id == bindparam("infusion_id", type_=Infusion.id.type))
+    .values(
+        followed_up=or_(
+            Infusion.followed_up, and_(Infusion.ended_at.is_not(None), _followed_up_by(Report.id == _REPORT))
+        ),
+        updated_at=Infusion.updated_at,  # the roll-up is no change to the clinic's record (and takes no onupdate)
+    )
+)
+_RECORD_SYMPTOMS = DriverStatement(
+    _adding_symptoms(pg_insert, _counted_symptoms(Report.id == _REPORT)),
+    elsewhere=_adding_symptoms(sqlite_insert, _counted_symptoms(Report.id == _REPORT)),
+)
+
+
+def record_report(session: Session, *, report_id: uuid.UUID, infusion_id: uuid.UUID) -> None:
+    """Add a stored report tied to an infusion to the roll-up: the infusion followed up, its symptoms that count.
+
+    The UPDATE always writes the infusion's row, so it waits for (and then reads) a correction of the infusion
+    in progress, whose own rebuild waits for this report in turn: a report and a correction of its infusion's
+    end at once never leave a figure worked out with the old end. (Two statements, not one: the second must
+    read the infusion as it is once the first holds its row.)"""
+    _RECORD_FOLLOW_UP.rows(session, {"infusion_id": infusion_id, "report_id": report_id})
+    _RECORD_SYMPTOMS.rows(session, {"report_id": report_id})
+
+
+def rebuild(session: Session, *, infusion_ids: list[uuid.UUID] | None = None) -> None:
+    """Work the roll-up out again from the reports, for these infusions (every infusion with None)."""
+    chosen = () if infusion_ids is None else (Infusion.id.in_(infusion_ids),)
+    session.execute(
+        update(Infusion)
+        .where(*chosen)
+        .values(followed_up=and_(Infusion.ended_at.is_not(None), _followed_up_by()), updated_at=Infusion.updated_at),
+        execution_options={"synchronize_session": False},
+    )
+    stale = delete(InfusionSymptom)
+    if infusion_ids is not None:
+        stale = stale.where(InfusionSymptom.infusion_id.in_(infusion_ids))
+    session.execute(stale, execution_options={"synchronize_session": False})
+    _add_symptoms(session, _counted_symptoms(*chosen))
 
 
 def incidence(
@@ -129,77 +236,39 @@ def incidence(
 ) -> list[dict]:
     """One item per symptom of the vocabulary: its rate per followed-up infusion, interval, reference and signal.
 
-    One statement: per infusion, whether it was followed up and had each symptom (from its reports), then the
-    followed-up infusions counted per route, dose band and clinic month; the breakdowns add those cells up."""
+    From the roll-up: the range's followed-up infusions counted per route, dose band and clinic month, and per
+    symptom too; the breakdowns add those cells up."""
     zone = ZoneInfo(time_zone)
-    windows = {s.code: window_hours(s.code, s.expected_window_hours) for s in SYMPTOMS}
-    longest = timedelta(hours=max(windows.values()))
-    follow_up_hours = int(FOLLOW_UP.total_seconds() // 3600)
-    observed, ended = Report.observed_at, Infusion.ended_at
-    columns = [
-        func.max(case((observed <= PlusHours(ended, follow_up_hours), 1), else_=0)).label("followed"),
-        *(
-            func.max(
-                case(
-                    (
-                        and_(
-                            ReportSymptom.code == code,
-                            ReportSymptom.severity >= 1,
-                            observed <= PlusHours(ended, hours),
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ).label(f"had_{n}")
-            for n, (code, hours) in enumerate(windows.items())
-        ),
-    ]
+    codes = [s.code for s in SYMPTOMS]
+    ended = Infusion.ended_at
+    in_range = [Infusion.clinic_id == clinic_id, Infusion.followed_up.is_(True), ended >= since, ended < until]
+    if route is not None:
+        in_range.append(Infusion.route == route)
+    if band is not None:
+        in_range.append(_band_of(Infusion.dose_mg_per_kg) == DOSE_BANDS.index(band))
     # The months between the range's first and last infusion ends, not every month of the range asked for: a
     # range of centuries with a year of data names a year of months (and stays within the driver's parameters).
-    first, last = session.execute(
-        select(func.min(ended), func.max(ended)).where(
-            Infusion.clinic_id == clinic_id, ended.is_not(None), ended >= since, ended < until
-        )
-    ).one()
-    if first is None:  # nothing ended in the range: no row has a month
+    first, last = session.execute(select(func.min(ended), func.max(ended)).where(*in_range)).one()
+    if first is None:  # nothing followed up in the range: no row has a month
         months = [(since.astimezone(zone).strftime("%Y-%m"), until)]
     else:
         months = _clinic_months(first, last + timedelta(microseconds=1), zone)
-    per_infusion = (
-        select(
-            Infusion.route.label("route"),
-            _band_of(Infusion.dose_mg_per_kg).label("band"),
-            _month_of(ended, months).label("month"),
-            *columns,
-        )
-        .select_from(Infusion)
-        .join(Report, Report.infusion_id == Infusion.id)
-        .outerjoin(ReportSymptom, ReportSymptom.report_id == Report.id)
-        .where(
-            Infusion.clinic_id == clinic_id,
-            Infusion.ended_at.is_not(None),
-            Infusion.ended_at >= since,
-            Infusion.ended_at < until,
-            Report.clinic_id == clinic_id,
-            Report.observed_at >= Infusion.ended_at,
-            Report.observed_at <= until + longest,
-        )
-        .group_by(Infusion.id, Infusion.route, Infusion.dose_mg_per_kg, Infusion.ended_at)
+    cell = (Infusion.route, _band_of(Infusion.dose_mg_per_kg), _month_of(ended, months))
+    followed = select(*cell, func.count()).where(*in_range).group_by(*cell)
+    with_symptom = (
+        select(*cell, InfusionSymptom.code, func.count())
+        .join(InfusionSymptom, InfusionSymptom.infusion_id == Infusion.id)
+        .where(*in_range)
+        .group_by(*cell, InfusionSymptom.code)
     )
-    if route is not None:
-        per_infusion = per_infusion.where(Infusion.route == route)
-    per_infusion = per_infusion.subquery()
-    cells = select(
-        per_infusion.c.route,
-        per_infusion.c.band,
-        per_infusion.c.month,
-        func.count(),
-        *(func.sum(per_infusion.c[f"had_{n}"]) for n in range(len(windows))),
-    ).where(per_infusion.c.followed == 1)
-    if band is not None:
-        cells = cells.where(per_infusion.c.band == band)
-    cells = cells.group_by(per_infusion.c.route, per_infusion.c.band, per_infusion.c.month)
+    column_of = {code: 1 + n for n, code in enumerate(codes)}
+    cells: dict[tuple, list[int]] = {}
+    for cell_route, cell_band, month, count in session.execute(followed):
+        cells[(str(cell_route), DOSE_BANDS[cell_band], months[month][0])] = [count] + [0] * len(codes)
+    for cell_route, cell_band, month, code, count in session.execute(with_symptom):
+        if code in column_of:
+            cells[(str(cell_route), DOSE_BANDS[cell_band], months[month][0])][column_of[code]] = count
+    windows = _windows()
 
     # Followed-up infusions, and those with each symptom, per breakdown key (every route and band, even empty).
     totals: dict[str, dict[str, list[int]]] = {
@@ -208,9 +277,8 @@ def incidence(
         "band": {key: [0] * (1 + len(windows)) for key in DOSE_BANDS},
         "month": {},
     }
-    for cell_route, cell_band, month, count, *had in session.execute(cells):
-        figures = [count, *(int(h or 0) for h in had)]
-        for name, key in (("all", "all"), ("route", str(cell_route)), ("band", cell_band), ("month", month)):
+    for (cell_route, cell_band, month), figures in cells.items():
+        for name, key in (("all", "all"), ("route", cell_route), ("band", cell_band), ("month", month)):
             bucket = totals[name].setdefault(key, [0] * (1 + len(windows)))
             for n, value in enumerate(figures):
                 bucket[n] += value

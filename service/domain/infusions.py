@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from service.domain import checkins
+from service.domain import checkins, incidence, outcomes
 from service.domain.clinics import settings_of
 from service.errors import NotFound, PreconditionFailed, ValidationFailed
 from service.models import Clinic, Clinician, Infusion, Patient, Screening
@@ -66,6 +66,7 @@ def record_infusion(
     _check(infusion, now=now)
     session.add(infusion)
     session.flush()
+    outcomes.refresh_course(session, patient_id=patient.id)
     _schedule(session, infusion=infusion, patient=patient, now=now)
     return infusion
 
@@ -102,6 +103,10 @@ def update_infusion(
     _check(infusion, now=now)
     infusion.updated_at = now
     session.flush()
+    if "ended_at" in changes:  # which reports count for the infusion's incidence depends on its end
+        incidence.rebuild(session, infusion_ids=[infusion.id])
+    if {"started_at", "phase"} & set(changes):  # the patient's course: the order of starts, maintenance
+        outcomes.refresh_course(session, patient_id=infusion.patient_id)
     if {"ended_at", "started_at"} & set(changes):
         _schedule(session, infusion=infusion, patient=session.get(Patient, infusion.patient_id), now=now)
     return infusion

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.domain import advice, outbox, outcomes, safety_screens, triage
+from service.domain import advice, incidence, outbox, outcomes, safety_screens, triage
 from service.domain.auth import PatientRef
 from service.domain.clinics import effective_settings
 from service.domain.sql import DriverStatement, json_records, json_rows
@@ -297,6 +297,17 @@ def submit_report(
         if replay is None:  # the other copy was rolled back between our INSERT and SELECT
             raise Conflict("This report is being stored by another request; send it again.", field="client_report_id")
         return replay
+    if infusion is not None:  # the incidence roll-up, in the report's transaction
+        incidence.record_report(session, report_id=values["id"], infusion_id=infusion.id)
+    if values["phq9_total"] is not None:  # the outcomes roll-up: the patient's first PHQ-9, when it is
+        outcomes.record_phq9(
+            session,
+            patient_id=patient.id,
+            clinic_id=patient.clinic_id,
+            observed_at=values["observed_at"],
+            received_at=now,
+            total=values["phq9_total"],
+        )
     if checkin_id is not None:
         session.execute(
             update(Checkin)

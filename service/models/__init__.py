@@ -8,7 +8,7 @@ from service.models.checkin import Checkin
 from service.models.clinic import Clinic, Clinician
 from service.models.flag import Flag, FlagEvent, FlagReport, SettingsChange
 from service.models.outbox import Digest, JobRun, Notification
-from service.models.patient import Device, Infusion, Patient
+from service.models.patient import Device, Infusion, InfusionSymptom, Patient, PatientCourse
 from service.models.report import Report, ReportSymptom, SafetyScreen
 from service.models.visit import Discharge, Observation, Screening
 
@@ -30,10 +30,12 @@ __all__ = [
     "FlagEvent",
     "FlagReport",
     "Infusion",
+    "InfusionSymptom",
     "JobRun",
     "Notification",
     "Observation",
     "Patient",
+    "PatientCourse",
     "RefreshToken",
     "Report",
     "ReportSymptom",

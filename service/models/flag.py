@@ -88,12 +88,18 @@ class Flag(UUIDPrimaryKey, Base):
     assignee_id: Mapped[uuid.UUID | None]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[uuid.UUID | None]
+    # The first acknowledgement (acknowledged_at is the latest: new evidence reopens a flag, and it is taken again).
+    first_acknowledged_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[uuid.UUID | None]
     resolution: Mapped[Resolution | None] = mapped_column(enum_column(Resolution, "resolution"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None]
+    # Escalation steps ever taken (escalation_level starts again at 0 when new evidence reopens the flag).
+    # The database's default only: a Python default would join triage's INSERT … SELECT as a parameter its driver
+    # statement never binds (NULL).
+    escalation_count: Mapped[int] = mapped_column(server_default="0")
     # Pages written at once (opened or raised to critical, new evidence, a high-risk screen): how many, the last.
     page_count: Mapped[int] = mapped_column(default=0)
     last_paged_at: Mapped[datetime | None]

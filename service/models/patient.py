@@ -10,9 +10,11 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -130,6 +132,48 @@ class Infusion(UUIDPrimaryKey, Timestamps, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     # Raised by each correction; sent as the ETag so two corrections at once cannot both win.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Incidence's roll-up (service/domain/incidence.py): a report tied to it was observed within 72 h of its end.
+    followed_up: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Infusion {self.id} route={self.route}>"
+
+
+class InfusionSymptom(Base):
+    """Incidence's roll-up: the infusion had a report of the symptom at severity >= 1 within its window after the
+    end. Written with the report (and again for the infusion when its end changes): service/domain/incidence.py."""
+
+    __tablename__ = "infusion_symptoms"
+    __table_args__ = (PrimaryKeyConstraint("infusion_id", "code", name="pk_infusion_symptoms"),)
+
+    infusion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("infusions.id"))
+    code: Mapped[str] = mapped_column(String(32))
+
+    def __repr__(self) -> str:
+        return f"<InfusionSymptom {self.infusion_id} {self.code}>"
+
+
+class PatientCourse(Base):
+    """Outcomes' roll-up, one row per patient: the starts of their first seven infusions (in order; the steps
+    2, 4 and 6 end at the next one), their first maintenance infusion's start and their first PHQ-9. Kept with
+    each infusion recorded or corrected and each PHQ-9 stored: service/domain/outcomes.py."""
+
+    __tablename__ = "patient_courses"
+    __table_args__ = (Index("ix_patient_courses_clinic", "clinic_id"),)
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    clinic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clinics.id"))
+    start_1: Mapped[datetime | None]
+    start_2: Mapped[datetime | None]
+    start_3: Mapped[datetime | None]
+    start_4: Mapped[datetime | None]
+    start_5: Mapped[datetime | None]
+    start_6: Mapped[datetime | None]
+    start_7: Mapped[datetime | None]
+    maintenance_started_at: Mapped[datetime | None]
+    first_phq9_observed_at: Mapped[datetime | None]
+    first_phq9_received_at: Mapped[datetime | None]
+    first_phq9_total: Mapped[int | None]
+
+    def __repr__(self) -> str:
+        return f"<PatientCourse {self.patient_id}>"

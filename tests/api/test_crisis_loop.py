@@ -228,6 +228,27 @@ def test_the_escalation_chain_starts_again_after_new_evidence(app, client, world
     assert {n.dedupe_key.split(":clinician:")[0] for n in escalations} == {f"flag:{flag.id}:page:2:level:1"}
 
 
+def test_the_flag_keeps_its_first_acknowledgement_and_every_escalation_for_rule_burden(app, client, world, on_call):
+    """Rule burden reads these two from the flag alone: they must equal what its events say, through a reopen."""
+    from tests.jobkit import job_context, run
+
+    pid = world.patient.principal.patient_id
+    send(client, world.patient, suicidal_thoughts=True)
+    ctx = job_context(app)
+    run(ctx, the_flag(pid).last_paged_at + timedelta(minutes=15), "escalate_flags")
+    acknowledge(client, world.nurse, the_flag(pid).id)
+    first = the_flag(pid).acknowledged_at
+    send(client, world.patient, suicidal_thoughts=True)  # new evidence: open again, escalation level back to 0
+    run(ctx, the_flag(pid).last_paged_at + timedelta(minutes=15), "escalate_flags")
+    acknowledge(client, world.physician, the_flag(pid).id)
+    flag = the_flag(pid)
+    acks = [e.at for e in events(flag.id, "acknowledged")]
+    assert len(acks) == 2 and flag.acknowledged_at == max(acks) > first
+    assert flag.first_acknowledged_at == min(acks) == first
+    assert flag.escalation_count == len(events(flag.id, "escalated")) == 2
+    assert flag.escalation_level == 1
+
+
 # --- delivery on the flag's history ---------------------------------------------------------------------------
 
 
