@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain.analytics import VersionFigures, _aware, _version_windows, burden_item
+from service.domain.analytics import VersionFigures, _aware, burden_item
 from service.domain.clinics import effective_settings
 from service.domain.incidence import FOLLOW_UP, REFERENCES, _figures as figures, dose_band, sorted_groups, window_hours
 from service.domain.outcomes import INFUSION_STEPS, STEP_KEYS, answer, remitted, responded
@@ -72,6 +72,19 @@ def _figures_of(rows: list[_FlagRow]) -> VersionFigures:
         p90_to_acknowledge=percentile(to_ack, 0.9),
         median_to_resolve=statistics.median(to_resolve) if to_resolve else None,
     )
+
+
+def _version_windows(session: Session, clinic_id: uuid.UUID) -> dict[str, list[tuple[int, datetime | None]]]:
+    """Per rule, its versions in order with the moment each was first seen (None for the oldest: since always)."""
+    rows = session.execute(
+        select(Flag.rule, Flag.rule_version, func.min(Flag.created_at))
+        .where(Flag.clinic_id == clinic_id)
+        .group_by(Flag.rule, Flag.rule_version)
+    ).all()
+    windows: dict[str, list[tuple[int, datetime | None]]] = defaultdict(list)
+    for rule, version, first in sorted(rows, key=lambda row: (row[0], row[1])):
+        windows[rule].append((version, None if not windows[rule] else _aware(first)))
+    return windows
 
 
 def _reports_between(session, clinic_id, since, until):

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from service.domain.clinics import effective_settings
@@ -89,14 +89,28 @@ class VersionFigures:
     median_to_resolve: float | None = None
 
 
-def _version_windows(session: Session, clinic_id: uuid.UUID) -> dict[str, list[tuple[int, datetime | None]]]:
-    """Per rule, its versions in order with the moment each was first seen (None for the oldest: since always)."""
-    rows = session.execute(
-        select(Flag.rule, Flag.rule_version, func.min(Flag.created_at))
-        .where(Flag.clinic_id == clinic_id)
-        .group_by(Flag.rule, Flag.rule_version)
-    ).all()
+def _version_windows(
+    session: Session, clinic_id: uuid.UUID, keys: set[tuple[str, int]]
+) -> dict[str, list[tuple[int, datetime | None]]]:
+    """Per rule of ``keys``, its versions (1 to the newest in ``keys``) that have flags, in order, with the moment
+    each was first seen (None for the oldest: since always).
+
+    Each first flag is one probe of ix_flags_clinic_rule_version (as many as there are versions, however long the
+    history), all in one statement."""
+    newest: dict[str, int] = {}
+    for rule, version in keys:
+        newest[rule] = max(newest.get(rule, 0), version)
+    probes = [
+        select(literal(rule), literal(version), func.min(Flag.created_at)).where(
+            Flag.clinic_id == clinic_id, Flag.rule == rule, Flag.rule_version == version
+        )
+        for rule, top in sorted(newest.items())
+        for version in range(1, top + 1)
+    ]
     windows: dict[str, list[tuple[int, datetime | None]]] = defaultdict(list)
+    if not probes:
+        return windows
+    rows = [row for row in session.execute(union_all(*probes)) if row[2] is not None]
     for rule, version, first in sorted(rows, key=lambda row: (row[0], row[1])):
         windows[rule].append((version, None if not windows[rule] else _aware(first)))
     return windows
@@ -184,8 +198,8 @@ def burden_items(
             .group_by(Flag.rule, Flag.rule_version)
         )
     }
-    windows = _version_windows(session, clinic_id)
     keys = set(figures) | set(joined) | {(rule_id, rule.version) for rule_id, rule in REGISTRY.items()}
+    windows = _version_windows(session, clinic_id, keys)
 
     in_force: dict[tuple[str, int], tuple[datetime, datetime] | None] = {}  # the range's part while in force
     for rule_id, version in sorted(keys):
