@@ -18,7 +18,7 @@ Rule burden, per rule and version, over the flags a clinic's rules opened in a r
 Every figure is an SQL aggregate over the range's flags (SQLite and PostgreSQL alike), reading each flag's
 first acknowledgement and escalation count from the flag itself (kept by flags.acknowledge and flags.escalate):
 no event is read but the joins. Percentiles are the inclusive (linear) method of ``statistics.quantiles`` (what
-PostgreSQL's ``percentile_cont`` gives), worked out in SQL from each duration's rank (see ``_percentiles``).
+PostgreSQL's ``percentile_cont`` gives), worked out in SQL (``sqltime.Percentile``).
 """
 
 from __future__ import annotations
@@ -162,26 +162,10 @@ def version_figures(
 
 
 def rule_burden(session: Session, *, clinic_id: uuid.UUID, since: datetime, until: datetime) -> list[dict]:
-    """One item per rule and version (every registered rule, and any older version with flags in the range)."""
-    return burden_items(
-        session,
-        clinic_id=clinic_id,
-        since=since,
-        until=until,
-        figures=version_figures(session, clinic_id=clinic_id, since=since, until=until),
-    )
-
-
-def burden_items(
-    session: Session,
-    *,
-    clinic_id: uuid.UUID,
-    since: datetime,
-    until: datetime,
-    figures: dict[tuple[str, int], VersionFigures],
-) -> list[dict]:
-    """The items from each version's figures: with the reports evaluated while it was in force, the reports that
-    joined its flags in the range and the clinic's response target."""
+    """One item per rule and version (every registered rule, and any older version with flags in the range): its
+    flags' figures, the reports evaluated while it was in force, the reports that joined its flags in the range
+    and the clinic's response target."""
+    figures = version_figures(session, clinic_id=clinic_id, since=since, until=until)
     clinic = session.get(Clinic, clinic_id)
     targets = effective_settings(clinic.settings)["response_targets_minutes"]
     joined = {

@@ -42,6 +42,7 @@ from service.models import Infusion, InfusionSymptom, Report, ReportSymptom
 from service.vocabulary import SYMPTOMS
 
 FOLLOW_UP = timedelta(hours=72)
+FOLLOW_UP_HOURS = int(FOLLOW_UP.total_seconds() // 3600)
 Z_95 = 1.959963984540054
 SPEC = "Aftercare specification, clinical facts"
 # The rates the product is built on (SPEC.md, "Clinical facts"): rate and where it comes from.
@@ -59,7 +60,7 @@ WINDOW_OVERRIDES = {"low_mood": 14 * 24}
 
 def window_hours(code: str, expected: int) -> int:
     """Hours after an infusion's end within which a report of the symptom counts."""
-    return WINDOW_OVERRIDES.get(code) or expected or int(FOLLOW_UP.total_seconds() // 3600)
+    return WINDOW_OVERRIDES.get(code) or expected or FOLLOW_UP_HOURS
 
 
 # The dose bands in mg/kg, lowest first: a dose is in the first band whose test it passes (else over 1.0).
@@ -174,8 +175,7 @@ def _add_symptoms(session: Session, pairs: Select) -> None:
 
 def _followed_up_by(*where):
     """EXISTS a report tied to the infusion, observed within the follow-up after its end (of those ``where`` picks)."""
-    follow_up_hours = int(FOLLOW_UP.total_seconds() // 3600)
-    return exists().where(Report.infusion_id == Infusion.id, _within(follow_up_hours), *where)
+    return exists().where(Report.infusion_id == Infusion.id, _within(FOLLOW_UP_HOURS), *where)
 
 
 # On every report tied to an infusion: built and compiled once, run straight on the driver (as the report's own
